@@ -1,0 +1,8 @@
+module udplab
+
+go 1.26.8
+
+require (
+	github.com/yuin/gopher-lua v1.1.2
+	golang.org/x/sys v0.50.0
+)

@@ -1,0 +1,172 @@
+package luabind
+
+import (
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+
+	"udplab/sock"
+)
+
+// An address value is a plain Lua table, {family=AF_INET, addr="127.0.0.1", port=43211}
+// (luaposix's form). Each one udplab makes, or is first given, gets a metatable of its own that
+// prints it ("127.0.0.1:43211") and keeps the encoded sockaddr (addrCache), so sending to the same
+// table again does not parse it again. The cache is used only while the table's fields still say
+// what they said when it was made.
+
+// addrTypeName is the __name of an address table's metatable.
+const addrTypeName = "address"
+
+// addrCacheKey is the metatable field holding an address table's addrCache.
+const addrCacheKey = "__sockaddr"
+
+// addrCache is the sock.Addr of an address table, with the field values it was made from.
+type addrCache struct {
+	addr   *sock.Addr
+	family lua.LValue
+	host   lua.LValue
+	port   lua.LValue
+}
+
+// checkAddr reads the address at argument n: an address table, or a host string and a port
+// number. It returns the address and the index of the argument after it. family is the socket's,
+// which picks the address a host name resolves to.
+func (rt *Runtime) checkAddr(L *lua.LState, n int, fname string, family int) (*sock.Addr, int) {
+	switch v := L.Get(n).(type) {
+	case *lua.LTable:
+		return rt.tableAddr(L, n, fname, v, family), n + 1
+	case lua.LString:
+		port := checkPort(L, n+1, fname)
+		host := string(v)
+		if rt.lastAddr != nil && host == rt.lastHost && port == rt.lastPort && family == rt.lastFamily {
+			return rt.lastAddr, n + 2
+		}
+		a, err := sock.Resolve(rt.waitContext(L), host, port, family)
+		if err != nil {
+			argError(L, n, fname, err.Error())
+		}
+		rt.lastHost, rt.lastPort, rt.lastFamily, rt.lastAddr = host, port, family, a
+		return a, n + 2
+	}
+	typeError(L, n, fname, "address")
+	return nil, 0
+}
+
+// checkPort reads a port number, 0 to 65535.
+func checkPort(L *lua.LState, n int, fname string) int {
+	port := checkInt(L, n, fname)
+	if port < 0 || port > 65535 {
+		argError(L, n, fname, "port out of range 0..65535")
+	}
+	return port
+}
+
+// tableAddr reads an address table, through its cache when the cache still holds.
+func (rt *Runtime) tableAddr(L *lua.LState, n int, fname string, t *lua.LTable, family int) *sock.Addr {
+	fam, host, port := t.RawGetString("family"), t.RawGetString("addr"), t.RawGetString("port")
+	mt, _ := t.Metatable.(*lua.LTable)
+	if mt != nil {
+		if ud, ok := mt.RawGetString(addrCacheKey).(*lua.LUserData); ok {
+			if c, ok := ud.Value.(*addrCache); ok && c.family == fam && c.host == host && c.port == port {
+				return c.addr
+			}
+		}
+	}
+	a := rt.parseTableAddr(L, n, fname, fam, host, port, family)
+	cache := &addrCache{addr: a, family: fam, host: host, port: port}
+	switch {
+	case mt == nil:
+		t.Metatable = rt.newAddrMetatable(L, cache)
+	case mt.RawGetString("__name") == lua.LString(addrTypeName):
+		mt.RawSetString(addrCacheKey, &lua.LUserData{Value: cache})
+	}
+	return a
+}
+
+func (rt *Runtime) parseTableAddr(L *lua.LState, n int, fname string, fam, host, port lua.LValue, family int) *sock.Addr {
+	f, ok := fam.(lua.LNumber)
+	if fam != lua.LNil && !ok {
+		argError(L, n, fname, "address field 'family' must be a number")
+	}
+	if ok && int(f) == unix.AF_UNSPEC {
+		return sock.Unspec
+	}
+	h, ok := host.(lua.LString)
+	if !ok {
+		argError(L, n, fname, "address field 'addr' must be a string")
+	}
+	p, ok := port.(lua.LNumber)
+	if port == lua.LNil {
+		p, ok = 0, true
+	}
+	if !ok || float64(p) != float64(int(p)) || p < 0 || p > 65535 {
+		argError(L, n, fname, "address field 'port' must be an integer in 0..65535")
+	}
+	if fam != lua.LNil {
+		family = int(f)
+	}
+	a, err := sock.Resolve(rt.waitContext(L), string(h), int(p), family)
+	if err != nil {
+		argError(L, n, fname, err.Error())
+	}
+	if fam != lua.LNil && a.Family() != family {
+		argError(L, n, fname, "address "+string(h)+" is not of family "+familyName(family))
+	}
+	return a
+}
+
+// newAddrMetatable returns the metatable of one address table.
+func (rt *Runtime) newAddrMetatable(L *lua.LState, c *addrCache) *lua.LTable {
+	mt := L.CreateTable(0, 3)
+	mt.RawSetString("__name", lua.LString(addrTypeName))
+	mt.RawSetString("__tostring", rt.addrToString)
+	mt.RawSetString(addrCacheKey, &lua.LUserData{Value: c})
+	return mt
+}
+
+// pushAddr pushes a new address table for a.
+func (rt *Runtime) pushAddr(L *lua.LState, a *sock.Addr) {
+	t := L.CreateTable(0, 3)
+	fam := lua.LNumber(a.Family())
+	t.RawSetString("family", fam)
+	c := &addrCache{addr: a, family: fam, host: lua.LNil, port: lua.LNil}
+	if a.Family() != unix.AF_UNSPEC {
+		c.host, c.port = lua.LString(a.IP().String()), intValue(a.Port())
+		t.RawSetString("addr", c.host)
+		t.RawSetString("port", c.port)
+	}
+	t.Metatable = rt.newAddrMetatable(L, c)
+	L.Push(t)
+}
+
+// addrString is an address table's __tostring: "127.0.0.1:43211", "[::1]:43211", "AF_UNSPEC",
+// made from its fields as they are now.
+func addrString(L *lua.LState) int {
+	t := checkTable(L, 1, "tostring")
+	if f, ok := t.RawGetString("family").(lua.LNumber); ok && int(f) == unix.AF_UNSPEC {
+		L.Push(lua.LString("AF_UNSPEC"))
+		return 1
+	}
+	host := lua.LVAsString(t.RawGetString("addr"))
+	port := lua.LVAsString(t.RawGetString("port"))
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	L.Push(lua.LString(host + ":" + port))
+	return 1
+}
+
+// familyName names an address family for messages.
+func familyName(family int) string {
+	switch family {
+	case unix.AF_INET:
+		return "AF_INET"
+	case unix.AF_INET6:
+		return "AF_INET6"
+	case unix.AF_UNSPEC:
+		return "AF_UNSPEC"
+	}
+	return strconv.Itoa(family)
+}

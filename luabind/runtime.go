@@ -1,0 +1,196 @@
+package luabind
+
+import (
+	"context"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+
+	"udplab/sock"
+)
+
+// Options configures Open.
+type Options struct {
+	// Stderr receives fatal's messages; os.Stderr when nil.
+	Stderr io.Writer
+	// Exit ends the process for os.exit and fatal, after every socket is closed; os.Exit when nil.
+	Exit func(code int)
+	// OnSignal is told when Lua registers a handler for a signal, so that the host can start
+	// catching it.
+	OnSignal func(sig unix.Signal)
+}
+
+// Runtime is the socket state of one Lua state: the sockets its scripts opened, its signal
+// handlers and the buffers its calls reuse. A Runtime belongs to the goroutine that runs its Lua
+// state, but for Signal and CloseAll, which any goroutine may call.
+type Runtime struct {
+	opts Options
+
+	mu      sync.Mutex
+	sockets []*socket // open sockets, in the order they were opened
+
+	socketMT     *lua.LTable    // the metatable of socket values
+	addrToString *lua.LFunction // __tostring of address tables
+
+	recvBuf []byte // one receive at a time: the Lua state is single-threaded
+
+	// Signals: handled has bit n set when Lua registered a handler for signal n; pending has bit
+	// n set when signal n arrived and its handler has not run yet.
+	handled  atomic.Uint64
+	pending  atomic.Uint64
+	handlers [64]*lua.LFunction
+	wake     atomic.Pointer[waker]
+
+	lastHost   string // the last "host, port" argument parsed, and its address
+	lastPort   int
+	lastFamily int
+	lastAddr   *sock.Addr
+}
+
+// waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua
+// signal handler can run, after which the call waits again.
+type waker struct {
+	parent context.Context
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// maxDatagram is the largest UDP payload (65535 less the 8-byte UDP header): a receive of more is
+// capped to it.
+const maxDatagram = 65535 - 8
+
+// socket is the value a Lua socket userdata holds.
+type socket struct {
+	conn *sock.Conn
+}
+
+func (rt *Runtime) stderr() io.Writer {
+	if rt.opts.Stderr != nil {
+		return rt.opts.Stderr
+	}
+	return os.Stderr
+}
+
+// Exit closes every socket and ends the process with code, through Options.Exit.
+func (rt *Runtime) Exit(code int) {
+	rt.CloseAll()
+	if rt.opts.Exit != nil {
+		rt.opts.Exit(code)
+		return
+	}
+	os.Exit(code)
+}
+
+// track records s as open.
+func (rt *Runtime) track(s *socket) {
+	rt.mu.Lock()
+	rt.sockets = append(rt.sockets, s)
+	rt.mu.Unlock()
+}
+
+// untrack forgets s, once it is closed.
+func (rt *Runtime) untrack(s *socket) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	for i, o := range rt.sockets {
+		if o == s {
+			rt.sockets = append(rt.sockets[:i], rt.sockets[i+1:]...)
+			return
+		}
+	}
+}
+
+// Open returns the conns of the sockets open now, oldest first.
+func (rt *Runtime) Open() []*sock.Conn {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	conns := make([]*sock.Conn, len(rt.sockets))
+	for i, s := range rt.sockets {
+		conns[i] = s.conn
+	}
+	return conns
+}
+
+// CloseAll closes every socket still open: gopher-lua has no finalizers, so the end of a script
+// must. It is safe to call from any goroutine, and more than once.
+func (rt *Runtime) CloseAll() {
+	rt.mu.Lock()
+	open := rt.sockets
+	rt.sockets = nil
+	rt.mu.Unlock()
+	for _, s := range open {
+		s.conn.Close()
+	}
+}
+
+// Signal delivers sig to the Lua state: when Lua registered a handler for it with signal(), it
+// marks the handler pending, wakes the blocked call (if any) so that the handler runs on the Lua
+// state's own goroutine, and returns true. It returns false when there is no handler, and the
+// caller decides what the signal does.
+func (rt *Runtime) Signal(sig unix.Signal) bool {
+	bit := uint64(1) << uint(sig)
+	if sig <= 0 || sig >= 64 || rt.handled.Load()&bit == 0 {
+		return false
+	}
+	rt.pending.Or(bit)
+	if w := rt.wake.Load(); w != nil {
+		w.cancel()
+	}
+	return true
+}
+
+// waitContext returns the context blocking calls wait under: a child of L's context (Background
+// when L has none) that Signal cancels.
+func (rt *Runtime) waitContext(L *lua.LState) context.Context {
+	parent := L.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	if w := rt.wake.Load(); w != nil && w.parent == parent {
+		return w.ctx
+	}
+	return rt.newWaker(parent)
+}
+
+func (rt *Runtime) newWaker(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	rt.wake.Store(&waker{parent: parent, ctx: ctx, cancel: cancel})
+	return ctx
+}
+
+// interrupted handles an error that ended a blocking call. When a Lua signal handler woke the
+// call, it runs the pending handlers and returns true: the call should wait again, as glibc's
+// signal() restarts it. When L's own context is done, it raises "interrupted". Any other error
+// gives false.
+func (rt *Runtime) interrupted(L *lua.LState, err error) bool {
+	if err != context.Canceled && err != context.DeadlineExceeded {
+		return false
+	}
+	if parent := L.Context(); parent != nil && parent.Err() != nil {
+		L.RaiseError("interrupted")
+	}
+	rt.newWaker(rt.wake.Load().parent)
+	rt.runHandlers(L)
+	return true
+}
+
+// runHandlers calls the Lua handlers of the signals that arrived, once each.
+func (rt *Runtime) runHandlers(L *lua.LState) {
+	pending := rt.pending.Swap(0)
+	for sig := 1; pending != 0 && sig < 64; sig++ {
+		bit := uint64(1) << uint(sig)
+		if pending&bit == 0 {
+			continue
+		}
+		pending &^= bit
+		if fn := rt.handlers[sig]; fn != nil {
+			L.Push(fn)
+			L.Push(lua.LNumber(sig))
+			L.Call(1, 0)
+		}
+	}
+}

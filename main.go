@@ -1,0 +1,181 @@
+// Command udplab runs Lua scripts whose globals are the BSD socket calls, on real kernel sockets,
+// or, with no script, an interactive console for typing those calls one at a time.
+//
+//	udplab scripts/refused.lua [args...]   run a script
+//	udplab -e 'print(socket(AF_INET, SOCK_DGRAM))'
+//	udplab                                 the console
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+
+	"udplab/luabind"
+)
+
+// version is udplab's version, printed by --version.
+const version = "udplab 0.1.0"
+
+const usage = `usage: udplab [options] [script [args...]]
+
+Runs a Lua script whose globals are the BSD socket calls (socket, bind, connect, send,
+sendto, recv, recvfrom, setsockopt, ...) on real kernel sockets. With no script, opens
+an interactive console (or, when standard input is not a terminal, runs it as chunks).
+
+options:
+  -e chunk     run the Lua chunk (may be given more than once)
+  -i           open the console after running the script or chunks
+  -            read the script from standard input
+  -h, --help   print this help and exit
+  --version    print the version and exit
+
+Try: udplab scripts/refused.lua   (the lesson's client: type g1, then Enter)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// options are the parsed command line.
+type options struct {
+	chunks      []string // -e
+	interactive bool     // -i
+	script      string   // the script's path, "-" for stdin, "" for none
+	args        []string // the script's arguments
+}
+
+// parseArgs reads the command line as lua(1) does: options, then the script and its arguments.
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-e":
+			if i+1 >= len(args) {
+				return nil, errors.New("'-e' needs an argument")
+			}
+			i++
+			o.chunks = append(o.chunks, args[i])
+		case a == "-i":
+			o.interactive = true
+		case a == "--":
+			if i+1 < len(args) {
+				o.script, o.args = args[i+1], args[i+2:]
+			}
+			return o, nil
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			o.script, o.args = a, args[i+1:]
+			return o, nil
+		default:
+			return nil, fmt.Errorf("unrecognized option '%s'", a)
+		}
+	}
+	return o, nil
+}
+
+// run is udplab's main, apart so that tests can call it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			io.WriteString(stdout, usage)
+			return 0
+		}
+		if a == "--version" {
+			fmt.Fprintln(stdout, version)
+			return 0
+		}
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			break
+		}
+	}
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "udplab: %v\n%s", err, usage)
+		return 2
+	}
+
+	L := lua.NewState()
+	defer L.Close()
+	sess := newSession(L, stdout, stderr)
+	defer sess.rt.CloseAll()
+	stopSignals := sess.catchSignals()
+	defer stopSignals()
+
+	for _, chunk := range o.chunks {
+		if err := L.DoString(chunk); err != nil {
+			sess.report(err)
+			return 1
+		}
+	}
+	switch {
+	case o.script != "":
+		if err := sess.runScript(o.script, o.args, stdin); err != nil {
+			sess.report(err)
+			return 1
+		}
+		if !o.interactive {
+			return 0
+		}
+	case len(o.chunks) > 0 && !o.interactive:
+		return 0
+	}
+	return sess.repl(stdin)
+}
+
+// session is one Lua state with udplab's libraries, and how it talks to the terminal.
+type session struct {
+	L      *lua.LState
+	rt     *luabind.Runtime
+	stdout io.Writer
+	stderr io.Writer
+	sigs   chan os.Signal
+	// interrupt, when set (by the console), takes a signal no Lua handler took and reports
+	// whether it dealt with it.
+	interrupt func(sig unix.Signal) bool
+}
+
+func newSession(L *lua.LState, stdout, stderr io.Writer) *session {
+	s := &session{L: L, stdout: stdout, stderr: stderr, sigs: make(chan os.Signal, 4)}
+	s.rt = luabind.Open(L, luabind.Options{
+		Stderr:   stderr,
+		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+	})
+	return s
+}
+
+// catchSignals starts delivering SIGINT: to the script's handler when it has one, else it ends
+// the script with "interrupted" and exit status 130, as a C program killed by Ctrl-C gives.
+func (s *session) catchSignals() (stop func()) {
+	signal.Notify(s.sigs, unix.SIGINT)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-s.sigs:
+				usig := sig.(unix.Signal)
+				if s.rt.Signal(usig) {
+					continue
+				}
+				if s.interrupt != nil && s.interrupt(usig) {
+					continue
+				}
+				io.WriteString(s.stderr, "interrupted\n")
+				s.rt.CloseAll()
+				os.Exit(128 + int(usig))
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(s.sigs)
+		close(done)
+	}
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// runScript runs the Lua file path ("-": stdin) with arg set as lua(1) sets it: arg[0] the
+// script, arg[1]... its arguments, arg[-1] the interpreter; the arguments are also the chunk's
+// "...". A first line starting with "#!" is skipped.
+func (s *session) runScript(path string, args []string, stdin io.Reader) error {
+	L := s.L
+	argt := L.CreateTable(len(args), 2)
+	argt.RawSetInt(-1, lua.LString("udplab"))
+	argt.RawSetInt(0, lua.LString(path))
+	for i, a := range args {
+		argt.RawSetInt(i+1, lua.LString(a))
+	}
+	L.SetGlobal("arg", argt)
+
+	var fn *lua.LFunction
+	var err error
+	if path == "-" {
+		fn, err = L.Load(bufio.NewReader(stdin), "stdin")
+	} else {
+		var f *os.File
+		f, err = os.Open(path)
+		if err != nil {
+			return fmt.Errorf("cannot open %s", path)
+		}
+		defer f.Close()
+		fn, err = L.Load(skipShebang(bufio.NewReader(f)), path)
+	}
+	if err != nil {
+		return err
+	}
+	L.Push(fn)
+	for _, a := range args {
+		L.Push(lua.LString(a))
+	}
+	return L.PCall(len(args), lua.MultRet, nil)
+}
+
+// skipShebang drops a first line that starts with "#", as lua(1) does for "#!/usr/bin/env udplab",
+// keeping its newline so that line numbers stay right.
+func skipShebang(r *bufio.Reader) io.Reader {
+	if b, err := r.Peek(1); err == nil && b[0] == '#' {
+		r.ReadString('\n')
+		return io.MultiReader(strings.NewReader("\n"), r)
+	}
+	return r
+}
+
+// report prints a Lua error as lua(1) does: "udplab: file:line: message".
+func (s *session) report(err error) {
+	msg := err.Error()
+	if apiErr, ok := err.(*lua.ApiError); ok {
+		msg = lua.LVAsString(apiErr.Object)
+		if apiErr.Object.Type() != lua.LTString && apiErr.Object.Type() != lua.LTNumber {
+			msg = "(error object is a " + apiErr.Object.Type().String() + " value)"
+		}
+	}
+	fmt.Fprintf(s.stderr, "udplab: %s\n", msg)
+}

@@ -1,0 +1,189 @@
+//go:build linux
+
+package sock
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Addr is a socket address: an IPv4 or IPv6 address and a port, or the AF_UNSPEC address that
+// dissolves a UDP association when passed to Connect. Its sockaddr encoding is computed once, by
+// NewAddr or ParseAddr, and kept with it.
+type Addr struct {
+	family int
+	ap     netip.AddrPort
+	raw    [unix.SizeofSockaddrInet6]byte
+	rawLen uint32
+}
+
+// Unspec is the AF_UNSPEC address: Connect(Unspec) dissolves a UDP socket's association.
+var Unspec = func() *Addr {
+	a := &Addr{family: unix.AF_UNSPEC, rawLen: unix.SizeofSockaddrInet4}
+	return a
+}()
+
+// NewAddr returns the address of ap, AF_INET for an IPv4 address and AF_INET6 otherwise. An IPv6
+// zone (fe80::1%lo) becomes the scope id: a number, or an interface name looked up once here.
+func NewAddr(ap netip.AddrPort) (*Addr, error) {
+	if !ap.Addr().IsValid() {
+		return nil, errors.New("invalid IP address")
+	}
+	a := &Addr{ap: ap}
+	ip := ap.Addr()
+	if ip.Is4() {
+		a.family = unix.AF_INET
+		a.rawLen = unix.SizeofSockaddrInet4
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&a.raw[0]))
+		sa.Family = unix.AF_INET
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], ap.Port())
+		sa.Addr = ip.As4()
+		return a, nil
+	}
+	a.family = unix.AF_INET6
+	a.rawLen = unix.SizeofSockaddrInet6
+	sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&a.raw[0]))
+	sa.Family = unix.AF_INET6
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], ap.Port())
+	sa.Addr = ip.As16()
+	if zone := ip.Zone(); zone != "" {
+		id, err := zoneIndex(zone)
+		if err != nil {
+			return nil, err
+		}
+		sa.Scope_id = id
+	}
+	return a, nil
+}
+
+// ParseAddr returns the address of a numeric host ("127.0.0.1", "::1", "fe80::1%lo") and a port.
+// It never resolves names: see Resolve.
+func ParseAddr(host string, port int) (*Addr, error) {
+	if port < 0 || port > 65535 {
+		return nil, fmt.Errorf("port %d out of range 0..65535", port)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, fmt.Errorf("invalid IP address %q", host)
+	}
+	return NewAddr(netip.AddrPortFrom(ip, uint16(port)))
+}
+
+// DefaultResolveTimeout bounds a name lookup made by Resolve.
+const DefaultResolveTimeout = 2 * time.Second
+
+// Resolve returns the address of host and port. A numeric host is parsed as ParseAddr does; a name
+// is looked up once through the system resolver, within DefaultResolveTimeout or ctx's deadline,
+// and its first address of family (AF_INET or AF_INET6; AF_UNSPEC takes any) is used.
+func Resolve(ctx context.Context, host string, port, family int) (*Addr, error) {
+	if port < 0 || port > 65535 {
+		return nil, fmt.Errorf("port %d out of range 0..65535", port)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return NewAddr(netip.AddrPortFrom(ip, uint16(port)))
+	}
+	if host == "" {
+		return nil, errors.New("empty host name")
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultResolveTimeout)
+	defer cancel()
+	network := "ip"
+	switch family {
+	case unix.AF_INET:
+		network = "ip4"
+	case unix.AF_INET6:
+		network = "ip6"
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	if err != nil || len(ips) == 0 {
+		return nil, fmt.Errorf("cannot resolve host %q", host)
+	}
+	return NewAddr(netip.AddrPortFrom(ips[0].Unmap(), uint16(port)))
+}
+
+// Family returns AF_INET, AF_INET6 or AF_UNSPEC.
+func (a *Addr) Family() int { return a.family }
+
+// AddrPort returns the IP address and port; it is the zero AddrPort for AF_UNSPEC.
+func (a *Addr) AddrPort() netip.AddrPort { return a.ap }
+
+// IP returns the IP address, with its zone for a scoped IPv6 address.
+func (a *Addr) IP() netip.Addr { return a.ap.Addr() }
+
+// Port returns the port.
+func (a *Addr) Port() int { return int(a.ap.Port()) }
+
+// String returns the address as "127.0.0.1:43211", "[::1]:43211" or "AF_UNSPEC".
+func (a *Addr) String() string {
+	if a.family == unix.AF_UNSPEC {
+		return "AF_UNSPEC"
+	}
+	return a.ap.String()
+}
+
+// sockaddr returns a pointer to the encoded sockaddr and its length, for a system call.
+func (a *Addr) sockaddr() (unsafe.Pointer, uint32) {
+	return unsafe.Pointer(&a.raw[0]), a.rawLen
+}
+
+// decodeAddr turns a sockaddr the kernel filled in into an Addr; ok is false for a family sock
+// does not know (or an empty address, as recvfrom gives on some sockets).
+func decodeAddr(rsa *unix.RawSockaddrAny) (*Addr, bool) {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
+		a, _ := NewAddr(netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), port))
+		return a, true
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
+		ip := netip.AddrFrom16(sa.Addr)
+		if sa.Scope_id != 0 {
+			ip = ip.WithZone(zoneName(sa.Scope_id))
+		}
+		a := &Addr{family: unix.AF_INET6, ap: netip.AddrPortFrom(ip, port), rawLen: unix.SizeofSockaddrInet6}
+		*(*unix.RawSockaddrInet6)(unsafe.Pointer(&a.raw[0])) = *sa
+		return a, true
+	case unix.AF_UNSPEC:
+		return Unspec, true
+	}
+	return nil, false
+}
+
+// zoneIndex returns the interface index of an IPv6 zone: a number, or an interface name.
+func zoneIndex(zone string) (uint32, error) {
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n), nil
+	}
+	ifi, err := net.InterfaceByName(zone)
+	if err != nil {
+		return 0, fmt.Errorf("unknown interface %q", zone)
+	}
+	return uint32(ifi.Index), nil
+}
+
+// zoneName returns the interface name of index, or the number itself when there is no such
+// interface.
+func zoneName(index uint32) string {
+	if ifi, err := net.InterfaceByIndex(int(index)); err == nil {
+		return ifi.Name
+	}
+	return strconv.FormatUint(uint64(index), 10)
+}
+
+// InterfaceIndex returns the index of the interface called name, or name itself when it is a
+// number, as a multicast option's interface may be given either way.
+func InterfaceIndex(name string) (int, error) {
+	id, err := zoneIndex(name)
+	return int(id), err
+}
