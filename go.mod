@@ -1,6 +1,6 @@
 module udplab
 
-go 1.26.8
+go 1.24
 
 require (
 	github.com/yuin/gopher-lua v1.1.2
