@@ -1,6 +1,6 @@
 module udplab
 
-go 1.24
+go 1.26.0
 
 require (
 	github.com/yuin/gopher-lua v1.1.2

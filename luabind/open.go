@@ -174,4 +174,3 @@ func errnameCall(L *lua.LState) int {
 	}
 	return 1
 }
-

@@ -14,12 +14,12 @@ type OptionKind int
 
 // The kinds of socket option value.
 const (
-	KindInt         OptionKind = iota // an int: flags (0 or 1), sizes, TTLs
-	KindTimeout                       // a duration: SO_RCVTIMEO, kept by the Conn (see SetReadTimeout)
-	KindInet4Addr                     // an IPv4 address: IP_MULTICAST_IF
-	KindMreqn                         // a group and an interface: IP_ADD_MEMBERSHIP (struct ip_mreqn)
-	KindIPv6Mreq                      // a group and an interface index: IPV6_JOIN_GROUP (struct ipv6_mreq)
-	KindIfindex                       // an interface index: IPV6_MULTICAST_IF
+	KindInt       OptionKind = iota // an int: flags (0 or 1), sizes, TTLs
+	KindTimeout                     // a duration: SO_RCVTIMEO, kept by the Conn (see SetReadTimeout)
+	KindInet4Addr                   // an IPv4 address: IP_MULTICAST_IF
+	KindMreqn                       // a group and an interface: IP_ADD_MEMBERSHIP (struct ip_mreqn)
+	KindIPv6Mreq                    // a group and an interface index: IPV6_JOIN_GROUP (struct ipv6_mreq)
+	KindIfindex                     // an interface index: IPV6_MULTICAST_IF
 )
 
 // Option names one socket option: its level, number and the kind of value it takes.
