@@ -168,8 +168,10 @@ func (s *session) catchSignals() (stop func()) {
 				if s.interrupt != nil && s.interrupt(usig) {
 					continue
 				}
+				// Exit from here, without closing the sockets first: closing them would wake the
+				// script's blocked call, which could end the script with status 0 before this
+				// exit. The kernel closes them with the process.
 				io.WriteString(s.stderr, "interrupted\n")
-				s.rt.CloseAll()
 				os.Exit(128 + int(usig))
 			}
 		}

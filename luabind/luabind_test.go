@@ -1,0 +1,225 @@
+package luabind
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// newState returns a Lua state with udplab's library, whose print writes to out, and closes its
+// sockets when the test ends.
+func newState(t *testing.T, out *bytes.Buffer) (*lua.LState, *Runtime) {
+	t.Helper()
+	L := lua.NewState()
+	var stderr bytes.Buffer
+	rt := Open(L, Options{Stderr: &stderr, Exit: func(code int) { L.RaiseError("exit %d: %s", code, stderr.String()) }})
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		for i := 1; i <= L.GetTop(); i++ {
+			if i > 1 {
+				out.WriteByte('\t')
+			}
+			out.WriteString(L.ToStringMeta(L.Get(i)).String())
+		}
+		out.WriteByte('\n')
+		return 0
+	}))
+	t.Cleanup(func() {
+		rt.CloseAll()
+		L.Close()
+	})
+	return L, rt
+}
+
+// runLua runs code and returns what it printed, or the error it raised.
+func runLua(t *testing.T, code string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	L, _ := newState(t, &out)
+	err := L.DoString(code)
+	return out.String(), err
+}
+
+// Every snippet opens its own sockets on loopback, port 0, and bounds every receive with a
+// timeout.
+var snippets = []struct {
+	name, code, want string
+}{
+	{"refused once", `
+		local srv = socket(AF_INET, SOCK_DGRAM); bind(srv, "127.0.0.1", 0)
+		local port = getsockname(srv).port; close(srv)
+		local s = socket(AF_INET, SOCK_DGRAM)
+		print(connect(s, "127.0.0.1", port))
+		print(send(s, "g1"))
+		print(recv(s, 4096))
+		print(settimeout(s, 0.1))
+		print(recv(s, 4096))`,
+		"0\n2\nnil\tConnection refused\t111\n0\nnil\tResource temporarily unavailable\t11\n"},
+	{"round trip with address tables", `
+		local a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0)
+		local b = socket(AF_INET, SOCK_DGRAM); bind(b, {family=AF_INET, addr="127.0.0.1", port=0})
+		settimeout(a, 2); settimeout(b, 2)
+		local pa = getsockname(a)
+		print(pa.family == AF_INET, pa.addr, math.type and "" or "", type(pa.port))
+		print(sendto(b, "a\0b", pa))
+		local data, from = recvfrom(a, 100)
+		print(#data, data == "a\0b", tostring(from) == tostring(getsockname(b)))
+		print(connect(a, from), tostring(getpeername(a)) == tostring(from))
+		print(a:send("Hi"), b:recv(10))`,
+		"true\t127.0.0.1\t\tnumber\n3\n3\ttrue\ttrue\n0\ttrue\n2\tHi\n"},
+	{"ipv6 methods", `
+		local s = socket(AF_INET6, SOCK_DGRAM)
+		print(s:bind("::1", 0))
+		local r = socket(AF_INET6, SOCK_DGRAM); r:bind("::1", 0); r:settimeout(2)
+		print(s:sendto("v6", r:getsockname()))
+		local d, from = r:recvfrom(10)
+		print(d, tostring(from):match("^%[::1%]:%d+$") ~= nil, from.family == AF_INET6)`,
+		"0\n2\nv6\ttrue\ttrue\n"},
+	{"disconnect", `
+		local s = socket(AF_INET, SOCK_DGRAM)
+		connect(s, "127.0.0.1", 9)
+		print(connect(s, {family=AF_UNSPEC}))
+		print(send(s, "x"))
+		print(getpeername(s))`,
+		"0\nnil\tDestination address required\t89\nnil\tTransport endpoint is not connected\t107\n"},
+	{"closed socket", `
+		local s = socket(AF_INET, SOCK_DGRAM)
+		print(close(s)); print(close(s)); print(send(s, "x")); print(s); print(#sockets())`,
+		"0\nnil\tBad file descriptor\t9\nnil\tBad file descriptor\t9\nsocket(closed)\n0\n"},
+	{"tostring", `
+		local s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); connect(s, "127.0.0.1", 43211)
+		print((tostring(s):gsub("fd=%d+", "fd=N"):gsub("127.0.0.1:%d+,", "127.0.0.1:P,")))
+		local t6 = {family=AF_INET6, addr="::1", port=5}
+		connect(socket(AF_INET6, SOCK_DGRAM), t6)
+		print(tostring(t6), tostring(getpeername(s)), tostring({family=AF_UNSPEC}):match("^table") ~= nil)`,
+		"socket(fd=N, AF_INET, SOCK_DGRAM, bound 127.0.0.1:P, connected 127.0.0.1:43211)\n[::1]:5\t127.0.0.1:43211\ttrue\n"},
+	{"options", `
+		local s = socket(AF_INET, SOCK_DGRAM)
+		print(getsockopt(s, SOL_SOCKET, SO_BROADCAST), setsockopt(s, SOL_SOCKET, SO_BROADCAST, true), getsockopt(s, SOL_SOCKET, "SO_BROADCAST"))
+		print(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, 0.25), getsockopt(s, SOL_SOCKET, SO_RCVTIMEO))
+		print(setsockopt(s, IPPROTO_IP, IP_TTL, 7), getsockopt(s, IPPROTO_IP, IP_TTL))
+		print(setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, "127.0.0.1"), getsockopt(s, IPPROTO_IP, IP_MULTICAST_IF))
+		print(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, {multiaddr="239.1.2.3", interface="127.0.0.1"}))
+		print(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, {multiaddr="239.1.2.3", interface="127.0.0.1"}))
+		print(setsockopt(s, SOL_SOCKET, 12345, 1))`,
+		"0\t0\t1\n0\t0.25\n0\t7\n0\t127.0.0.1\n0\nnil\tAddress already in use\t98\nnil\tProtocol not available\t92\n"},
+	{"poll", `
+		local a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0)
+		local b = socket(AF_INET, SOCK_DGRAM); bind(b, "127.0.0.1", 0)
+		print(#poll({a, b}, 0))
+		sendto(b, "x", getsockname(a))
+		local r = poll({a, b}, 2)
+		print(#r, r[1] == a)
+		close(b)
+		print(poll({a, b}, 0))`,
+		"0\n1\ttrue\nnil\tBad file descriptor\t9\n"},
+	{"constants", `print(ECONNREFUSED, EAGAIN, EACCES, EDESTADDRREQ, ENOTCONN, EBADF, AF_INET, AF_INET6, SOCK_DGRAM, MSG_PEEK)`,
+		"111\t11\t13\t89\t107\t9\t2\t10\t2\t2\n"},
+	{"module", `local m = require("sock"); print(m.socket == socket, m.SO_BROADCAST, strerror(111), errname(111))`,
+		"true\t6\tConnection refused\tECONNREFUSED\n"},
+	{"maxlen capped and zero", `
+		local a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0); settimeout(a, 2)
+		sendto(a, "hello", getsockname(a)); sendto(a, "hello", getsockname(a))
+		print(recv(a, 2^40)); print(#recv(a, 0))`,
+		"hello\n0\n"},
+	{"peek", `
+		local a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0); settimeout(a, 2)
+		sendto(a, "once", getsockname(a))
+		print(recv(a, 10, MSG_PEEK), recv(a, 10), recv(a, 10, MSG_DONTWAIT))`,
+		"once\tonce\tnil\tResource temporarily unavailable\t11\n"},
+}
+
+func TestSnippets(t *testing.T) {
+	for _, tc := range snippets {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := runLua(t, tc.code)
+			if err != nil {
+				t.Fatalf("error: %v\noutput so far:\n%s", err, got)
+			}
+			if got != tc.want {
+				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
+// Misuse raises PUC Lua's standard message, with the quotes and "no value".
+var badArguments = []struct{ code, want string }{
+	{`send(42, "x")`, "bad argument #1 to 'send' (socket expected, got number)"},
+	{`send(socket(AF_INET, SOCK_DGRAM))`, "bad argument #2 to 'send' (string expected, got no value)"},
+	{`socket()`, "bad argument #1 to 'socket' (number expected, got no value)"},
+	{`socket(AF_INET, "dgram")`, "bad argument #2 to 'socket' (number expected, got string)"},
+	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1")`, "bad argument #3 to 'connect' (number expected, got no value)"},
+	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", 65536)`, "bad argument #3 to 'connect' (port out of range 0..65535)"},
+	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", 1.5)`, "bad argument #3 to 'connect' (number has no integer representation)"},
+	{`connect(socket(AF_INET, SOCK_DGRAM), "256.1.1.1", 1)`, `bad argument #2 to 'connect' (cannot resolve host "256.1.1.1")`},
+	{`connect(socket(AF_INET, SOCK_DGRAM), nil)`, "bad argument #2 to 'connect' (address expected, got nil)"},
+	{`connect(socket(AF_INET, SOCK_DGRAM), {addr=5})`, "bad argument #2 to 'connect' (address field 'addr' must be a string)"},
+	{`recv(socket(AF_INET, SOCK_DGRAM), -1)`, "bad argument #2 to 'recv' (maxlen must not be negative)"},
+	{`settimeout(socket(AF_INET, SOCK_DGRAM), -1)`, "bad argument #2 to 'settimeout' (timeout must be a number of seconds, 0 or more)"},
+	{`settimeout(socket(AF_INET, SOCK_DGRAM), 0/0)`, "bad argument #2 to 'settimeout' (timeout must be a number of seconds, 0 or more)"},
+	{`setsockopt(socket(AF_INET, SOCK_DGRAM), SOL_SOCKET, "SO_NOPE", 1)`, "bad argument #3 to 'setsockopt' (unknown socket option 'SO_NOPE')"},
+	{`setsockopt(socket(AF_INET, SOCK_DGRAM), SOL_SOCKET, SO_BROADCAST, "yes")`, "bad argument #4 to 'setsockopt' (number expected, got string)"},
+	{`poll({1})`, "bad argument #1 to 'poll' (socket expected at index 1, got number)"},
+	{`socket(AF_INET, SOCK_DGRAM):send()`, "bad argument #2 to 'send' (string expected, got no value)"},
+}
+
+func TestBadArguments(t *testing.T) {
+	for _, tc := range badArguments {
+		t.Run(tc.code, func(t *testing.T) {
+			t.Parallel()
+			_, err := runLua(t, tc.code)
+			if err == nil {
+				t.Fatal("no error raised")
+			}
+			msg := err.(*lua.ApiError).Object.String()
+			if !strings.HasSuffix(msg, tc.want) || !strings.HasPrefix(msg, "<string>:1:") {
+				t.Errorf("error %q, want <string>:1: ...%s", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestFatal(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	L := lua.NewState()
+	defer L.Close()
+	code := -1
+	rt := Open(L, Options{Stderr: &stderr, Exit: func(c int) { code = c }})
+	defer rt.CloseAll()
+	if err := L.DoString(`fatal(0, 0, "usage: %s <IPaddress>", "x"); fatal(1, ECONNREFUSED, "recvfrom failed")`); err != nil {
+		t.Fatal(err)
+	}
+	if got := stderr.String(); got != "usage: x <IPaddress>\nrecvfrom failed: Connection refused (111)\n" || code != 1 {
+		t.Fatalf("fatal wrote %q and exited %d", got, code)
+	}
+}
+
+// A Lua signal handler runs on the Lua state's goroutine when a blocked receive is woken, and the
+// receive then carries on waiting (here until its timeout).
+func TestSignalHandlerWakesBlockedCall(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	L, rt := newState(t, &out)
+	if err := L.DoString(`
+		s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 0.5)
+		signal(SIGINT, function(sig) print("handler", sig) end)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 100 && !rt.Signal(2); i++ {
+		}
+	}()
+	<-done
+	if err := L.DoString(`print(recv(s, 10))`); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "handler\t2\nnil\tResource temporarily unavailable\t11\n" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain makes the test binary answer as "udplab" on $PATH, for the testscript files and for
+// the tests that run scripts as a user would.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"udplab": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestCLI runs the command-line cases in testdata/script.
+func TestCLI(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+}
+
+// result is what one run of udplab gave.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// udplab runs udplab with args and stdin, bounded by 15 s.
+func udplab(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "udplab", args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("udplab %v did not finish within 15s; stdout %q stderr %q", args, out.String(), errb.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func (r result) check(t *testing.T, stdout, stderr string, code int) {
+	t.Helper()
+	if r.stdout != stdout || r.stderr != stderr || r.code != code {
+		t.Errorf("got stdout %q stderr %q exit %d\nwant stdout %q stderr %q exit %d", r.stdout, r.stderr, r.code, stdout, stderr, code)
+	}
+}
+
+// freePort returns a UDP port on 127.0.0.1 that nothing is bound to (bound, then released).
+func freePort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// waitBound waits, at most 5 s, until something is bound to UDP port.
+func waitBound(t *testing.T, port int) {
+	t.Helper()
+	hex := fmt.Sprintf(":%04X ", port)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile("/proc/net/udp")
+		if bytes.Contains(b, []byte(hex)) {
+			return
+		}
+	}
+	t.Fatalf("nothing bound UDP port %d within 5s", port)
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	port := fmt.Sprint(freePort(t))
+	udplab(t, "g1\n", "scripts/refused.lua", "127.0.0.1", port).check(t,
+		"now sending g1\nsend bytes: 2 \n", "recvfrom failed: Connection refused (111)\n", 1)
+}
+
+func TestRefusedUsage(t *testing.T) {
+	t.Parallel()
+	const usage = "usage: udpconnectclient [IPaddress] [port]\n"
+	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "1", "extra").check(t, "", usage, 1)
+	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "65536").check(t, "", usage, 1)
+	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "http").check(t, "", usage, 1)
+}
+
+func TestPinned(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "scripts/pinned.lua")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("pinned.lua: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"\nreceived 2 bytes: g1\nsend bytes: 6 \n\n",
+		"\ng1\nnow sending g1\nsend bytes: 2 \nHi, g1\n\n",
+		"\ng2\nnow sending g2\nsend bytes: 2 \nrecv failed: Connection refused (111)\n\n",
+		"\nverdict: ",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("pinned.lua output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// startServer starts scripts/udpconnectserver.lua on a free port, bounded by 15 s.
+func startServer(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
+	t.Helper()
+	port := freePort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	srv := exec.CommandContext(ctx, "udplab", "scripts/udpconnectserver.lua", fmt.Sprint(port))
+	var out bytes.Buffer
+	srv.Stdout, srv.Stderr = &out, &out
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitBound(t, port)
+	return srv, &out, fmt.Sprint(port)
+}
+
+// The lesson's run: the pinned server answers client 1, refuses client 2, and prints its count
+// on Ctrl-C.
+func TestServerAndClients(t *testing.T) {
+	t.Parallel()
+	srv, out, port := startServer(t)
+	udplab(t, "g1\na longer message\nab\n", "scripts/udpconnectclient2.lua", "127.0.0.1", port).check(t,
+		"now sending g1\nsend bytes: 2 \nHi, g1\n"+
+			"now sending a longer message\nsend bytes: 16 \nHi, a longer message\n"+
+			"now sending ab\nsend bytes: 2 \nHi, ab\n", "", 0)
+	udplab(t, "g2\n", "scripts/udpconnectclient2.lua", "127.0.0.1", port).check(t,
+		"now sending g2\nsend bytes: 2 \n", "recv failed: Connection refused (111)\n", 1)
+	srv.Process.Signal(syscall.SIGINT)
+	err := srv.Wait()
+	if err != nil {
+		t.Fatalf("server after SIGINT: %v; output %q", err, out.String())
+	}
+	want := "received 2 bytes: g1\nsend bytes: 6 \nsend bytes: 20 \nsend bytes: 6 \n\nreceived 3 datagrams\n"
+	if out.String() != want {
+		t.Errorf("server printed %q, want %q", out.String(), want)
+	}
+}
+
+func TestServerGoodbye(t *testing.T) {
+	t.Parallel()
+	srv, out, port := startServer(t)
+	// The server does not answer goodbye: the client sends it and stops, without waiting.
+	udplab(t, "", "-e", `s = socket(AF_INET, SOCK_DGRAM); connect(s, "127.0.0.1", `+port+`)
+		settimeout(s, 2); send(s, "g1"); assert(recv(s, 100) == "Hi, g1"); send(s, "goodbye")`).check(t, "", "", 0)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("server after goodbye: %v; output %q", err, out.String())
+	}
+	if want := "received 2 bytes: g1\nsend bytes: 6 \n"; out.String() != want {
+		t.Errorf("server printed %q, want %q", out.String(), want)
+	}
+}
+
+// Without a handler, Ctrl-C ends a script with "interrupted" and status 130.
+func TestInterruptWithoutHandler(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "udplab", "-e", `s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); print("ready"); recv(s, 10)`)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	stdout.Read(buf)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || errb.String() != "interrupted\n" {
+		t.Fatalf("after SIGINT: %v, stderr %q; want exit 130 and \"interrupted\"", err, errb.String())
+	}
+}
