@@ -239,7 +239,7 @@ func TestUseAfterClose(t *testing.T) {
 	}
 }
 
-func second[T any](_ T, err error) error       { return err }
+func second[T any](_ T, err error) error        { return err }
 func third[T, U any](_ T, _ U, err error) error { return err }
 
 func TestBroadcastNeedsSO_BROADCAST(t *testing.T) {
