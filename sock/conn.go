@@ -29,7 +29,6 @@ type Conn struct {
 	file *os.File
 	rc   syscall.RawConn
 
-
 	family   int
 	sotype   int
 	protocol int
