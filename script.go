@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -22,6 +23,9 @@ func (s *session) runScript(path string, args []string, stdin io.Reader) error {
 		argt.RawSetInt(i+1, lua.LString(a))
 	}
 	L.SetGlobal("arg", argt)
+	if path != "-" {
+		addScriptPath(L, path)
+	}
 
 	var fn *lua.LFunction
 	var err error
@@ -66,4 +70,16 @@ func (s *session) report(err error) {
 		}
 	}
 	fmt.Fprintf(s.stderr, "udplab: %s\n", msg)
+}
+
+// addScriptPath lets require find modules beside the script and in its lib/ folder, so that the
+// shipped scripts share their helpers (scripts/lib/lab.lua) wherever they are run from.
+func addScriptPath(L *lua.LState, script string) {
+	dir := filepath.Dir(script)
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	old := lua.LVAsString(pkg.RawGetString("path"))
+	pkg.RawSetString("path", lua.LString(filepath.Join(dir, "?.lua")+";"+filepath.Join(dir, "lib", "?.lua")+";"+old))
 }

@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -89,12 +90,15 @@ func (rt *Runtime) setsockoptCall(L *lua.LState) int {
 			ifindex = int(v)
 		}
 		err = c.SetsockoptIPv6Mreq(level, number, group, ifindex)
-	case sock.KindIfindex:
+	case sock.KindIfindex, sock.KindIfindexBE:
 		var ifindex int
 		if name, ok := L.Get(4).(lua.LString); ok {
 			ifindex = checkInterface(L, 4, fname, string(name))
 		} else {
 			ifindex = checkInt(L, 4, fname)
+		}
+		if kind == sock.KindIfindexBE {
+			ifindex = int(bits.ReverseBytes32(uint32(ifindex)))
 		}
 		err = c.SetsockoptInt(level, number, ifindex)
 	}

@@ -19,7 +19,8 @@ const (
 	KindInet4Addr                   // an IPv4 address: IP_MULTICAST_IF
 	KindMreqn                       // a group and an interface: IP_ADD_MEMBERSHIP (struct ip_mreqn)
 	KindIPv6Mreq                    // a group and an interface index: IPV6_JOIN_GROUP (struct ipv6_mreq)
-	KindIfindex                     // an interface index: IPV6_MULTICAST_IF
+	KindIfindex                     // an interface index: IPV6_MULTICAST_IF, IPV6_UNICAST_IF
+	KindIfindexBE                   // an interface index in network byte order: IP_UNICAST_IF
 )
 
 // Option names one socket option: its level, number and the kind of value it takes.
@@ -45,6 +46,7 @@ var Options = []Option{
 	{"IP_TTL", unix.IPPROTO_IP, unix.IP_TTL, KindInt},
 	{"IP_TOS", unix.IPPROTO_IP, unix.IP_TOS, KindInt},
 	{"IP_RECVERR", unix.IPPROTO_IP, unix.IP_RECVERR, KindInt},
+	{"IP_UNICAST_IF", unix.IPPROTO_IP, unix.IP_UNICAST_IF, KindIfindexBE},
 	{"IP_MULTICAST_IF", unix.IPPROTO_IP, unix.IP_MULTICAST_IF, KindInet4Addr},
 	{"IP_MULTICAST_TTL", unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, KindInt},
 	{"IP_MULTICAST_LOOP", unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, KindInt},
@@ -53,6 +55,7 @@ var Options = []Option{
 	{"IPV6_V6ONLY", unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, KindInt},
 	{"IPV6_UNICAST_HOPS", unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, KindInt},
 	{"IPV6_RECVERR", unix.IPPROTO_IPV6, unix.IPV6_RECVERR, KindInt},
+	{"IPV6_UNICAST_IF", unix.IPPROTO_IPV6, unix.IPV6_UNICAST_IF, KindIfindex},
 	{"IPV6_MULTICAST_IF", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, KindIfindex},
 	{"IPV6_MULTICAST_HOPS", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, KindInt},
 	{"IPV6_MULTICAST_LOOP", unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, KindInt},

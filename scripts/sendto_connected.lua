@@ -1,0 +1,41 @@
+-- sendto_connected.lua: what does sendto() with an address do on a connected UDP socket?
+--
+-- The lesson says that on Linux "sendto and recvfrom on a connected socket ignore the to and
+-- from addresses". Its own udpconnectclient relies on that. What Linux does: sendto() with an
+-- explicit address on a connected UDP socket sends the datagram to that address, not to the
+-- connected peer (BSD and macOS refuse with EISCONN instead). recvfrom() still receives only
+-- from the peer. This script shows both on the running kernel.
+
+local lab = require("lab")
+
+local peer = lab.udp(AF_INET, "127.0.0.1", "peer")
+local other = lab.udp(AF_INET, "127.0.0.1", "other")
+local client = lab.udp(AF_INET, "127.0.0.1", "client")
+
+lab.section("the client is connected to peer, and sendto()s to other")
+lab.call("connect", client, getsockname(peer))
+local sent = lab.call("sendto", client, "where do I go?", getsockname(other))
+lab.expect(sent == 14, "sendto on a connected socket succeeds on Linux")
+local at_other = lab.call("recv", other, 100)
+local at_peer = lab.call("recv", peer, 100, MSG_DONTWAIT)
+
+local went
+if at_other == "where do I go?" then
+  went = "to the address given to sendto (not ignored)"
+elseif at_peer == "where do I go?" then
+  went = "to the connected peer (the address was ignored, as the lesson says)"
+else
+  went = "nowhere we could see"
+end
+print("the datagram went " .. went)
+lab.expect(at_other == "where do I go?" and at_peer == nil, "Linux sends it to the address given")
+
+lab.section("sendto() to the peer's own address, and recvfrom()")
+lab.call("sendto", client, "to the peer", getsockname(peer))
+local data, from = lab.call("recvfrom", peer, 100)
+lab.expect(data == "to the peer", "the peer receives it")
+lab.call("sendto", peer, "reply", getsockname(client))
+local reply, from2 = lab.call("recvfrom", client, 100)
+lab.expect(reply == "reply" and tostring(from2) == tostring(getsockname(peer)), "recvfrom on the connected socket gives the data and the peer's address")
+
+lab.finish("on this kernel sendto() on a connected UDP socket sent " .. went .. "; recvfrom() worked and named the peer")
