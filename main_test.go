@@ -192,3 +192,12 @@ func TestInterruptWithoutHandler(t *testing.T) {
 		t.Fatalf("after SIGINT: %v, stderr %q; want exit 130 and \"interrupted\"", err, errb.String())
 	}
 }
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

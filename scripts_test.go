@@ -1,0 +1,74 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// lessonPrograms take arguments and standard input; main_test.go runs them against each other.
+var lessonPrograms = map[string]bool{"refused": true, "udpconnectserver": true, "udpconnectclient2": true}
+
+// keyLines are lines each experiment must print, besides its closing verdict: the kernel's
+// answers that the script is about.
+var keyLines = map[string][]string{
+	"reconnect":        {"getpeername(client) = 127.0.0.1:", `recv(B, 100, 0) = "second"`},
+	"disconnect":       {"connect(client, {family=AF_UNSPEC}) = 0", "getpeername failed: Transport endpoint is not connected (107)", "send failed: Destination address required (89)"},
+	"broadcast":        {"connect failed: Permission denied (13)", `recvfrom(receiver, 100) = "to everyone"`},
+	"multicast":        {`recvfrom(member, 100) = "hello group"`, "recv(outsider, 100, MSG_DONTWAIT): recv failed: Resource temporarily unavailable (11)", "IPv6: "},
+	"unconnected":      {"recvfrom failed: Resource temporarily unavailable (11)", "recv failed: Connection refused (111)"},
+	"filter":           {"recv(stranger2, 100): recv failed: Connection refused (111)", `recvfrom(server, 100) = "from the peer"`},
+	"sendto_connected": {"the datagram went to the address given to sendto"},
+	"pending_error":    {"recv failed: Connection refused (111)", "getsockopt(client, SOL_SOCKET, SO_ERROR) = 111"},
+	"goodbye":          {"recv(client, 100): recv failed: Resource temporarily unavailable (11)", "recv failed: Connection refused (111)"},
+	"reliable":         {"delivered: 200 of 200 messages, in order and exactly once: true", "0 left in the send buffer"},
+	"connected_speed":  {"median ratio (connected / unconnected): "},
+	"pinned":           {"Hi, g1", "recv failed: Connection refused (111)"},
+}
+
+// TestExperiments runs every self-contained script in scripts/ (a new one is picked up without
+// editing this test): each must exit 0 within 5 s, print its key lines, and end with a verdict.
+func TestExperiments(t *testing.T) {
+	paths, err := filepath.Glob("scripts/*.lua")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".lua")
+		if lessonPrograms[name] {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			r := udplab(t, "", path)
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v, bound 5s", d)
+			}
+			for _, want := range keyLines[name] {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "verdict: ") {
+				t.Errorf("last line %q is not a verdict", last)
+			}
+		})
+	}
+}
+
+// Every experiment starts with a comment block stating its question and claim.
+func TestExperimentsDocumented(t *testing.T) {
+	paths, _ := filepath.Glob("scripts/*.lua")
+	for _, path := range paths {
+		src := readFile(t, path)
+		if !strings.HasPrefix(src, "-- "+filepath.Base(path)+": ") {
+			t.Errorf("%s does not start with a comment naming it and its question", path)
+		}
+	}
+}
