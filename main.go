@@ -143,6 +143,7 @@ type session struct {
 
 func newSession(L *lua.LState, stdout, stderr io.Writer) *session {
 	s := &session{L: L, stdout: stdout, stderr: stderr, sigs: make(chan os.Signal, 4)}
+	fixRandom(L)
 	s.rt = luabind.Open(L, luabind.Options{
 		Stderr:   stderr,
 		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },

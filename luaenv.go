@@ -1,0 +1,42 @@
+package main
+
+import (
+	"math/rand/v2"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// fixRandom replaces math.random and math.randomseed: gopher-lua's use Go's global generator,
+// whose Seed is a no-op since Go 1.24, so math.randomseed(42) would not make a run repeatable.
+// These keep one generator per Lua state, seeded at random until the script seeds it.
+func fixRandom(L *lua.LState) {
+	math, ok := L.GetGlobal("math").(*lua.LTable)
+	if !ok {
+		return
+	}
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	math.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
+		seed := uint64(int64(L.CheckNumber(1)))
+		rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		return 0
+	}))
+	math.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
+		switch L.GetTop() {
+		case 0:
+			L.Push(lua.LNumber(rng.Float64()))
+		case 1:
+			m := L.CheckInt64(1)
+			if m < 1 {
+				L.ArgError(1, "interval is empty")
+			}
+			L.Push(lua.LNumber(rng.Int64N(m) + 1))
+		default:
+			m, n := L.CheckInt64(1), L.CheckInt64(2)
+			if m > n {
+				L.ArgError(2, "interval is empty")
+			}
+			L.Push(lua.LNumber(m + rng.Int64N(n-m+1)))
+		}
+		return 1
+	}))
+}
