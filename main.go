@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -138,13 +139,14 @@ type session struct {
 	sigs   chan os.Signal
 	// interrupt, when set (by the console), takes a signal no Lua handler took and reports
 	// whether it dealt with it.
-	interrupt func(sig unix.Signal) bool
+	interrupt atomic.Pointer[func(sig unix.Signal) bool]
 }
 
 func newSession(L *lua.LState, stdout, stderr io.Writer) *session {
 	s := &session{L: L, stdout: stdout, stderr: stderr, sigs: make(chan os.Signal, 4)}
 	fixRandom(L)
 	s.rt = luabind.Open(L, luabind.Options{
+		Stdout:   stdout,
 		Stderr:   stderr,
 		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
 	})
@@ -163,10 +165,10 @@ func (s *session) catchSignals() (stop func()) {
 				return
 			case sig := <-s.sigs:
 				usig := sig.(unix.Signal)
-				if s.rt.Signal(usig) {
+				if interrupt := s.interrupt.Load(); interrupt != nil && (*interrupt)(usig) {
 					continue
 				}
-				if s.interrupt != nil && s.interrupt(usig) {
+				if s.rt.Signal(usig) {
 					continue
 				}
 				// Exit from here, without closing the sockets first: closing them would wake the

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -62,14 +63,29 @@ func skipShebang(r *bufio.Reader) io.Reader {
 
 // report prints a Lua error as lua(1) does: "udplab: file:line: message".
 func (s *session) report(err error) {
-	msg := err.Error()
-	if apiErr, ok := err.(*lua.ApiError); ok {
-		msg = lua.LVAsString(apiErr.Object)
-		if apiErr.Object.Type() != lua.LTString && apiErr.Object.Type() != lua.LTNumber {
-			msg = "(error object is a " + apiErr.Object.Type().String() + " value)"
-		}
+	fmt.Fprintf(s.stderr, "udplab: %s\n", errorMessage(err))
+}
+
+// syntaxError matches gopher-lua's syntax errors: "file line:3(column:5) near 'x':   syntax error".
+var syntaxError = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
+
+// errorMessage is the message of a Lua error, in PUC Lua's words where gopher-lua's differ: a
+// syntax error reads "file:3: syntax error near 'x'".
+func errorMessage(err error) string {
+	apiErr, ok := err.(*lua.ApiError)
+	if !ok {
+		return err.Error()
 	}
-	fmt.Fprintf(s.stderr, "udplab: %s\n", msg)
+	switch apiErr.Object.Type() {
+	case lua.LTString, lua.LTNumber:
+	default:
+		return "(error object is a " + apiErr.Object.Type().String() + " value)"
+	}
+	msg := strings.TrimSpace(lua.LVAsString(apiErr.Object))
+	if m := syntaxError.FindStringSubmatch(msg); m != nil {
+		return m[1] + ":" + m[2] + ": " + m[4] + " near '" + m[3] + "'"
+	}
+	return msg
 }
 
 // addScriptPath lets require find modules beside the script and in its lib/ folder, so that the

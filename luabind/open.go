@@ -19,8 +19,10 @@ func Open(L *lua.LState, opts Options) *Runtime {
 
 	funcs := rt.functions()
 	methods := L.CreateTable(0, len(funcs))
+	rt.funcNames = make(map[*lua.LFunction]string, len(funcs))
 	for _, f := range funcs {
 		fn := L.NewFunction(f.fn)
+		rt.funcNames[fn] = f.name
 		L.SetGlobal(f.name, fn)
 		if f.method {
 			methods.RawSetString(f.name, fn)
@@ -79,6 +81,7 @@ func (rt *Runtime) functions() []function {
 		{"errname", errnameCall, false},
 		{"fatal", rt.fatalCall, false},
 		{"signal", rt.signalCall, false},
+		{"help", rt.helpCall, false},
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 
 // Options configures Open.
 type Options struct {
+	// Stdout receives help's text; os.Stdout when nil.
+	Stdout io.Writer
 	// Stderr receives fatal's messages; os.Stderr when nil.
 	Stderr io.Writer
 	// Exit ends the process for os.exit and fatal, after every socket is closed; os.Exit when nil.
@@ -35,6 +37,7 @@ type Runtime struct {
 
 	socketMT     *lua.LTable    // the metatable of socket values
 	addrToString *lua.LFunction // __tostring of address tables
+	funcNames    map[*lua.LFunction]string
 
 	recvBuf []byte // one receive at a time: the Lua state is single-threaded
 
@@ -66,6 +69,13 @@ const maxDatagram = 65535 - 8
 // socket is the value a Lua socket userdata holds.
 type socket struct {
 	conn *sock.Conn
+}
+
+func (rt *Runtime) stdout() io.Writer {
+	if rt.opts.Stdout != nil {
+		return rt.opts.Stdout
+	}
+	return os.Stdout
 }
 
 func (rt *Runtime) stderr() io.Writer {

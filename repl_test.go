@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// terminal is udplab running in a real pseudo-terminal, as a person would use it.
+type terminal struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	pty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+}
+
+// escapes are the line editor's redraw sequences, dropped before matching what the screen says.
+var escapes = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]|[\r\x07\x08]")
+
+// startTerminal starts udplab in an 80x24 pseudo-terminal with HOME and XDG_STATE_HOME in state.
+func startTerminal(t *testing.T, state string, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command("udplab", args...)
+	cmd.Env = append(os.Environ(), "HOME="+state, "XDG_STATE_HOME="+filepath.Join(state, "state"), "TERM=xterm")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{t: t, cmd: cmd, pty: f, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		f.Close()
+	})
+	term.waitFor("udplab> ", 5*time.Second)
+	return term
+}
+
+// screen returns what was printed since the last mark, without redraw escapes.
+func (term *terminal) screen() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return escapes.ReplaceAllString(term.out.String(), "")
+}
+
+func (term *terminal) mark() {
+	term.mu.Lock()
+	term.out.Reset()
+	term.mu.Unlock()
+}
+
+func (term *terminal) typeKeys(s string) {
+	if _, err := term.pty.WriteString(s); err != nil {
+		term.t.Fatal(err)
+	}
+}
+
+// waitFor waits until the screen shows needle, failing the test after d.
+func (term *terminal) waitFor(needle string, d time.Duration) {
+	term.t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(term.screen(), needle) {
+			return
+		}
+	}
+	term.t.Fatalf("screen never showed %q; it shows:\n%s", needle, term.screen())
+}
+
+// promptAfter waits until the screen shows out followed by a fresh prompt.
+func (term *terminal) promptAfter(out string, d time.Duration) {
+	term.t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		s := term.screen()
+		if i := strings.Index(s, out); i >= 0 && strings.Contains(s[i+len(out):], "udplab> ") {
+			return
+		}
+	}
+	term.t.Fatalf("screen never showed %q then a prompt; it shows:\n%s", out, term.screen())
+}
+
+// enter types line and Enter at a fresh prompt and waits for out and the prompt after it.
+func (term *terminal) enter(line, out string) {
+	term.t.Helper()
+	term.mark()
+	term.typeKeys(line + "\r")
+	term.promptAfter(out, 3*time.Second)
+}
+
+// exitCode waits for udplab to exit, at most 5 s.
+func (term *terminal) exitCode() int {
+	term.t.Helper()
+	exited := make(chan error, 1)
+	go func() { exited <- term.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		return 0
+	case <-time.After(5 * time.Second):
+		term.t.Fatalf("udplab did not exit; screen:\n%s", term.screen())
+		return -1
+	}
+}
+
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	term := startTerminal(t, state)
+
+	term.enter("1+1", "\n2\n")
+	term.enter("nil, 'Connection refused', 111", "\nnil\tConnection refused\t111\n")
+	term.enter("=2*3", "\n6\n")
+
+	// a multi-line for loop: continuation prompt, then it runs
+	term.mark()
+	term.typeKeys("for i = 1, 2 do\r")
+	term.waitFor("... ", 2*time.Second)
+	term.typeKeys("print(i * 111)\rend\r")
+	term.promptAfter("\n222\n", 3*time.Second)
+
+	// values print usefully
+	term.enter("s = socket(AF_INET, SOCK_DGRAM); bind(s, '127.0.0.1', 0); print(settimeout(s, 0))", "\n0\n")
+	term.enter("s", "SOCK_DGRAM, bound 127.0.0.1:")
+	term.enter("{1, 'a', x = 2}", "\n{1, \"a\", x=2}\n")
+
+	// Ctrl-C while recv blocks: back at the prompt quickly, the socket still usable
+	term.mark()
+	term.typeKeys("print('wait' .. 'ing'); recv(s, 10)\r")
+	term.waitFor("\nwaiting\n", 3*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", 2*time.Second)
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Ctrl-C during recv took %v to give the prompt back", d)
+	}
+	term.enter("sendto(s, 'pi' .. 'ng', getsockname(s)); print(recv(s, 10))", "\nping\n")
+
+	// Ctrl-C in a busy Lua loop
+	term.mark()
+	term.typeKeys("print('spin' .. 'ning'); while true do end\r")
+	term.waitFor("\nspinning\n", 3*time.Second)
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", 2*time.Second)
+
+	// Ctrl-C at the prompt clears the line and does not exit
+	term.mark()
+	term.typeKeys("abc")
+	term.waitFor("abc", 2*time.Second)
+	term.typeKeys("\x03")
+	time.Sleep(100 * time.Millisecond)
+	term.enter("print('al' .. 'ive')", "\nalive\n")
+
+	// Tab completion: a constant, a socket method
+	term.mark()
+	term.typeKeys("SO_BROADC\t")
+	term.waitFor("SO_BROADCAST", 2*time.Second)
+	term.typeKeys("\r")
+	term.promptAfter("\n6\n", 2*time.Second)
+	term.mark()
+	term.typeKeys("s:getsockn\t")
+	term.waitFor("s:getsockname", 2*time.Second)
+	term.typeKeys("()\r")
+	term.promptAfter("\n127.0.0.1:", 2*time.Second)
+
+	// help
+	term.enter("help(send)", "ECONNREFUSED (111)")
+
+	// an error: message and traceback, then the prompt
+	term.enter("error('boom')", "stdin:1: boom\nstack traceback:")
+
+	// Ctrl-D exits 0 and the history is written
+	term.enter("marker_for_history = 1", "marker_for_history = 1\n")
+	term.typeKeys("\x04")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("Ctrl-D: exit %d, want 0", code)
+	}
+	if _, err := os.Stat(filepath.Join(state, "state", "udplab", "history")); err != nil {
+		t.Fatalf("no history file: %v", err)
+	}
+
+	// the history survives a restart
+	term = startTerminal(t, state)
+	term.mark()
+	term.typeKeys("\x1b[A")
+	term.waitFor("marker_for_history", 2*time.Second)
+	term.typeKeys("\x15\x04")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("second Ctrl-D: exit %d", code)
+	}
+}
+
+// udplab -i FILE runs the file, then opens the console with its globals.
+func TestConsoleAfterScript(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "setup.lua")
+	if err := os.WriteFile(script, []byte("greeting = 'hello from the script'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(t, dir, "-i", script)
+	term.enter("greeting", "\nhello from the script\n")
+	term.typeKeys("\x04")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+// With stdin not a terminal, no prompt is printed and each chunk runs as read.
+func TestConsolePiped(t *testing.T) {
+	t.Parallel()
+	udplab(t, "print(1+1)\nx = 3\nx * 2\n", []string{}...).check(t, "2\n6\n", "", 0)
+	r := udplab(t, "error('boom')\nprint(5)\n")
+	if r.stdout != "5\n" || r.code != 1 || !strings.Contains(r.stderr, "boom") {
+		t.Fatalf("piped error: %+v", r)
+	}
+}
