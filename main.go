@@ -34,6 +34,9 @@ options:
   -e chunk     run the Lua chunk (may be given more than once)
   -i           open the console after running the script or chunks
   -            read the script from standard input
+  --trace      print every socket call on stderr, in strace's format
+  --wire       --trace, plus the packets that cross lo for the script's sockets
+               (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
   -h, --help   print this help and exit
   --version    print the version and exit
 
@@ -48,6 +51,8 @@ func main() {
 type options struct {
 	chunks      []string // -e
 	interactive bool     // -i
+	trace       bool     // --trace
+	wire        bool     // --wire
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
 }
@@ -66,6 +71,10 @@ func parseArgs(args []string) (*options, error) {
 			o.chunks = append(o.chunks, args[i])
 		case a == "-i":
 			o.interactive = true
+		case a == "--trace":
+			o.trace = true
+		case a == "--wire":
+			o.wire = true
 		case a == "--":
 			if i+1 < len(args) {
 				o.script, o.args = args[i+1], args[i+2:]
@@ -105,7 +114,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	L := lua.NewState()
 	defer L.Close()
 	sess := newSession(L, stdout, stderr)
-	defer sess.rt.CloseAll()
+	defer sess.rt.Shutdown()
+	switch {
+	case o.wire:
+		luabind.StartWire(stderr)
+	case o.trace:
+		luabind.StartTrace(stderr)
+	}
 	stopSignals := sess.catchSignals()
 	defer stopSignals()
 

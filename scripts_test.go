@@ -25,6 +25,7 @@ var keyLines = map[string][]string{
 	"reliable":         {"delivered: 200 of 200 messages, in order and exactly once: true", "0 left in the send buffer"},
 	"connected_speed":  {"median ratio (connected / unconnected): "},
 	"pinned":           {"Hi, g1", "recv failed: Connection refused (111)"},
+	"icmp":             {"ICMP destination unreachable (type 3), port unreachable (code 3) from 127.0.0.1"},
 }
 
 // TestExperiments runs every self-contained script in scripts/ (a new one is picked up without

@@ -123,6 +123,19 @@ var snippets = []struct {
 		sendto(a, "hello", getsockname(a)); sendto(a, "hello", getsockname(a))
 		print(recv(a, 2^40)); print(#recv(a, 0))`,
 		"hello\n0\n"},
+	{"recverr v4 and v6", `
+		for _, v in ipairs({{AF_INET, "127.0.0.1", IPPROTO_IP, IP_RECVERR}, {AF_INET6, "::1", IPPROTO_IPV6, IPV6_RECVERR}}) do
+			local p = socket(v[1], SOCK_DGRAM); bind(p, v[2], 0); local closed = getsockname(p); close(p)
+			local c = socket(v[1], SOCK_DGRAM); settimeout(c, 2)
+			print(recverr(c))
+			setsockopt(c, v[3], v[4], 1); connect(c, closed); send(c, "g1"); poll({c}, 2)
+			local e = recverr(c)
+			print(e.errno, e.origin, e.type, e.code, e.offender, e.info, e.payload, e.message)
+		end`,
+		"nil\tResource temporarily unavailable\t11\n" +
+			"111\ticmp\t3\t3\t127.0.0.1\t0\tg1\tICMP destination unreachable (type 3), port unreachable (code 3) from 127.0.0.1\n" +
+			"nil\tResource temporarily unavailable\t11\n" +
+			"111\ticmp6\t1\t4\t::1\t0\tg1\tICMPv6 destination unreachable (type 1), port unreachable (code 4) from ::1\n"},
 	{"peek", `
 		local a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0); settimeout(a, 2)
 		sendto(a, "once", getsockname(a))

@@ -82,6 +82,9 @@ func (rt *Runtime) functions() []function {
 		{"fatal", rt.fatalCall, false},
 		{"signal", rt.signalCall, false},
 		{"help", rt.helpCall, false},
+		{"trace", rt.traceCall, false},
+		{"wire", rt.wireCall, false},
+		{"recverr", rt.recverrCall, true},
 	}
 }
 

@@ -85,9 +85,17 @@ func (rt *Runtime) stderr() io.Writer {
 	return os.Stderr
 }
 
-// Exit closes every socket and ends the process with code, through Options.Exit.
-func (rt *Runtime) Exit(code int) {
+// Shutdown prints the packets the wire view still holds and closes every socket: for the end of
+// a script or a console session.
+func (rt *Runtime) Shutdown() {
+	sock.FlushWire()
 	rt.CloseAll()
+}
+
+// Exit prints the packets the wire view still holds, closes every socket and ends the process
+// with code, through Options.Exit.
+func (rt *Runtime) Exit(code int) {
+	rt.Shutdown()
 	if rt.opts.Exit != nil {
 		rt.opts.Exit(code)
 		return
@@ -126,14 +134,15 @@ func (rt *Runtime) Open() []*sock.Conn {
 }
 
 // CloseAll closes every socket still open: gopher-lua has no finalizers, so the end of a script
-// must. It is safe to call from any goroutine, and more than once.
+// must. These closes are not traced, as a C program's exit shows none. It is safe to call from
+// any goroutine, and more than once.
 func (rt *Runtime) CloseAll() {
 	rt.mu.Lock()
 	open := rt.sockets
 	rt.sockets = nil
 	rt.mu.Unlock()
 	for _, s := range open {
-		s.conn.Close()
+		s.conn.Release()
 	}
 }
 

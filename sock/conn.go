@@ -42,10 +42,13 @@ type Conn struct {
 // protocol (0 for the default).
 func Socket(family, sotype, protocol int) (*Conn, error) {
 	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, protocol)
+	traceSocket(family, sotype, protocol, fd, err)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	return &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol}, nil
+	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol}
+	register(c)
+	return c, nil
 }
 
 // pollable registers the fd with the runtime poller, once, and returns its file and RawConn.
@@ -85,6 +88,20 @@ func (c *Conn) Closed() bool { return c.closed.Load() }
 // Close wraps close(2). Every call after the first fails with EBADF, as does every other method
 // after Close: sock never touches a descriptor number the kernel may have handed to a new file.
 func (c *Conn) Close() error {
+	err := c.close()
+	if activeTracer.Load() != nil {
+		traceCall("close", strconv.Itoa(c.fd), 0, err)
+	}
+	return err
+}
+
+// Release closes c as Close does, without a trace line: for the sockets a program closes by
+// itself as it ends (a C program's exit shows no close either).
+func (c *Conn) Release() error {
+	return c.close()
+}
+
+func (c *Conn) close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed.Swap(true) {
@@ -96,6 +113,7 @@ func (c *Conn) Close() error {
 	} else {
 		err = unix.Close(c.fd)
 	}
+	unregister(c)
 	if err != nil {
 		return os.NewSyscallError("close", unix.EBADF)
 	}
@@ -112,6 +130,9 @@ func (c *Conn) SetReadTimeout(d time.Duration) error {
 		return os.NewSyscallError("setsockopt", unix.EINVAL)
 	}
 	c.readTimeout = d
+	if activeTracer.Load() != nil {
+		c.traceSockopt("setsockopt", unix.SOL_SOCKET, unix.SO_RCVTIMEO, traceTimeval(d), 16, nil)
+	}
 	return nil
 }
 
@@ -121,19 +142,29 @@ func (c *Conn) ReadTimeout() time.Duration { return c.readTimeout }
 // Bind wraps bind(2).
 func (c *Conn) Bind(a *Addr) error {
 	if c.closed.Load() {
-		return os.NewSyscallError("bind", unix.EBADF)
+		err := os.NewSyscallError("bind", unix.EBADF)
+		c.traceAddrCall("bind", a, err)
+		return err
 	}
 	p, n := a.sockaddr()
 	_, _, e := unix.RawSyscall(unix.SYS_BIND, uintptr(c.fd), uintptr(p), uintptr(n))
+	var err error
 	if e != 0 {
-		return os.NewSyscallError("bind", e)
+		err = os.NewSyscallError("bind", e)
 	}
-	return nil
+	c.traceAddrCall("bind", a, err)
+	return err
 }
 
 // Connect wraps connect(2). On a UDP socket it sends nothing: it records a as the peer, so that
 // Send needs no address and only a's datagrams are received. Connect(Unspec) dissolves that.
 func (c *Conn) Connect(a *Addr) error {
+	err := c.connect(a)
+	c.traceAddrCall("connect", a, err)
+	return err
+}
+
+func (c *Conn) connect(a *Addr) error {
 	if c.closed.Load() {
 		return os.NewSyscallError("connect", unix.EBADF)
 	}
@@ -152,11 +183,25 @@ func (c *Conn) Connect(a *Addr) error {
 
 // Getsockname wraps getsockname(2): the address the socket is bound to.
 func (c *Conn) Getsockname() (*Addr, error) {
-	return c.name("getsockname", unix.SYS_GETSOCKNAME)
+	a, err := c.name("getsockname", unix.SYS_GETSOCKNAME)
+	c.traceName("getsockname", a, err)
+	return a, err
 }
 
 // Getpeername wraps getpeername(2): the peer a connected socket records; ENOTCONN when none.
 func (c *Conn) Getpeername() (*Addr, error) {
+	a, err := c.name("getpeername", unix.SYS_GETPEERNAME)
+	c.traceName("getpeername", a, err)
+	return a, err
+}
+
+// LocalAddr is Getsockname without a trace line: for display.
+func (c *Conn) LocalAddr() (*Addr, error) {
+	return c.name("getsockname", unix.SYS_GETSOCKNAME)
+}
+
+// RemoteAddr is Getpeername without a trace line: for display.
+func (c *Conn) RemoteAddr() (*Addr, error) {
 	return c.name("getpeername", unix.SYS_GETPEERNAME)
 }
 

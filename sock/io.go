@@ -21,14 +21,22 @@ func fail(op string, err error) error {
 // Send wraps send(2) (the sendto system call with no address, as glibc makes it): it sends p as
 // one datagram to the connected peer. Without a peer it fails with EDESTADDRREQ.
 func (c *Conn) Send(ctx context.Context, p []byte, flags int) (int, error) {
-	return c.sendto(ctx, "send", p, flags, nil, 0)
+	n, err := c.sendto(ctx, "send", p, flags, nil, 0)
+	if activeTracer.Load() != nil {
+		c.traceSendto(p, flags, nil, n, err)
+	}
+	return n, err
 }
 
 // Sendto wraps sendto(2): it sends p as one datagram to to. On a connected socket Linux sends it to
 // to, not to the peer.
 func (c *Conn) Sendto(ctx context.Context, p []byte, flags int, to *Addr) (int, error) {
 	sa, salen := to.sockaddr()
-	return c.sendto(ctx, "sendto", p, flags, sa, salen)
+	n, err := c.sendto(ctx, "sendto", p, flags, sa, salen)
+	if activeTracer.Load() != nil {
+		c.traceSendto(p, flags, to, n, err)
+	}
+	return n, err
 }
 
 func (c *Conn) sendto(ctx context.Context, op string, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
@@ -77,20 +85,26 @@ func rawSendto(fd int, p []byte, flags int, sa unsafe.Pointer, salen uint32) (in
 // unreachable on a connected socket) is returned once, instead of data.
 func (c *Conn) Recv(ctx context.Context, p []byte, flags int) (int, error) {
 	n, err := c.recvfrom(ctx, "recv", p, flags, false)
+	if activeTracer.Load() != nil {
+		c.traceRecvfrom(p, flags, false, nil, n, err)
+	}
 	return n, err
 }
 
 // Recvfrom wraps recvfrom(2): Recv, and the address the datagram came from.
 func (c *Conn) Recvfrom(ctx context.Context, p []byte, flags int) (int, *Addr, error) {
 	n, err := c.recvfrom(ctx, "recvfrom", p, flags, true)
-	if err != nil {
-		return 0, nil, err
+	var from *Addr
+	if err == nil {
+		var ok bool
+		if from, ok = decodeAddr(&c.rsa); !ok {
+			from = Unspec
+		}
 	}
-	from, ok := decodeAddr(&c.rsa)
-	if !ok {
-		from = Unspec
+	if activeTracer.Load() != nil {
+		c.traceRecvfrom(p, flags, true, from, n, err)
 	}
-	return n, from, nil
+	return n, from, err
 }
 
 func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wantFrom bool) (int, error) {

@@ -3,7 +3,9 @@
 package sock
 
 import (
+	"fmt"
 	"net/netip"
+	"strconv"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -95,7 +97,11 @@ func (c *Conn) sockopt(op string, fn func(fd int) error) error {
 
 // SetsockoptInt wraps setsockopt(2) for an option whose value is an int.
 func (c *Conn) SetsockoptInt(level, number, value int) error {
-	return c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, value) })
+	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, value) })
+	if activeTracer.Load() != nil {
+		c.traceSockopt("setsockopt", level, number, "["+strconv.Itoa(value)+"]", 4, err)
+	}
+	return err
 }
 
 // GetsockoptInt wraps getsockopt(2) for an option whose value is an int. Reading SO_ERROR clears
@@ -106,6 +112,13 @@ func (c *Conn) GetsockoptInt(level, number int) (int, error) {
 		v, err = unix.GetsockoptInt(fd, level, number)
 		return err
 	})
+	if activeTracer.Load() != nil {
+		value := "0x0"
+		if err == nil {
+			value = "[" + strconv.Itoa(v) + "]"
+		}
+		c.traceSockopt("getsockopt", level, number, value, 4, err)
+	}
 	return v, err
 }
 
@@ -113,9 +126,15 @@ func (c *Conn) GetsockoptInt(level, number int) (int, error) {
 // (IP_MULTICAST_IF: the interface multicast datagrams leave by).
 func (c *Conn) SetsockoptInet4Addr(level, number int, addr netip.Addr) error {
 	if !addr.Is4() {
-		return os.NewSyscallError("setsockopt", unix.EINVAL)
+		err := os.NewSyscallError("setsockopt", unix.EINVAL)
+		c.traceSockopt("setsockopt", level, number, `"`+addr.String()+`"`, 4, err)
+		return err
 	}
-	return c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInet4Addr(fd, level, number, addr.As4()) })
+	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInet4Addr(fd, level, number, addr.As4()) })
+	if activeTracer.Load() != nil {
+		c.traceSockopt("setsockopt", level, number, `{s_addr=inet_addr("`+addr.String()+`")}`, 4, err)
+	}
+	return err
 }
 
 // GetsockoptInet4Addr wraps getsockopt(2) for an option whose value is an IPv4 address.
@@ -125,6 +144,9 @@ func (c *Conn) GetsockoptInet4Addr(level, number int) (netip.Addr, error) {
 		v, err = unix.GetsockoptInet4Addr(fd, level, number)
 		return err
 	})
+	if activeTracer.Load() != nil {
+		c.traceSockopt("getsockopt", level, number, `{s_addr=inet_addr("`+netip.AddrFrom4(v).String()+`")}`, 4, err)
+	}
 	return netip.AddrFrom4(v), err
 }
 
@@ -139,7 +161,12 @@ func (c *Conn) SetsockoptMreqn(level, number int, group, ifaddr netip.Addr, ifin
 	if ifaddr.IsValid() {
 		mreq.Address = ifaddr.As4()
 	}
-	return c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPMreqn(fd, level, number, mreq) })
+	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPMreqn(fd, level, number, mreq) })
+	if activeTracer.Load() != nil {
+		c.traceSockopt("setsockopt", level, number, fmt.Sprintf(`{imr_multiaddr=inet_addr("%s"), imr_address=inet_addr("%s"), imr_ifindex=%d}`,
+			group, netip.AddrFrom4(mreq.Address), ifindex), unix.SizeofIPMreqn, err)
+	}
+	return err
 }
 
 // SetsockoptIPv6Mreq wraps setsockopt(2) for IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP.
@@ -148,5 +175,10 @@ func (c *Conn) SetsockoptIPv6Mreq(level, number int, group netip.Addr, ifindex i
 		return os.NewSyscallError("setsockopt", unix.EINVAL)
 	}
 	mreq := &unix.IPv6Mreq{Multiaddr: group.As16(), Interface: uint32(ifindex)}
-	return c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPv6Mreq(fd, level, number, mreq) })
+	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPv6Mreq(fd, level, number, mreq) })
+	if activeTracer.Load() != nil {
+		c.traceSockopt("setsockopt", level, number, fmt.Sprintf(`{inet_pton(AF_INET6, "%s", &ipv6mr_multiaddr), ipv6mr_interface=%d}`,
+			group, ifindex), unix.SizeofIPv6Mreq, err)
+	}
+	return err
 }

@@ -18,6 +18,12 @@ const pollSlice = 50 * time.Millisecond
 // bound; zero: not at all), and returns ctx.Err() when ctx is done first. A closed conn fails
 // with EBADF.
 func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
+	ready, err := poll(ctx, conns, timeout)
+	tracePoll(conns, timeout, ready, err)
+	return ready, err
+}
+
+func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
 	fds := make([]unix.PollFd, len(conns))
 	for i, c := range conns {
 		if c.closed.Load() {

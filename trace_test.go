@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// normalizeTrace replaces what changes from run to run: fd numbers, ephemeral ports, pointers.
+func normalizeTrace(s string, port string) string {
+	s = strings.ReplaceAll(s, "htons("+port+")", "htons(PORT)")
+	s = regexp.MustCompile(`:`+port+`\b`).ReplaceAllString(s, ":PORT")
+	s = regexp.MustCompile(`0x[0-9a-f]+`).ReplaceAllString(s, "PTR")
+	s = regexp.MustCompile(`(?m)^(\w+\()\d+([,)])`).ReplaceAllString(s, "${1}FD$2")
+	s = regexp.MustCompile(`(?m)^(socket\(.*\)) = \d+$`).ReplaceAllString(s, "$1 = FD")
+	s = regexp.MustCompile(`127\.0\.0\.1:\d+ >`).ReplaceAllString(s, "127.0.0.1:EPHEMERAL >")
+	s = regexp.MustCompile(`\[::1\]:\d+ >`).ReplaceAllString(s, "[::1]:EPHEMERAL >")
+	return s
+}
+
+func TestTraceRefused(t *testing.T) {
+	t.Parallel()
+	port := fmt.Sprint(freePort(t))
+	r := udplab(t, "g1\n", "--trace", "scripts/refused.lua", "127.0.0.1", port)
+	want := `socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD
+connect(FD, {sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+sendto(FD, "g1", 2, 0, {sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, 16) = 2
+recvfrom(FD, PTR, 4096, 0, PTR, [112]) = -1 ECONNREFUSED (Connection refused)
+recvfrom failed: Connection refused (111)
+`
+	if got := normalizeTrace(r.stderr, port); got != want || r.code != 1 {
+		t.Errorf("trace (exit %d):\n%s\nwant:\n%s", r.code, got, want)
+	}
+	if r.stdout != "now sending g1\nsend bytes: 2 \n" {
+		t.Errorf("stdout %q", r.stdout)
+	}
+}
+
+// Options name their level and option; IPv6 addresses use strace's sin6_ form; data is escaped
+// and cut as strace does; close is traced when the script calls it, not when udplab closes the
+// rest at the end.
+func TestTraceOptionsAndIPv6(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "--trace", "-e", `
+		local s = socket(AF_INET6, SOCK_DGRAM)
+		bind(s, "::1", 0)
+		setsockopt(s, SOL_SOCKET, SO_BROADCAST, 1)
+		settimeout(s, 0.5)
+		print(getsockopt(s, SOL_SOCKET, SO_ERROR))
+		local me = getsockname(s)
+		sendto(s, "a\0b\n\t\"\\x\1\127\255 9 this is a long string over thirty-two bytes", me)
+		recvfrom(s, 100)
+		send(s, "x")
+		connect(s, {family = AF_UNSPEC})
+		local v4 = socket(AF_INET, SOCK_DGRAM)
+		setsockopt(v4, IPPROTO_IP, IP_ADD_MEMBERSHIP, {multiaddr = "239.1.2.3", interface = "127.0.0.1"})
+		poll({v4}, 0)
+		close(v4)
+		local kept = socket(AF_INET, SOCK_DGRAM)`)
+	sin6 := `{sa_family=AF_INET6, sin6_port=htons(PORT), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}`
+	data := `"a\0b\n\t\"\\x\1\177\377 9 this is a long str"...`
+	want := strings.Join([]string{
+		`socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = FD`,
+		`bind(FD, {sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0`,
+		`setsockopt(FD, SOL_SOCKET, SO_BROADCAST, [1], 4) = 0`,
+		`setsockopt(FD, SOL_SOCKET, SO_RCVTIMEO, {tv_sec=0, tv_usec=500000}, 16) = 0`,
+		`getsockopt(FD, SOL_SOCKET, SO_ERROR, [0], [4]) = 0`,
+		`getsockname(FD, ` + sin6 + `, [112 => 28]) = 0`,
+		`sendto(FD, ` + data + `, 57, 0, ` + sin6 + `, 28) = 57`,
+		`recvfrom(FD, ` + data + `, 100, 0, ` + sin6 + `, [112 => 28]) = 57`,
+		`sendto(FD, "x", 1, 0, NULL, 0) = -1 EDESTADDRREQ (Destination address required)`,
+		`connect(FD, {sa_family=AF_UNSPEC, sa_data="\0\0\0\0\0\0\0\0\0\0\0\0\0\0"}, 16) = 0`,
+		`socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD`,
+		`setsockopt(FD, SOL_IP, IP_ADD_MEMBERSHIP, {imr_multiaddr=inet_addr("239.1.2.3"), imr_address=inet_addr("127.0.0.1"), imr_ifindex=0}, 12) = 0`,
+		`poll([{fd=FD, events=POLLIN}], 1, 0) = 0 (Timeout)`,
+		`close(FD) = 0`,
+		`socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD`,
+		``}, "\n")
+	port := regexp.MustCompile(`sin6_port=htons\((\d+)\), sin6_flowinfo=htonl\(0\), inet_pton\(AF_INET6, "::1", &sin6_addr\), sin6_scope_id=0\}, \[112`).FindStringSubmatch(r.stderr)
+	if port == nil {
+		t.Fatalf("no getsockname line in:\n%s", r.stderr)
+	}
+	got := normalizeTrace(r.stderr, port[1])
+	got = regexp.MustCompile(`fd=\d+`).ReplaceAllString(got, "fd=FD")
+	if got != want {
+		t.Errorf("trace:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The wire view: connect sends nothing; the refused send shows one UDP datagram, then one ICMP
+// port unreachable. Capturing needs CAP_NET_RAW: without it the test checks the one-line notice.
+func TestWire(t *testing.T) {
+	t.Parallel()
+	port := fmt.Sprint(freePort(t))
+	r := udplab(t, "g1\n", "--wire", "scripts/refused.lua", "127.0.0.1", port)
+	if strings.Contains(r.stderr, "no wire view") {
+		if os.Geteuid() == 0 {
+			t.Fatalf("running as root, but: %s", r.stderr)
+		}
+		t.Skipf("capture not permitted here: %s", strings.SplitN(r.stderr, "\n", 2)[0])
+	}
+	got := normalizeTrace(r.stderr, port)
+	want := `socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD
+connect(FD, {sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+sendto(FD, "g1", 2, 0, {sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("127.0.0.1")}, 16) = 2
+127.0.0.1:EPHEMERAL > 127.0.0.1:PORT UDP len 2 "g1"
+127.0.0.1 > 127.0.0.1 ICMP port unreachable for UDP 127.0.0.1:EPHEMERAL > 127.0.0.1:PORT
+recvfrom(FD, PTR, 4096, 0, PTR, [112]) = -1 ECONNREFUSED (Connection refused)
+recvfrom failed: Connection refused (111)
+`
+	if got != want {
+		t.Errorf("wire view:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestWireIPv6(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "--wire", "-e", `
+		local p = socket(AF_INET6, SOCK_DGRAM); bind(p, "::1", 0); local a = getsockname(p); close(p)
+		local c = socket(AF_INET6, SOCK_DGRAM); settimeout(c, 1); connect(c, a)
+		send(c, "v6"); recv(c, 10)`)
+	if strings.Contains(r.stderr, "no wire view") {
+		t.Skipf("capture not permitted here")
+	}
+	for _, want := range []string{"UDP len 2 \"v6\"", "::1 > ::1 ICMP6 port unreachable for UDP [::1]:"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("wire view lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
