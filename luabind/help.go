@@ -67,7 +67,7 @@ var helpEntries = map[string]helpEntry{
 	"signal": {"signal(sig, fn)", "run fn(sig) when signal sig arrives (SIGINT: Ctrl-C); a blocked call is woken, then waits again",
 		"the previous handler, or nil", ""},
 	"trace": {"trace(on)", "print every socket call on stderr as strace does (udplab --trace)", "whether it was on", ""},
-	"wire": {"wire(on)", "trace, and print the packets that cross lo for these sockets (needs CAP_NET_RAW)", "whether the wire view is on", ""},
+	"wire":  {"wire(on)", "trace, and print the packets that cross lo for these sockets (needs CAP_NET_RAW)", "whether the wire view is on", ""},
 	"recverr": {"recverr(s)", "read one entry of the error queue (set IP_RECVERR first): the ICMP behind an error",
 		"{errno, origin, type, code, offender, info, data, payload, message}; nil, message, errno when empty",
 		"EAGAIN (11)  the error queue is empty (or IP_RECVERR is off)"},

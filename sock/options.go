@@ -5,8 +5,8 @@ package sock
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
