@@ -201,3 +201,24 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// Opening sockets until the descriptor limit gives luaposix's failure triple with EMFILE, and
+// closing them recovers.
+func TestTooManyOpenFiles(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", `ulimit -n 64 && exec udplab -e '
+		local t, s, msg, errno = {}
+		repeat
+			s, msg, errno = socket(AF_INET, SOCK_DGRAM)
+			t[#t + 1] = s
+		until not s
+		print(msg, errno, #t > 20)
+		for _, s in ipairs(t) do close(s) end
+		print(socket(AF_INET, SOCK_DGRAM) ~= nil, #sockets())'`)
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "Too many open files\t24\ttrue\ntrue\t1\n" {
+		t.Fatalf("got %q (%v)", out, err)
+	}
+}

@@ -39,19 +39,37 @@ func (rt *Runtime) checkAddr(L *lua.LState, n int, fname string, family int) (*s
 		return rt.tableAddr(L, n, fname, v, family), n + 1
 	case lua.LString:
 		port := checkPort(L, n+1, fname)
-		host := string(v)
-		if rt.lastAddr != nil && host == rt.lastHost && port == rt.lastPort && family == rt.lastFamily {
-			return rt.lastAddr, n + 2
-		}
-		a, err := sock.Resolve(rt.waitContext(L), host, port, family)
-		if err != nil {
-			argError(L, n, fname, err.Error())
-		}
-		rt.lastHost, rt.lastPort, rt.lastFamily, rt.lastAddr = host, port, family, a
-		return a, n + 2
+		return rt.resolve(L, n, fname, string(v), port, family), n + 2
 	}
 	typeError(L, n, fname, "address")
 	return nil, 0
+}
+
+// resolveKey names one "host, port" argument as read on a socket of some family.
+type resolveKey struct {
+	host         string
+	port, family int
+}
+
+// maxResolved bounds the cache of resolved addresses.
+const maxResolved = 256
+
+// resolve returns the address of host and port, parsing or looking it up once: a script that
+// sends to "localhost", 43211 in a loop asks the resolver the first time only.
+func (rt *Runtime) resolve(L *lua.LState, n int, fname, host string, port, family int) *sock.Addr {
+	key := resolveKey{host, port, family}
+	if a, ok := rt.resolved[key]; ok {
+		return a
+	}
+	a, err := sock.Resolve(rt.waitContext(L), host, port, family)
+	if err != nil {
+		argError(L, n, fname, err.Error())
+	}
+	if rt.resolved == nil || len(rt.resolved) >= maxResolved {
+		rt.resolved = make(map[resolveKey]*sock.Addr)
+	}
+	rt.resolved[key] = a
+	return a
 }
 
 // checkPort reads a port number, 0 to 65535.
@@ -107,10 +125,7 @@ func (rt *Runtime) parseTableAddr(L *lua.LState, n int, fname string, fam, host,
 	if fam != lua.LNil {
 		family = int(f)
 	}
-	a, err := sock.Resolve(rt.waitContext(L), string(h), int(p), family)
-	if err != nil {
-		argError(L, n, fname, err.Error())
-	}
+	a := rt.resolve(L, n, fname, string(h), int(p), family)
 	if fam != lua.LNil && a.Family() != family {
 		argError(L, n, fname, "address "+string(h)+" is not of family "+familyName(family))
 	}

@@ -167,7 +167,7 @@ var badArguments = []struct{ code, want string }{
 	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1")`, "bad argument #3 to 'connect' (number expected, got no value)"},
 	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", 65536)`, "bad argument #3 to 'connect' (port out of range 0..65535)"},
 	{`connect(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", 1.5)`, "bad argument #3 to 'connect' (number has no integer representation)"},
-	{`connect(socket(AF_INET, SOCK_DGRAM), "256.1.1.1", 1)`, `bad argument #2 to 'connect' (cannot resolve host "256.1.1.1")`},
+	{`connect(socket(AF_INET, SOCK_DGRAM), "256.1.1.1", 1)`, `bad argument #2 to 'connect' (invalid IPv4 address "256.1.1.1")`},
 	{`connect(socket(AF_INET, SOCK_DGRAM), nil)`, "bad argument #2 to 'connect' (address expected, got nil)"},
 	{`connect(socket(AF_INET, SOCK_DGRAM), {addr=5})`, "bad argument #2 to 'connect' (address field 'addr' must be a string)"},
 	{`recv(socket(AF_INET, SOCK_DGRAM), -1)`, "bad argument #2 to 'recv' (maxlen must not be negative)"},

@@ -21,7 +21,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	methods := L.CreateTable(0, len(funcs))
 	rt.funcNames = make(map[*lua.LFunction]string, len(funcs))
 	for _, f := range funcs {
-		fn := L.NewFunction(f.fn)
+		fn := L.NewFunction(guard(f.name, f.fn))
 		rt.funcNames[fn] = f.name
 		L.SetGlobal(f.name, fn)
 		if f.method {
@@ -50,6 +50,23 @@ func Open(L *lua.LState, opts Options) *Runtime {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
 	return rt
+}
+
+// guard is the last line of defence around a binding: a Go panic under it (a bug in udplab,
+// never the normal path for bad input) becomes a Lua error naming the binding, and the process
+// goes on. Lua errors, which gopher-lua raises as *lua.ApiError panics, pass through.
+func guard(name string, fn lua.LGFunction) lua.LGFunction {
+	return func(L *lua.LState) int {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(*lua.ApiError); ok {
+					panic(r)
+				}
+				L.RaiseError("%s: internal error: %v", name, r)
+			}
+		}()
+		return fn(L)
+	}
 }
 
 // function is one Lua function of udplab's; method says it is also a socket method.

@@ -48,10 +48,7 @@ type Runtime struct {
 	handlers [64]*lua.LFunction
 	wake     atomic.Pointer[waker]
 
-	lastHost   string // the last "host, port" argument parsed, and its address
-	lastPort   int
-	lastFamily int
-	lastAddr   *sock.Addr
+	resolved map[resolveKey]*sock.Addr // "host, port" arguments already parsed or looked up
 }
 
 // waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua

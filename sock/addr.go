@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -91,8 +92,8 @@ func Resolve(ctx context.Context, host string, port, family int) (*Addr, error) 
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return NewAddr(netip.AddrPortFrom(ip, uint16(port)))
 	}
-	if host == "" {
-		return nil, errors.New("empty host name")
+	if err := checkHostName(host); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, DefaultResolveTimeout)
 	defer cancel()
@@ -108,6 +109,25 @@ func Resolve(ctx context.Context, host string, port, family int) (*Addr, error) 
 		return nil, fmt.Errorf("cannot resolve host %q", host)
 	}
 	return NewAddr(netip.AddrPortFrom(ips[0].Unmap(), uint16(port)))
+}
+
+// checkHostName refuses, without asking any resolver, what cannot be a host name: an empty
+// string, an address with a port attached ("localhost:80"), or a malformed numeric address
+// ("256.1.1.1", "1.2.3", "::g").
+func checkHostName(host string) error {
+	switch {
+	case host == "":
+		return errors.New("empty host name")
+	case strings.Count(host, ":") == 1 && !strings.HasPrefix(host, "["):
+		return fmt.Errorf("invalid host %q: give the port as a separate argument", host)
+	case strings.ContainsAny(host, ":[]%"):
+		return fmt.Errorf("invalid IPv6 address %q", host)
+	case strings.Trim(host, "0123456789.") == "":
+		return fmt.Errorf("invalid IPv4 address %q", host)
+	case len(host) > 253 || strings.ContainsAny(host, " \t\n\x00/"):
+		return fmt.Errorf("invalid host name %q", host)
+	}
+	return nil
 }
 
 // Family returns AF_INET, AF_INET6 or AF_UNSPEC.

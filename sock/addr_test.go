@@ -86,3 +86,21 @@ func TestErrnoText(t *testing.T) {
 		t.Errorf("ErrnoValue(EDESTADDRREQ) = %d, %v", int(e), ok)
 	}
 }
+
+// Malformed addresses are refused without a lookup, with a message that names them.
+func TestResolveRefusesWithoutLookup(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]string{
+		"256.1.1.1":    `invalid IPv4 address "256.1.1.1"`,
+		"1.2.3":        `invalid IPv4 address "1.2.3"`,
+		"":             `empty host name`,
+		"::g":          `invalid IPv6 address "::g"`,
+		"localhost:80": `invalid host "localhost:80": give the port as a separate argument`,
+		"a b":          `invalid host name "a b"`,
+	} {
+		_, err := Resolve(context.Background(), host, 1, unix.AF_INET)
+		if err == nil || err.Error() != want {
+			t.Errorf("Resolve(%q): %v, want %s", host, err, want)
+		}
+	}
+}

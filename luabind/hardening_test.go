@@ -1,0 +1,160 @@
+package luabind
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// prelude opens the sockets every bad-input case may use: s, bound to loopback with a short
+// timeout; closed, a closed socket; here, s's address.
+const prelude = `
+	s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 0.2)
+	closed = socket(AF_INET, SOCK_DGRAM); close(closed)
+	here = getsockname(s)
+`
+
+// badInputs are misuses of every call, each with its exact outcome: "raise: <message>" for an
+// argument error (PUC Lua's form), else what the chunk prints (luaposix's nil, text, errno for
+// a failed system call). None may panic, leak a Go stack, or succeed silently.
+var badInputs = []struct{ code, want string }{
+	// socket
+	{`socket()`, "raise: bad argument #1 to 'socket' (number expected, got no value)"},
+	{`socket("inet", SOCK_DGRAM)`, "raise: bad argument #1 to 'socket' (number expected, got string)"},
+	{`socket(AF_INET, nil)`, "raise: bad argument #2 to 'socket' (number expected, got nil)"},
+	{`socket(AF_INET, SOCK_DGRAM, {})`, "raise: bad argument #3 to 'socket' (number expected, got table)"},
+	{`print(socket(12345, SOCK_DGRAM))`, "nil\tAddress family not supported by protocol\t97\n"},
+	{`print(socket(AF_INET, 999))`, "nil\tInvalid argument\t22\n"},
+	{`print(socket(AF_INET, SOCK_DGRAM, 1.5))`, "raise: bad argument #3 to 'socket' (number has no integer representation)"},
+	// nil, wrong and closed sockets
+	{`send(nil, "x")`, "raise: bad argument #1 to 'send' (socket expected, got nil)"},
+	{`recv({}, 10)`, "raise: bad argument #1 to 'recv' (socket expected, got table)"},
+	{`close("s")`, "raise: bad argument #1 to 'close' (socket expected, got string)"},
+	{`getsockname(io.stdout)`, "raise: bad argument #1 to 'getsockname' (socket expected, got userdata)"},
+	{`print(send(closed, "x"))`, "nil\tBad file descriptor\t9\n"},
+	{`print(recv(closed, 10))`, "nil\tBad file descriptor\t9\n"},
+	{`print(recvfrom(closed, 10))`, "nil\tBad file descriptor\t9\n"},
+	{`print(sendto(closed, "x", here))`, "nil\tBad file descriptor\t9\n"},
+	{`print(bind(closed, "127.0.0.1", 0))`, "nil\tBad file descriptor\t9\n"},
+	{`print(connect(closed, here))`, "nil\tBad file descriptor\t9\n"},
+	{`print(getsockname(closed))`, "nil\tBad file descriptor\t9\n"},
+	{`print(getpeername(closed))`, "nil\tBad file descriptor\t9\n"},
+	{`print(setsockopt(closed, SOL_SOCKET, SO_BROADCAST, 1))`, "nil\tBad file descriptor\t9\n"},
+	{`print(getsockopt(closed, SOL_SOCKET, SO_ERROR))`, "nil\tBad file descriptor\t9\n"},
+	{`print(settimeout(closed, 1))`, "nil\tBad file descriptor\t9\n"},
+	{`print(close(closed))`, "nil\tBad file descriptor\t9\n"},
+	{`print(recverr(closed))`, "nil\tBad file descriptor\t9\n"},
+	{`print(fileno(closed))`, "nil\tBad file descriptor\t9\n"},
+	// addresses
+	{`connect(s, "256.1.1.1", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv4 address "256.1.1.1")`},
+	{`connect(s, "1.2.3", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv4 address "1.2.3")`},
+	{`connect(s, "", 1)`, "raise: bad argument #2 to 'connect' (empty host name)"},
+	{`connect(s, "::g", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv6 address "::g")`},
+	{`connect(s, "localhost:80", 1)`, `raise: bad argument #2 to 'connect' (invalid host "localhost:80": give the port as a separate argument)`},
+	{`sendto(s, "x", "no-such-host.invalid", 9)`, `raise: bad argument #3 to 'sendto' (cannot resolve host "no-such-host.invalid")`},
+	{`connect(s, "127.0.0.1", -1)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},
+	{`connect(s, "127.0.0.1", 65536)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},
+	{`connect(s, "127.0.0.1", 1.5)`, "raise: bad argument #3 to 'connect' (number has no integer representation)"},
+	{`connect(s, "127.0.0.1", "http")`, "raise: bad argument #3 to 'connect' (number expected, got string)"},
+	{`connect(s, 127001, 1)`, "raise: bad argument #2 to 'connect' (address expected, got number)"},
+	{`connect(s, {addr = "127.0.0.1", port = "x"})`, "raise: bad argument #2 to 'connect' (address field 'port' must be an integer in 0..65535)"},
+	{`connect(s, {family = "inet", addr = "127.0.0.1"})`, "raise: bad argument #2 to 'connect' (address field 'family' must be a number)"},
+	{`connect(s, {family = AF_INET, addr = "::1", port = 1})`, "raise: bad argument #2 to 'connect' (address ::1 is not of family AF_INET)"},
+	{`print(connect(s, "::1", 9))`, "nil\tAddress family not supported by protocol\t97\n"},
+	{`print(bind(s, "127.0.0.1", 0))`, "nil\tInvalid argument\t22\n"},
+	// send and receive arguments
+	{`send(s)`, "raise: bad argument #2 to 'send' (string expected, got no value)"},
+	{`send(s, {})`, "raise: bad argument #2 to 'send' (string expected, got table)"},
+	{`send(s, "x", "now")`, "raise: bad argument #3 to 'send' (number expected, got string)"},
+	{`print(send(s, "x"))`, "nil\tDestination address required\t89\n"},
+	{`sendto(s, "x")`, "raise: bad argument #3 to 'sendto' (address expected, got no value)"},
+	{`recv(s)`, "raise: bad argument #2 to 'recv' (number expected, got no value)"},
+	{`recv(s, -1)`, "raise: bad argument #2 to 'recv' (maxlen must not be negative)"},
+	{`recvfrom(s, "lots")`, "raise: bad argument #2 to 'recvfrom' (number expected, got string)"},
+	{`sendto(s, "abc", here); print(#recv(s, 0), recv(s, 0, MSG_DONTWAIT))`, "0\tnil\tResource temporarily unavailable\t11\n"},
+	{`sendto(s, "abc", here); print(recv(s, 2^40))`, "abc\n"},
+	{`sendto(s, "a\0b\0", here); local d = recv(s, 10); print(#d, d == "a\0b\0")`, "4\ttrue\n"},
+	{`print(recv(s, 10))`, "nil\tResource temporarily unavailable\t11\n"},
+	// timeouts
+	{`settimeout(s, -1)`, "raise: bad argument #2 to 'settimeout' (timeout must be a number of seconds, 0 or more)"},
+	{`settimeout(s, 0/0)`, "raise: bad argument #2 to 'settimeout' (timeout must be a number of seconds, 0 or more)"},
+	{`settimeout(s, "soon")`, "raise: bad argument #2 to 'settimeout' (number expected, got string)"},
+	{`print(settimeout(s, 1e300), getsockopt(s, SOL_SOCKET, SO_RCVTIMEO))`, "0\t0\n"},
+	// socket options
+	{`setsockopt(s, SOL_SOCKET, "SO_NOPE", 1)`, "raise: bad argument #3 to 'setsockopt' (unknown socket option 'SO_NOPE')"},
+	{`setsockopt(s, IPPROTO_IP, "SO_BROADCAST", 1)`, "raise: bad argument #3 to 'setsockopt' (SO_BROADCAST is not an option of level IPPROTO_IP)"},
+	{`setsockopt(s, SOL_SOCKET, SO_BROADCAST, "yes")`, "raise: bad argument #4 to 'setsockopt' (number expected, got string)"},
+	{`setsockopt(s, SOL_SOCKET, SO_BROADCAST)`, "raise: bad argument #4 to 'setsockopt' (number expected, got no value)"},
+	{`setsockopt(s, "SOL_SOCKET", SO_BROADCAST, 1)`, "raise: bad argument #2 to 'setsockopt' (number expected, got string)"},
+	{`setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, "239.1.2.3")`, "raise: bad argument #4 to 'setsockopt' (table expected, got string)"},
+	{`setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, {multiaddr = "nope"})`, `raise: bad argument #4 to 'setsockopt' (invalid IP address "nope")`},
+	{`setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, 7)`, `raise: bad argument #4 to 'setsockopt' (invalid IP address "7")`},
+	{`print(setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, {multiaddr = "10.0.0.1"}))`, "nil\tInvalid argument\t22\n"},
+	{`print(setsockopt(s, SOL_SOCKET, 9999, 1))`, "nil\tProtocol not available\t92\n"},
+	{`print(getsockopt(s, 9999, 1))`, "nil\tOperation not supported\t95\n"},
+	// poll
+	{`print(#poll({}, 0))`, "0\n"},
+	{`print(poll({s, closed}, 0))`, "nil\tBad file descriptor\t9\n"},
+	{`poll({s, 42}, 0)`, "raise: bad argument #1 to 'poll' (socket expected at index 2, got number)"},
+	{`poll(s, 0)`, "raise: bad argument #1 to 'poll' (table expected, got socket)"},
+	{`poll({s}, -1)`, "raise: bad argument #2 to 'poll' (timeout must be a number of seconds, 0 or more)"},
+	// helpers
+	{`fatal()`, "raise: bad argument #1 to 'fatal' (number expected, got no value)"},
+	{`signal(SIGINT, 5)`, "raise: bad argument #2 to 'signal' (function expected, got number)"},
+	{`signal(99, print)`, "raise: bad argument #1 to 'signal' (invalid signal number)"},
+	{`help(42)`, "raise: bad argument #1 to 'help' (no help for 42)"},
+	{`print(strerror(111), errname(99999), strerror(99999))`, "Connection refused\tnil\tUnknown error 99999\n"},
+}
+
+func TestBadInputs(t *testing.T) {
+	if len(badInputs) < 40 {
+		t.Fatalf("only %d bad inputs", len(badInputs))
+	}
+	for _, tc := range badInputs {
+		t.Run(tc.code, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			L, _ := newState(t, &out)
+			if err := L.DoString(prelude); err != nil {
+				t.Fatal(err)
+			}
+			err := L.DoString(tc.code)
+			got := out.String()
+			if err != nil {
+				msg := err.(*lua.ApiError).Object.String()
+				if strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
+					t.Fatalf("Go panic text leaked: %s", msg)
+				}
+				got = "raise: " + strings.TrimPrefix(msg, "<string>:1: ")
+			}
+			if got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A Go panic under a binding becomes a Lua error that names the binding; the state stays usable.
+func TestPanicBecomesLuaError(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	L, _ := newState(t, &out)
+	L.SetGlobal("broken", L.NewFunction(guard("broken", func(L *lua.LState) int {
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to entry in nil map
+		return 0
+	})))
+	err := L.DoString(`print(pcall(broken)); broken()`)
+	if got, want := out.String(), "false\t<string>:1: broken: internal error: assignment to entry in nil map\n"; got != want {
+		t.Errorf("pcall(broken) printed %q, want %q", got, want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "broken: internal error: assignment to entry in nil map") {
+		t.Errorf("broken() raised %v", err)
+	}
+	out.Reset()
+	if err := L.DoString(`print(strerror(111))`); err != nil || out.String() != "Connection refused\n" {
+		t.Errorf("after the panic: %v %q", err, out.String())
+	}
+}
