@@ -190,6 +190,13 @@ func TestConsole(t *testing.T) {
 	// help
 	term.enter("help(send)", "ECONNREFUSED (111)")
 
+	// io.read at the prompt reads through the line editor
+	term.mark()
+	term.typeKeys("line = io.read(); print('got ' .. line)\r")
+	time.Sleep(100 * time.Millisecond)
+	term.typeKeys("typed line\r")
+	term.promptAfter("got typed line\n", 3*time.Second)
+
 	// an error: message and traceback, then the prompt
 	term.enter("error('boom')", "stdin:1: boom\nstack traceback:")
 
