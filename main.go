@@ -189,7 +189,12 @@ func (s *session) catchSignals() (stop func()) {
 				// Exit from here, without closing the sockets first: closing them would wake the
 				// script's blocked call, which could end the script with status 0 before this
 				// exit. The kernel closes them with the process.
-				io.WriteString(s.stderr, "interrupted\n")
+				luabind.FlushWire()
+				if usig == unix.SIGINT {
+					io.WriteString(s.stderr, "interrupted\n")
+				} else {
+					fmt.Fprintf(s.stderr, "terminated by %s\n", unix.SignalName(usig))
+				}
 				os.Exit(128 + int(usig))
 			}
 		}

@@ -90,11 +90,11 @@ func (rt *Runtime) socketCall(L *lua.LState) int {
 	if err != nil {
 		return pushFailure(L, err)
 	}
-	s := &socket{conn: c}
-	rt.track(s)
 	ud := L.NewUserData()
+	s := &socket{conn: c, ud: ud}
 	ud.Value = s
 	ud.Metatable = rt.socketMT
+	rt.track(s)
 	L.Push(ud)
 	return 1
 }
@@ -298,10 +298,7 @@ func (rt *Runtime) socketsCall(L *lua.LState) int {
 	rt.mu.Unlock()
 	t := L.CreateTable(len(open), 0)
 	for _, s := range open {
-		ud := L.NewUserData()
-		ud.Value = s
-		ud.Metatable = rt.socketMT
-		t.Append(ud)
+		t.Append(s.ud)
 	}
 	L.Push(t)
 	return 1

@@ -85,8 +85,10 @@ var snippets = []struct {
 		"0\nnil\tDestination address required\t89\nnil\tTransport endpoint is not connected\t107\n"},
 	{"closed socket", `
 		local s = socket(AF_INET, SOCK_DGRAM)
-		print(close(s)); print(close(s)); print(send(s, "x")); print(s); print(#sockets())`,
-		"0\nnil\tBad file descriptor\t9\nnil\tBad file descriptor\t9\nsocket(closed)\n0\n"},
+		local t = socket(AF_INET, SOCK_DGRAM)
+		print(sockets()[1] == s, sockets()[2] == t, #sockets())
+		print(close(s)); print(close(s)); print(send(s, "x")); print(s); print(#sockets(), sockets()[1] == t)`,
+		"true\ttrue\t2\n0\nnil\tBad file descriptor\t9\nnil\tBad file descriptor\t9\nsocket(closed)\n1\ttrue\n"},
 	{"tostring", `
 		local s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); connect(s, "127.0.0.1", 43211)
 		print((tostring(s):gsub("fd=%d+", "fd=N"):gsub("127.0.0.1:%d+,", "127.0.0.1:P,")))

@@ -66,6 +66,7 @@ const maxDatagram = 65535 - 8
 // socket is the value a Lua socket userdata holds.
 type socket struct {
 	conn *sock.Conn
+	ud   *lua.LUserData // the one userdata of this socket, so that sockets() returns the same values
 }
 
 func (rt *Runtime) stdout() io.Writer {
@@ -119,17 +120,6 @@ func (rt *Runtime) untrack(s *socket) {
 	}
 }
 
-// Open returns the conns of the sockets open now, oldest first.
-func (rt *Runtime) Open() []*sock.Conn {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	conns := make([]*sock.Conn, len(rt.sockets))
-	for i, s := range rt.sockets {
-		conns[i] = s.conn
-	}
-	return conns
-}
-
 // CloseAll closes every socket still open: gopher-lua has no finalizers, so the end of a script
 // must. These closes are not traced, as a C program's exit shows none. It is safe to call from
 // any goroutine, and more than once.
@@ -160,8 +150,12 @@ func (rt *Runtime) Signal(sig unix.Signal) bool {
 }
 
 // waitContext returns the context blocking calls wait under: a child of L's context (Background
-// when L has none) that Signal cancels.
+// when L has none) that Signal cancels. It first runs the handlers of signals that arrived while
+// no call was blocked.
 func (rt *Runtime) waitContext(L *lua.LState) context.Context {
+	if rt.pending.Load() != 0 {
+		rt.runHandlers(L)
+	}
 	parent := L.Context()
 	if parent == nil {
 		parent = context.Background()

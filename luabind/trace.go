@@ -47,6 +47,9 @@ func (rt *Runtime) wireCall(L *lua.LState) int {
 // StartTrace turns on the strace-format call trace, writing to w.
 func StartTrace(w io.Writer) { sock.SetTrace(w) }
 
+// FlushWire prints the packets the wire view still holds, when it is on.
+func FlushWire() { sock.FlushWire() }
+
 // StartWire turns on the call trace and the wire view, writing to w. When capture is not
 // permitted (no CAP_NET_RAW) it writes one line saying so to w and returns the error; the trace
 // stays on.
