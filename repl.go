@@ -66,6 +66,14 @@ func (s *session) console(stdin *os.File) int {
 		Stdin:             stdin,
 		Stdout:            s.stdout,
 		Stderr:            s.stderr,
+		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
+		// editor as a NUL: read it as the ^D it was.
+		FuncFilterInputRune: func(r rune) (rune, bool) {
+			if r == 0 {
+				return readline.CharDelete, true
+			}
+			return r, true
+		},
 		// A terminal that reports 0 columns would turn completion off: assume 80.
 		FuncGetWidth: func() int {
 			if w := readline.GetScreenWidth(); w > 0 {
@@ -119,7 +127,6 @@ func (s *session) console(stdin *os.File) int {
 		case err != nil:
 			return 0
 		}
-		line = strings.TrimLeft(line, "\x00") // a ^D typed while a chunk ran may arrive as NUL
 		pending.WriteString(line + "\n")
 		src := pending.String()
 		if strings.TrimSpace(src) == "" {
