@@ -152,8 +152,8 @@ type session struct {
 	stdout io.Writer
 	stderr io.Writer
 	sigs   chan os.Signal
-	// interrupt, when set (by the console), takes a signal no Lua handler took and reports
-	// whether it dealt with it.
+	// interrupt, set by the console, sees a signal before any Lua handler does (Ctrl-C there
+	// cancels the running chunk) and reports whether it dealt with it.
 	interrupt atomic.Pointer[func(sig unix.Signal) bool]
 }
 
@@ -168,8 +168,9 @@ func newSession(L *lua.LState, stdout, stderr io.Writer) *session {
 	return s
 }
 
-// catchSignals starts delivering SIGINT: to the script's handler when it has one, else it ends
-// the script with "interrupted" and exit status 130, as a C program killed by Ctrl-C gives.
+// catchSignals starts delivering SIGINT: to the console's running chunk, else to the script's
+// handler when it has one, else it ends the script with "interrupted" and exit status 130, as a C
+// program killed by Ctrl-C gives.
 func (s *session) catchSignals() (stop func()) {
 	signal.Notify(s.sigs, unix.SIGINT)
 	done := make(chan struct{})
