@@ -68,32 +68,21 @@ func (rt *Runtime) setsockoptCall(L *lua.LState) int {
 		group := checkIP(L, 4, fname, fieldString(L, t, 4, fname, "multiaddr"))
 		var ifaddr netip.Addr
 		ifindex := 0
-		switch v := t.RawGetString("interface").(type) {
-		case lua.LString:
-			if ip, perr := netip.ParseAddr(string(v)); perr == nil {
-				ifaddr = ip
-			} else {
-				ifindex = checkInterface(L, 4, fname, string(v))
-			}
-		case lua.LNumber:
-			ifindex = int(v)
+		if v, ok := t.RawGetString("interface").(lua.LString); ok {
+			ifaddr, _ = netip.ParseAddr(string(v)) // an address; else a name, read below
+		}
+		if !ifaddr.IsValid() {
+			ifindex = interfaceValue(L, t.RawGetString("interface"), 4, fname)
 		}
 		err = c.SetsockoptMreqn(level, number, group, ifaddr, ifindex)
 	case sock.KindIPv6Mreq:
 		t := checkTable(L, 4, fname)
 		group := checkIP(L, 4, fname, fieldString(L, t, 4, fname, "multiaddr"))
-		ifindex := 0
-		switch v := t.RawGetString("interface").(type) {
-		case lua.LString:
-			ifindex = checkInterface(L, 4, fname, string(v))
-		case lua.LNumber:
-			ifindex = int(v)
-		}
-		err = c.SetsockoptIPv6Mreq(level, number, group, ifindex)
+		err = c.SetsockoptIPv6Mreq(level, number, group, interfaceValue(L, t.RawGetString("interface"), 4, fname))
 	case sock.KindIfindex, sock.KindIfindexBE:
 		var ifindex int
-		if name, ok := L.Get(4).(lua.LString); ok {
-			ifindex = checkInterface(L, 4, fname, string(name))
+		if _, ok := L.Get(4).(lua.LString); ok {
+			ifindex = interfaceValue(L, L.Get(4), 4, fname)
 		} else {
 			ifindex = checkInt(L, 4, fname)
 		}
@@ -153,11 +142,18 @@ func checkIP(L *lua.LState, n int, fname, s string) netip.Addr {
 	return ip
 }
 
-// checkInterface returns the index of the interface called name, given at argument n.
-func checkInterface(L *lua.LState, n int, fname, name string) int {
-	i, err := sock.InterfaceIndex(name)
-	if err != nil {
-		argError(L, n, fname, err.Error())
+// interfaceValue reads an interface given at argument n: its name ("lo") or its index; nil or
+// absent is 0, which lets the kernel choose.
+func interfaceValue(L *lua.LState, v lua.LValue, n int, fname string) int {
+	switch v := v.(type) {
+	case lua.LString:
+		i, err := sock.InterfaceIndex(string(v))
+		if err != nil {
+			argError(L, n, fname, err.Error())
+		}
+		return i
+	case lua.LNumber:
+		return int(v)
 	}
-	return i
+	return 0
 }
