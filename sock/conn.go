@@ -223,12 +223,12 @@ func (c *Conn) name(op string, trap uintptr) (*Addr, error) {
 	return a, nil
 }
 
-// errDeadline is the deadline set to wake a blocked call whose context is done.
-var errDeadline = time.Unix(1, 0)
+// pastDeadline is the deadline set to wake a blocked call whose context is done.
+var pastDeadline = time.Unix(1, 0)
 
 // wait parks on the runtime poller until try reports the socket ready (try's error is not EAGAIN),
 // the read timeout passes (EAGAIN, for a receive), ctx is done (ctx.Err()) or c is closed (EBADF).
-func (c *Conn) wait(ctx context.Context, op string, write bool, try func(fd int) error) error {
+func (c *Conn) wait(ctx context.Context, write bool, try func(fd int) error) error {
 	file, rc, err := c.pollable()
 	if err != nil {
 		return err
@@ -241,12 +241,12 @@ func (c *Conn) wait(ctx context.Context, op string, write bool, try func(fd int)
 		deadline = time.Now().Add(c.readTimeout)
 	}
 	if err := setDeadline(deadline); err != nil {
-		return os.NewSyscallError(op, unix.EBADF)
+		return unix.EBADF // the file is closing
 	}
 	if ctx.Done() != nil {
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
-			setDeadline(errDeadline)
+			setDeadline(pastDeadline)
 			close(fired)
 		})
 		defer func() {

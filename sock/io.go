@@ -45,7 +45,7 @@ func (c *Conn) sendto(ctx context.Context, op string, p []byte, flags int, sa un
 	}
 	n, err := rawSendto(c.fd, p, flags, sa, salen)
 	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 {
-		n, err = c.sendtoWait(ctx, op, p, flags, sa, salen)
+		n, err = c.sendtoWait(ctx, p, flags, sa, salen)
 	}
 	if err != nil {
 		return 0, fail(op, err)
@@ -54,9 +54,9 @@ func (c *Conn) sendto(ctx context.Context, op string, p []byte, flags int, sa un
 }
 
 // sendtoWait is sendto's slow path, apart so that its closure costs nothing on the fast path.
-func (c *Conn) sendtoWait(ctx context.Context, op string, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
+func (c *Conn) sendtoWait(ctx context.Context, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
 	var n int
-	err := c.wait(ctx, op, true, func(fd int) (err error) {
+	err := c.wait(ctx, true, func(fd int) (err error) {
 		n, err = rawSendto(fd, p, flags, sa, salen)
 		return err
 	})
@@ -113,7 +113,7 @@ func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wan
 	}
 	n, err := c.rawRecvfrom(c.fd, p, flags, wantFrom)
 	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 {
-		n, err = c.recvfromWait(ctx, op, p, flags, wantFrom)
+		n, err = c.recvfromWait(ctx, p, flags, wantFrom)
 	}
 	if err != nil {
 		return 0, fail(op, err)
@@ -122,9 +122,9 @@ func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wan
 }
 
 // recvfromWait is recvfrom's slow path, apart so that its closure costs nothing on the fast path.
-func (c *Conn) recvfromWait(ctx context.Context, op string, p []byte, flags int, wantFrom bool) (int, error) {
+func (c *Conn) recvfromWait(ctx context.Context, p []byte, flags int, wantFrom bool) (int, error) {
 	var n int
-	err := c.wait(ctx, op, false, func(fd int) (err error) {
+	err := c.wait(ctx, false, func(fd int) (err error) {
 		n, err = c.rawRecvfrom(fd, p, flags, wantFrom)
 		return err
 	})
