@@ -90,6 +90,7 @@ func (s *session) console(stdin *os.File) int {
 	// the terminal is already restored when Readline returns, so exit does not wait for it.
 	defer func() { go rl.Close() }()
 	s.replaceStdinReaders(rl)
+	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", version)
 
 	var mu sync.Mutex
 	var cancelChunk context.CancelFunc
