@@ -255,24 +255,18 @@ func (rt *Runtime) pollCall(L *lua.LState) int {
 			timeout = time.Duration(secs * float64(time.Second))
 		}
 	}
-	var socks []*socket
-	var values []lua.LValue
-	for i := 1; i <= list.Len(); i++ {
-		v := list.RawGetInt(i)
-		ud, ok := v.(*lua.LUserData)
-		s, ok2 := (*socket)(nil), false
-		if ok {
-			s, ok2 = ud.Value.(*socket)
-		}
-		if !ok2 {
-			argError(L, 1, "poll", fmt.Sprintf("socket expected at index %d, got %s", i, v.Type()))
-		}
-		socks = append(socks, s)
-		values = append(values, v)
-	}
+	socks := make([]*socket, list.Len())
 	conns := make([]*sock.Conn, len(socks))
-	for i, s := range socks {
-		conns[i] = s.conn
+	for i := range socks {
+		v := list.RawGetInt(i + 1)
+		ud, _ := v.(*lua.LUserData)
+		if ud != nil {
+			socks[i], _ = ud.Value.(*socket)
+		}
+		if socks[i] == nil {
+			argError(L, 1, "poll", fmt.Sprintf("socket expected at index %d, got %s", i+1, v.Type()))
+		}
+		conns[i] = socks[i].conn
 	}
 	for {
 		ready, err := sock.Poll(rt.waitContext(L), conns, timeout)
@@ -280,7 +274,7 @@ func (rt *Runtime) pollCall(L *lua.LState) int {
 			t := L.CreateTable(len(ready), 0)
 			for i, r := range ready {
 				if r {
-					t.Append(values[i])
+					t.Append(socks[i].ud)
 				}
 			}
 			L.Push(t)

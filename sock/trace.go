@@ -180,12 +180,9 @@ func traceSocket(family, sotype, protocol, fd int, err error) {
 	if activeTracer.Load() == nil {
 		return
 	}
-	if protocol == 0 && family != unix.AF_INET && family != unix.AF_INET6 {
-		protocol = -1
-	}
-	proto := nameOr(protocolNames, protocol)
-	if protocol == -1 {
-		proto = "0"
+	proto := strconv.Itoa(protocol)
+	if family == unix.AF_INET || family == unix.AF_INET6 {
+		proto = nameOr(protocolNames, protocol) // strace names protocol 0 IPPROTO_IP for these
 	}
 	traceCall("socket", nameOr(familyNames, family)+", "+nameOr(typeNames, sotype)+", "+proto, fd, err)
 }
