@@ -1,4 +1,4 @@
-module udplab
+module github.com/udplab/udplab
 
 go 1.26.0
 

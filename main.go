@@ -18,7 +18,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"udplab/luabind"
+	"github.com/udplab/udplab/luabind"
 )
 
 // version is udplab's version, printed by --version.

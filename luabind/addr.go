@@ -7,7 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // An address value is a plain Lua table, {family=AF_INET, addr="127.0.0.1", port=43211}

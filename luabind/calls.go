@@ -10,7 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // socketTypeName is the registry name of the socket metatable; its __name, used in argument

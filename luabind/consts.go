@@ -4,7 +4,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 type constant struct {

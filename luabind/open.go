@@ -7,7 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // Open installs the socket calls, the helpers and the constants in L as globals, makes

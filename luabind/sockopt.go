@@ -7,7 +7,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // checkOption reads the option at argument n: a number (SO_BROADCAST) or a name

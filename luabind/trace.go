@@ -6,7 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // traceCall is trace(on): the strace-format call trace on stderr, on or off. It returns whether

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"udplab/sock"
+	"github.com/udplab/udplab/sock"
 )
 
 // The lesson's first experiment: a connected UDP client sends to a port nobody listens on; the
