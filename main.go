@@ -11,14 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"sync/atomic"
 
-	lua "github.com/yuin/gopher-lua"
-	"golang.org/x/sys/unix"
-
-	"github.com/udplab/udplab/luabind"
+	"github.com/udplab/udplab/console"
 )
 
 // version is udplab's version, printed by --version.
@@ -111,29 +106,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	L := lua.NewState()
-	defer L.Close()
-	sess := newSession(L, stdout, stderr)
-	defer sess.rt.Shutdown()
+	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	defer sess.Close()
 	switch {
 	case o.wire:
-		luabind.StartWire(stderr)
+		sess.Wire()
 	case o.trace:
-		luabind.StartTrace(stderr)
+		sess.Trace()
 	}
-	stopSignals := sess.catchSignals()
+	stopSignals := sess.CatchSignals()
 	defer stopSignals()
 
 	for _, chunk := range o.chunks {
-		if err := L.DoString(chunk); err != nil {
-			sess.report(err)
+		if err := sess.RunChunk(chunk); err != nil {
+			sess.Report(err)
 			return 1
 		}
 	}
 	switch {
 	case o.script != "":
-		if err := sess.runScript(o.script, o.args, stdin); err != nil {
-			sess.report(err)
+		if err := sess.RunScript(o.script, o.args, stdin); err != nil {
+			sess.Report(err)
 			return 1
 		}
 		if !o.interactive {
@@ -142,66 +135,5 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(o.chunks) > 0 && !o.interactive:
 		return 0
 	}
-	return sess.repl(stdin)
-}
-
-// session is one Lua state with udplab's libraries, and how it talks to the terminal.
-type session struct {
-	L      *lua.LState
-	rt     *luabind.Runtime
-	stdout io.Writer
-	stderr io.Writer
-	sigs   chan os.Signal
-	// interrupt, set by the console, sees a signal before any Lua handler does (Ctrl-C there
-	// cancels the running chunk) and reports whether it dealt with it.
-	interrupt atomic.Pointer[func(sig unix.Signal) bool]
-}
-
-func newSession(L *lua.LState, stdout, stderr io.Writer) *session {
-	s := &session{L: L, stdout: stdout, stderr: stderr, sigs: make(chan os.Signal, 4)}
-	fixRandom(L)
-	s.rt = luabind.Open(L, luabind.Options{
-		Stdout:   stdout,
-		Stderr:   stderr,
-		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
-	})
-	return s
-}
-
-// catchSignals starts delivering SIGINT: to the console's running chunk, else to the script's
-// handler when it has one, else it ends the script with "interrupted" and exit status 130, as a C
-// program killed by Ctrl-C gives.
-func (s *session) catchSignals() (stop func()) {
-	signal.Notify(s.sigs, unix.SIGINT)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case sig := <-s.sigs:
-				usig := sig.(unix.Signal)
-				if interrupt := s.interrupt.Load(); interrupt != nil && (*interrupt)(usig) {
-					continue
-				}
-				if s.rt.Signal(usig) {
-					continue
-				}
-				// Exit from here, without closing the sockets first: closing them would wake the
-				// script's blocked call, which could end the script with status 0 before this
-				// exit. The kernel closes them with the process.
-				luabind.FlushWire()
-				if usig == unix.SIGINT {
-					io.WriteString(s.stderr, "interrupted\n")
-				} else {
-					fmt.Fprintf(s.stderr, "terminated by %s\n", unix.SignalName(usig))
-				}
-				os.Exit(128 + int(usig))
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(s.sigs)
-		close(done)
-	}
+	return sess.REPL(stdin)
 }

@@ -130,3 +130,12 @@ func TestWireIPv6(t *testing.T) {
 		}
 	}
 }
+
+// Showing a socket is not a call the script made: print(s) and tostring(s) trace nothing.
+func TestDisplayDoesNotTrace(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "--trace", "-e", `s = socket(AF_INET, SOCK_DGRAM); print(s); local _ = tostring(s)`)
+	if got, want := normalizeTrace(r.stderr, "0"), "socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD\n"; got != want || r.code != 0 {
+		t.Errorf("trace (exit %d):\n%s\nwant:\n%s", r.code, got, want)
+	}
+}

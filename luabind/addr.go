@@ -1,7 +1,6 @@
 package luabind
 
 import (
-	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -33,15 +32,15 @@ type addrCache struct {
 // checkAddr reads the address at argument n: an address table, or a host string and a port
 // number. It returns the address and the index of the argument after it. family is the socket's,
 // which picks the address a host name resolves to.
-func (rt *Runtime) checkAddr(L *lua.LState, n int, fname string, family int) (*sock.Addr, int) {
-	switch v := L.Get(n).(type) {
+func (rt *Runtime) checkAddr(a args, n int, family int) (*sock.Addr, int) {
+	switch v := a.L.Get(n).(type) {
 	case *lua.LTable:
-		return rt.tableAddr(L, n, fname, v, family), n + 1
+		return rt.tableAddr(a, n, v, family), n + 1
 	case lua.LString:
-		port := checkPort(L, n+1, fname)
-		return rt.resolve(L, n, fname, string(v), port, family), n + 2
+		port := a.port(n + 1)
+		return rt.resolve(a, n, string(v), port, family), n + 2
 	}
-	typeError(L, n, fname, "address")
+	a.typeError(n, "address")
 	return nil, 0
 }
 
@@ -56,33 +55,33 @@ const maxResolved = 256
 
 // resolve returns the address of host and port, parsing or looking it up once: a script that
 // sends to "localhost", 43211 in a loop asks the resolver the first time only.
-func (rt *Runtime) resolve(L *lua.LState, n int, fname, host string, port, family int) *sock.Addr {
+func (rt *Runtime) resolve(a args, n int, host string, port, family int) *sock.Addr {
 	key := resolveKey{host, port, family}
-	if a, ok := rt.resolved[key]; ok {
-		return a
+	if addr, ok := rt.resolved[key]; ok {
+		return addr
 	}
-	a, err := sock.Resolve(rt.waitContext(L), host, port, family)
+	addr, err := sock.Resolve(rt.waitContext(a.L), host, port, family)
 	if err != nil {
-		argError(L, n, fname, err.Error())
+		a.argError(n, err.Error())
 	}
 	if rt.resolved == nil || len(rt.resolved) >= maxResolved {
 		rt.resolved = make(map[resolveKey]*sock.Addr)
 	}
-	rt.resolved[key] = a
-	return a
+	rt.resolved[key] = addr
+	return addr
 }
 
-// checkPort reads a port number, 0 to 65535.
-func checkPort(L *lua.LState, n int, fname string) int {
-	port := checkInt(L, n, fname)
+// port reads a port number, 0 to 65535, at argument n.
+func (a args) port(n int) int {
+	port := a.int(n)
 	if port < 0 || port > 65535 {
-		argError(L, n, fname, "port out of range 0..65535")
+		a.argError(n, "port out of range 0..65535")
 	}
 	return port
 }
 
 // tableAddr reads an address table, through its cache when the cache still holds.
-func (rt *Runtime) tableAddr(L *lua.LState, n int, fname string, t *lua.LTable, family int) *sock.Addr {
+func (rt *Runtime) tableAddr(a args, n int, t *lua.LTable, family int) *sock.Addr {
 	fam, host, port := t.RawGetString("family"), t.RawGetString("addr"), t.RawGetString("port")
 	mt, _ := t.Metatable.(*lua.LTable)
 	if mt != nil {
@@ -92,44 +91,44 @@ func (rt *Runtime) tableAddr(L *lua.LState, n int, fname string, t *lua.LTable, 
 			}
 		}
 	}
-	a := rt.parseTableAddr(L, n, fname, fam, host, port, family)
-	cache := &addrCache{addr: a, family: fam, host: host, port: port}
+	addr := rt.parseTableAddr(a, n, fam, host, port, family)
+	cache := &addrCache{addr: addr, family: fam, host: host, port: port}
 	switch {
 	case mt == nil:
-		t.Metatable = rt.newAddrMetatable(L, cache)
+		t.Metatable = rt.newAddrMetatable(a.L, cache)
 	case mt.RawGetString("__name") == lua.LString(addrTypeName):
 		mt.RawSetString(addrCacheKey, &lua.LUserData{Value: cache})
 	}
-	return a
+	return addr
 }
 
-func (rt *Runtime) parseTableAddr(L *lua.LState, n int, fname string, fam, host, port lua.LValue, family int) *sock.Addr {
+func (rt *Runtime) parseTableAddr(a args, n int, fam, host, port lua.LValue, family int) *sock.Addr {
 	f, ok := fam.(lua.LNumber)
 	if fam != lua.LNil && !ok {
-		argError(L, n, fname, "address field 'family' must be a number")
+		a.argError(n, "address field 'family' must be a number")
 	}
 	if ok && int(f) == unix.AF_UNSPEC {
 		return sock.Unspec
 	}
 	h, ok := host.(lua.LString)
 	if !ok {
-		argError(L, n, fname, "address field 'addr' must be a string")
+		a.argError(n, "address field 'addr' must be a string")
 	}
 	p, ok := port.(lua.LNumber)
 	if port == lua.LNil {
 		p, ok = 0, true
 	}
 	if !ok || float64(p) != float64(int(p)) || p < 0 || p > 65535 {
-		argError(L, n, fname, "address field 'port' must be an integer in 0..65535")
+		a.argError(n, "address field 'port' must be an integer in 0..65535")
 	}
 	if fam != lua.LNil {
 		family = int(f)
 	}
-	a := rt.resolve(L, n, fname, string(h), int(p), family)
-	if fam != lua.LNil && a.Family() != family {
-		argError(L, n, fname, "address "+string(h)+" is not of family "+familyName(family))
+	addr := rt.resolve(a, n, string(h), int(p), family)
+	if fam != lua.LNil && addr.Family() != family {
+		a.argError(n, "address "+string(h)+" is not of family "+sock.FamilyName(family))
 	}
-	return a
+	return addr
 }
 
 // newAddrMetatable returns the metatable of one address table.
@@ -159,7 +158,7 @@ func (rt *Runtime) pushAddr(L *lua.LState, a *sock.Addr) {
 // addrString is an address table's __tostring: "127.0.0.1:43211", "[::1]:43211", "AF_UNSPEC",
 // made from its fields as they are now.
 func addrString(L *lua.LState) int {
-	t := checkTable(L, 1, "tostring")
+	t := args{L, "tostring"}.table(1)
 	if f, ok := t.RawGetString("family").(lua.LNumber); ok && int(f) == unix.AF_UNSPEC {
 		L.Push(lua.LString("AF_UNSPEC"))
 		return 1
@@ -171,17 +170,4 @@ func addrString(L *lua.LState) int {
 	}
 	L.Push(lua.LString(host + ":" + port))
 	return 1
-}
-
-// familyName names an address family for messages.
-func familyName(family int) string {
-	switch family {
-	case unix.AF_INET:
-		return "AF_INET"
-	case unix.AF_INET6:
-		return "AF_INET6"
-	case unix.AF_UNSPEC:
-		return "AF_UNSPEC"
-	}
-	return strconv.Itoa(family)
 }

@@ -9,14 +9,22 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// args are one call's arguments, with the name the call has in Lua: its checks raise PUC Lua's
+// "bad argument #n to 'name' (...)" without each binding repeating its name. It is passed by
+// value, so making one costs no allocation.
+type args struct {
+	L     *lua.LState
+	fname string
+}
+
 // argError raises PUC Lua's standard "bad argument #n to 'fname' (msg)".
-func argError(L *lua.LState, n int, fname, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
+func (a args) argError(n int, msg string) {
+	a.L.RaiseError("bad argument #%d to '%s' (%s)", n, a.fname, msg)
 }
 
 // typeError raises "bad argument #n to 'fname' (want expected, got <type of argument n>)".
-func typeError(L *lua.LState, n int, fname, want string) {
-	argError(L, n, fname, fmt.Sprintf("%s expected, got %s", want, typeName(L, n)))
+func (a args) typeError(n int, want string) {
+	a.argError(n, fmt.Sprintf("%s expected, got %s", want, typeName(a.L, n)))
 }
 
 // typeName names argument n as PUC Lua's luaL_typeerror does: "no value" when it is absent, the
@@ -35,24 +43,24 @@ func typeName(L *lua.LState, n int) string {
 	return v.Type().String()
 }
 
-// checkInt returns argument n as an integer: a number with an integral value, or a string that
-// reads as one, as luaL_checkinteger accepts.
-func checkInt(L *lua.LState, n int, fname string) int {
-	switch v := L.Get(n).(type) {
+// int returns argument n as an integer: a number with an integral value, or a string that reads
+// as one, as luaL_checkinteger accepts.
+func (a args) int(n int) int {
+	switch v := a.L.Get(n).(type) {
 	case lua.LNumber:
-		return numberToInt(L, n, fname, float64(v))
+		return a.toInt(n, float64(v))
 	case lua.LString:
 		if f, err := parseNumber(string(v)); err == nil {
-			return numberToInt(L, n, fname, f)
+			return a.toInt(n, f)
 		}
 	}
-	typeError(L, n, fname, "number")
+	a.typeError(n, "number")
 	return 0
 }
 
-func numberToInt(L *lua.LState, n int, fname string, f float64) int {
+func (a args) toInt(n int, f float64) int {
 	if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		argError(L, n, fname, "number has no integer representation")
+		a.argError(n, "number has no integer representation")
 	}
 	return int(f)
 }
@@ -61,17 +69,17 @@ func parseNumber(s string) (float64, error) {
 	return strconv.ParseFloat(strings.TrimSpace(s), 64)
 }
 
-// optInt returns argument n as checkInt does, or def when it is absent or nil.
-func optInt(L *lua.LState, n int, fname string, def int) int {
-	if L.Get(n) == lua.LNil {
+// optInt returns argument n as int does, or def when it is absent or nil.
+func (a args) optInt(n int, def int) int {
+	if a.L.Get(n) == lua.LNil {
 		return def
 	}
-	return checkInt(L, n, fname)
+	return a.int(n)
 }
 
-// checkNumber returns argument n as a number.
-func checkNumber(L *lua.LState, n int, fname string) float64 {
-	switch v := L.Get(n).(type) {
+// number returns argument n as a number.
+func (a args) number(n int) float64 {
+	switch v := a.L.Get(n).(type) {
 	case lua.LNumber:
 		return float64(v)
 	case lua.LString:
@@ -79,27 +87,38 @@ func checkNumber(L *lua.LState, n int, fname string) float64 {
 			return f
 		}
 	}
-	typeError(L, n, fname, "number")
+	a.typeError(n, "number")
 	return 0
 }
 
-// checkString returns argument n as a string; a number is converted, as luaL_checklstring does.
-func checkString(L *lua.LState, n int, fname string) string {
-	switch v := L.Get(n).(type) {
+// string returns argument n as a string; a number is converted, as luaL_checklstring does.
+func (a args) string(n int) string {
+	switch v := a.L.Get(n).(type) {
 	case lua.LString:
 		return string(v)
 	case lua.LNumber:
 		return v.String()
 	}
-	typeError(L, n, fname, "string")
+	a.typeError(n, "string")
 	return ""
 }
 
-// checkTable returns argument n as a table.
-func checkTable(L *lua.LState, n int, fname string) *lua.LTable {
-	if t, ok := L.Get(n).(*lua.LTable); ok {
+// table returns argument n as a table.
+func (a args) table(n int) *lua.LTable {
+	if t, ok := a.L.Get(n).(*lua.LTable); ok {
 		return t
 	}
-	typeError(L, n, fname, "table")
+	a.typeError(n, "table")
+	return nil
+}
+
+// socket returns the socket at argument n.
+func (a args) socket(n int) *socket {
+	if ud, ok := a.L.Get(n).(*lua.LUserData); ok {
+		if s, ok := ud.Value.(*socket); ok {
+			return s
+		}
+	}
+	a.typeError(n, "socket")
 	return nil
 }

@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -57,99 +58,117 @@ func pushZero(L *lua.LState, err error) int {
 	return 1
 }
 
-// checkSocket returns the socket at argument n.
-func checkSocket(L *lua.LState, n int, fname string) *socket {
-	if ud, ok := L.Get(n).(*lua.LUserData); ok {
-		if s, ok := ud.Value.(*socket); ok {
-			return s
-		}
-	}
-	typeError(L, n, fname, "socket")
-	return nil
-}
-
 // bytesOf returns the bytes of s without copying them: for a call that only reads them and keeps
 // no reference once it returns.
 func bytesOf(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// checkData returns argument n, the data to send, as a string.
-func checkData(L *lua.LState, n int, fname string) string {
-	if s, ok := L.Get(n).(lua.LString); ok {
-		return string(s)
+// blocking runs call, which may wait, under the context blocking calls wait under, and again
+// after a Lua signal handler woke it and ran: the one place that decides a call is made again.
+func (rt *Runtime) blocking(L *lua.LState, call func(ctx context.Context) error) error {
+	for {
+		err := call(rt.waitContext(L))
+		if err == nil || !rt.interrupted(L, err) {
+			return err
+		}
 	}
-	return checkString(L, n, fname)
 }
 
-func (rt *Runtime) socketCall(L *lua.LState) int {
-	family := checkInt(L, 1, "socket")
-	sotype := checkInt(L, 2, "socket")
-	protocol := optInt(L, 3, "socket", 0)
-	c, err := sock.Socket(family, sotype, protocol)
+var socketBinding = binding{name: "socket", fn: (*Runtime).socketCall, help: helpEntry{
+	"socket(family, type[, protocol])", "open a socket: socket(AF_INET, SOCK_DGRAM)",
+	"a socket; on failure nil, message, errno",
+	"EAFNOSUPPORT (97)  the family is not supported\nEMFILE (24)  too many open files\nEPROTONOSUPPORT (93)  no such protocol for this type"}}
+
+func (rt *Runtime) socketCall(a args) int {
+	family, sotype, protocol := a.int(1), a.int(2), a.optInt(3, 0)
+	c, err := sock.Socket(family, sotype, protocol, &rt.sockConfig)
 	if err != nil {
-		return pushFailure(L, err)
+		return pushFailure(a.L, err)
 	}
-	ud := L.NewUserData()
+	ud := a.L.NewUserData()
 	s := &socket{conn: c, ud: ud}
 	ud.Value = s
 	ud.Metatable = rt.socketMT
 	rt.track(s)
-	L.Push(ud)
+	a.L.Push(ud)
 	return 1
 }
 
-func (rt *Runtime) bindCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "bind")
-	a, _ := rt.checkAddr(L, 2, "bind", s.conn.Family())
-	return pushZero(L, s.conn.Bind(a))
+var bindBinding = binding{name: "bind", method: true, fn: (*Runtime).bindCall, help: helpEntry{
+	"bind(s, host, port) | bind(s, addr)", "give the socket its local address; port 0 lets the kernel pick",
+	"0; on failure nil, message, errno",
+	"EADDRINUSE (98)  another socket has that address\nEADDRNOTAVAIL (99)  no interface has that address\nEACCES (13)  a port below 1024 needs privilege\nEINVAL (22)  the socket is already bound"}}
+
+func (rt *Runtime) bindCall(a args) int {
+	s := a.socket(1)
+	addr, _ := rt.checkAddr(a, 2, s.conn.Family())
+	return pushZero(a.L, s.conn.Bind(addr))
 }
 
-func (rt *Runtime) connectCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "connect")
-	a, _ := rt.checkAddr(L, 2, "connect", s.conn.Family())
-	return pushZero(L, s.conn.Connect(a))
+var connectBinding = binding{name: "connect", method: true, fn: (*Runtime).connectCall, help: helpEntry{
+	"connect(s, host, port) | connect(s, addr) | connect(s, {family=AF_UNSPEC})",
+	"on UDP: record the peer (nothing is sent); AF_UNSPEC dissolves the association",
+	"0; on failure nil, message, errno",
+	"EACCES (13)  a broadcast address without SO_BROADCAST\nENETUNREACH (101)  no route to that address\nEAFNOSUPPORT (97)  an address of the wrong family"}}
+
+func (rt *Runtime) connectCall(a args) int {
+	s := a.socket(1)
+	addr, _ := rt.checkAddr(a, 2, s.conn.Family())
+	return pushZero(a.L, s.conn.Connect(addr))
 }
 
-func (rt *Runtime) sendCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "send")
-	data := checkData(L, 2, "send")
-	flags := optInt(L, 3, "send", 0)
-	for {
-		n, err := s.conn.Send(rt.waitContext(L), bytesOf(data), flags)
-		if err == nil {
-			L.Push(intValue(n))
-			return 1
-		}
-		if !rt.interrupted(L, err) {
-			return pushFailure(L, err)
-		}
+var sendBinding = binding{name: "send", method: true, fn: (*Runtime).sendCall, help: helpEntry{
+	"send(s, data[, flags])", "send data as one datagram to the connected peer",
+	"the number of bytes sent; on failure nil, message, errno",
+	"EDESTADDRREQ (89)  the socket is not connected\nECONNREFUSED (111)  an earlier datagram was refused (ICMP port unreachable)\nEMSGSIZE (90)  the datagram is too large\nEAGAIN (11)  with MSG_DONTWAIT, the send buffer is full"}}
+
+func (rt *Runtime) sendCall(a args) int {
+	s := a.socket(1)
+	data := bytesOf(a.string(2))
+	flags := a.optInt(3, 0)
+	var n int
+	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
+		n, err = s.conn.Send(ctx, data, flags)
+		return err
+	})
+	return pushCount(a.L, n, err)
+}
+
+// pushCount pushes the byte count a send returns, or the failure triple.
+func pushCount(L *lua.LState, n int, err error) int {
+	if err != nil {
+		return pushFailure(L, err)
 	}
+	L.Push(intValue(n))
+	return 1
 }
 
-func (rt *Runtime) sendtoCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "sendto")
-	data := checkData(L, 2, "sendto")
-	to, next := rt.checkAddr(L, 3, "sendto", s.conn.Family())
-	flags := optInt(L, next, "sendto", 0)
-	for {
-		n, err := s.conn.Sendto(rt.waitContext(L), bytesOf(data), flags, to)
-		if err == nil {
-			L.Push(intValue(n))
-			return 1
-		}
-		if !rt.interrupted(L, err) {
-			return pushFailure(L, err)
-		}
-	}
+var sendtoBinding = binding{name: "sendto", method: true, fn: (*Runtime).sendtoCall, help: helpEntry{
+	"sendto(s, data, host, port[, flags]) | sendto(s, data, addr[, flags])",
+	"send data as one datagram to the address given (on Linux, even on a connected socket)",
+	"the number of bytes sent; on failure nil, message, errno",
+	"EACCES (13)  a broadcast address without SO_BROADCAST\nECONNREFUSED (111)  an earlier datagram was refused (connected socket)\nEMSGSIZE (90)  the datagram is too large\nENETUNREACH (101)  no route to that address"}}
+
+func (rt *Runtime) sendtoCall(a args) int {
+	s := a.socket(1)
+	data := bytesOf(a.string(2))
+	to, next := rt.checkAddr(a, 3, s.conn.Family())
+	flags := a.optInt(next, 0)
+	var n int
+	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
+		n, err = s.conn.Sendto(ctx, data, flags, to)
+		return err
+	})
+	return pushCount(a.L, n, err)
 }
 
 // checkMaxlen reads a receive's maxlen, capped at the largest datagram so that a huge one costs
 // no memory.
-func (rt *Runtime) checkMaxlen(L *lua.LState, n int, fname string) []byte {
-	maxlen := checkInt(L, n, fname)
+func (rt *Runtime) checkMaxlen(a args, n int) []byte {
+	maxlen := a.int(n)
 	if maxlen < 0 {
-		argError(L, n, fname, "maxlen must not be negative")
+		a.argError(n, "maxlen must not be negative")
 	}
 	if rt.recvBuf == nil {
 		rt.recvBuf = make([]byte, maxDatagram)
@@ -157,65 +176,87 @@ func (rt *Runtime) checkMaxlen(L *lua.LState, n int, fname string) []byte {
 	return rt.recvBuf[:min(maxlen, maxDatagram)]
 }
 
-func (rt *Runtime) recvCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "recv")
-	buf := rt.checkMaxlen(L, 2, "recv")
-	flags := optInt(L, 3, "recv", 0)
-	for {
-		n, err := s.conn.Recv(rt.waitContext(L), buf, flags)
-		if err == nil {
-			L.Push(lua.LString(buf[:min(n, len(buf))]))
-			return 1
-		}
-		if !rt.interrupted(L, err) {
-			return pushFailure(L, err)
-		}
-	}
-}
+var recvBinding = binding{name: "recv", method: true, fn: (*Runtime).recvCall, help: helpEntry{
+	"recv(s, maxlen[, flags])", "receive one datagram (at most maxlen bytes of it); blocks unless MSG_DONTWAIT or a timeout",
+	"the data (an empty datagram is \"\"); on failure nil, message, errno",
+	"ECONNREFUSED (111)  the peer's port is closed: an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
 
-func (rt *Runtime) recvfromCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "recvfrom")
-	buf := rt.checkMaxlen(L, 2, "recvfrom")
-	flags := optInt(L, 3, "recvfrom", 0)
-	for {
-		n, from, err := s.conn.Recvfrom(rt.waitContext(L), buf, flags)
-		if err == nil {
-			L.Push(lua.LString(buf[:min(n, len(buf))]))
-			rt.pushAddr(L, from)
-			return 2
-		}
-		if !rt.interrupted(L, err) {
-			return pushFailure(L, err)
-		}
-	}
-}
-
-func (rt *Runtime) closeCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "close")
-	err := s.conn.Close()
-	if err == nil {
-		rt.untrack(s)
-	}
-	return pushZero(L, err)
-}
-
-func (rt *Runtime) getsocknameCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "getsockname")
-	a, err := s.conn.Getsockname()
+func (rt *Runtime) recvCall(a args) int {
+	s := a.socket(1)
+	buf := rt.checkMaxlen(a, 2)
+	flags := a.optInt(3, 0)
+	var n int
+	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
+		n, err = s.conn.Recv(ctx, buf, flags)
+		return err
+	})
 	if err != nil {
-		return pushFailure(L, err)
+		return pushFailure(a.L, err)
 	}
-	rt.pushAddr(L, a)
+	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
 	return 1
 }
 
-func (rt *Runtime) getpeernameCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "getpeername")
-	a, err := s.conn.Getpeername()
+var recvfromBinding = binding{name: "recvfrom", method: true, fn: (*Runtime).recvfromCall, help: helpEntry{
+	"recvfrom(s, maxlen[, flags])", "receive one datagram and the address it came from",
+	"data, address; on failure nil, message, errno",
+	"ECONNREFUSED (111)  an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) recvfromCall(a args) int {
+	s := a.socket(1)
+	buf := rt.checkMaxlen(a, 2)
+	flags := a.optInt(3, 0)
+	var n int
+	var from *sock.Addr
+	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
+		n, from, err = s.conn.Recvfrom(ctx, buf, flags)
+		return err
+	})
 	if err != nil {
-		return pushFailure(L, err)
+		return pushFailure(a.L, err)
 	}
-	rt.pushAddr(L, a)
+	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	rt.pushAddr(a.L, from)
+	return 2
+}
+
+var closeBinding = binding{name: "close", method: true, fn: (*Runtime).closeCall, help: helpEntry{
+	"close(s)", "close the socket", "0; on failure nil, message, errno",
+	"EBADF (9)  the socket is already closed"}}
+
+func (rt *Runtime) closeCall(a args) int {
+	s := a.socket(1)
+	first := !s.conn.Closed()
+	err := s.conn.Close()
+	if first {
+		rt.untrack(s) // closed now, even if close(2) reported an error
+	}
+	return pushZero(a.L, err)
+}
+
+var getsocknameBinding = binding{name: "getsockname", method: true, fn: (*Runtime).getsocknameCall, help: helpEntry{
+	"getsockname(s)", "the socket's local address", "an address; on failure nil, message, errno",
+	"EBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) getsocknameCall(a args) int {
+	addr, err := a.socket(1).conn.Getsockname()
+	if err != nil {
+		return pushFailure(a.L, err)
+	}
+	rt.pushAddr(a.L, addr)
+	return 1
+}
+
+var getpeernameBinding = binding{name: "getpeername", method: true, fn: (*Runtime).getpeernameCall, help: helpEntry{
+	"getpeername(s)", "the peer a connected socket records", "an address; on failure nil, message, errno",
+	"ENOTCONN (107)  the socket is not connected\nEBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) getpeernameCall(a args) int {
+	addr, err := a.socket(1).conn.Getpeername()
+	if err != nil {
+		return pushFailure(a.L, err)
+	}
+	rt.pushAddr(a.L, addr)
 	return 1
 }
 
@@ -223,14 +264,14 @@ func (rt *Runtime) getpeernameCall(L *lua.LState) int {
 // kernel treats an SO_RCVTIMEO too large to represent.
 const maxTimeout = 1e9 // seconds, about 31 years
 
-// checkSeconds reads a timeout in seconds: nil and 0 mean none.
-func checkSeconds(L *lua.LState, n int, fname string) time.Duration {
-	if L.Get(n) == lua.LNil {
+// seconds reads a timeout in seconds at argument n: nil and 0 mean none.
+func (a args) seconds(n int) time.Duration {
+	if a.L.Get(n) == lua.LNil {
 		return 0
 	}
-	secs := checkNumber(L, n, fname)
+	secs := a.number(n)
 	if math.IsNaN(secs) || secs < 0 {
-		argError(L, n, fname, "timeout must be a number of seconds, 0 or more")
+		a.argError(n, "timeout must be a number of seconds, 0 or more")
 	}
 	if secs > maxTimeout {
 		return 0
@@ -238,21 +279,28 @@ func checkSeconds(L *lua.LState, n int, fname string) time.Duration {
 	return time.Duration(secs * float64(time.Second))
 }
 
-func (rt *Runtime) settimeoutCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "settimeout")
-	return pushZero(L, s.conn.SetReadTimeout(checkSeconds(L, 2, "settimeout")))
+var settimeoutBinding = binding{name: "settimeout", method: true, fn: (*Runtime).settimeoutCall, help: helpEntry{
+	"settimeout(s, seconds)", "bound every later receive, as SO_RCVTIMEO does; 0 or nil: no timeout",
+	"0; on failure nil, message, errno", "EBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) settimeoutCall(a args) int {
+	s := a.socket(1)
+	return pushZero(a.L, s.conn.SetReadTimeout(a.seconds(2)))
 }
 
-func (rt *Runtime) pollCall(L *lua.LState) int {
-	list := checkTable(L, 1, "poll")
+var pollBinding = binding{name: "poll", fn: (*Runtime).pollCall, help: helpEntry{
+	"poll({s1, s2, ...}[, seconds])", "wait until some of the sockets are readable (a datagram or a pending error)",
+	"the table of readable sockets, empty on timeout; on failure nil, message, errno",
+	"EBADF (9)  a socket in the list is closed"}}
+
+func (rt *Runtime) pollCall(a args) int {
+	L := a.L
+	list := a.table(1)
 	timeout := time.Duration(-1)
 	if L.Get(2) != lua.LNil {
-		secs := checkNumber(L, 2, "poll")
-		if math.IsNaN(secs) || secs < 0 {
-			argError(L, 2, "poll", "timeout must be a number of seconds, 0 or more")
-		}
-		if secs <= maxTimeout {
-			timeout = time.Duration(secs * float64(time.Second))
+		d := a.seconds(2)
+		if a.number(2) <= maxTimeout {
+			timeout = d
 		}
 	}
 	socks := make([]*socket, list.Len())
@@ -264,80 +312,73 @@ func (rt *Runtime) pollCall(L *lua.LState) int {
 			socks[i], _ = ud.Value.(*socket)
 		}
 		if socks[i] == nil {
-			argError(L, 1, "poll", fmt.Sprintf("socket expected at index %d, got %s", i+1, v.Type()))
+			a.argError(1, fmt.Sprintf("socket expected at index %d, got %s", i+1, v.Type()))
 		}
 		conns[i] = socks[i].conn
 	}
-	for {
-		ready, err := sock.Poll(rt.waitContext(L), conns, timeout)
-		if err == nil {
-			t := L.CreateTable(len(ready), 0)
-			for i, r := range ready {
-				if r {
-					t.Append(socks[i].ud)
-				}
-			}
-			L.Push(t)
-			return 1
-		}
-		if !rt.interrupted(L, err) {
-			return pushFailure(L, err)
-		}
+	var ready []bool
+	err := rt.blocking(L, func(ctx context.Context) (err error) {
+		ready, err = sock.Poll(ctx, conns, timeout)
+		return err
+	})
+	if err != nil {
+		return pushFailure(L, err)
 	}
-}
-
-func (rt *Runtime) socketsCall(L *lua.LState) int {
-	rt.mu.Lock()
-	open := append([]*socket(nil), rt.sockets...)
-	rt.mu.Unlock()
-	t := L.CreateTable(len(open), 0)
-	for _, s := range open {
-		t.Append(s.ud)
+	t := L.CreateTable(len(ready), 0)
+	for i, r := range ready {
+		if r {
+			t.Append(socks[i].ud)
+		}
 	}
 	L.Push(t)
 	return 1
 }
 
-func (rt *Runtime) filenoCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "fileno")
-	if s.conn.Closed() {
-		return pushFailure(L, unix.EBADF)
+var socketsBinding = binding{name: "sockets", fn: (*Runtime).socketsCall, help: helpEntry{
+	"sockets()", "the sockets open now", "a table of sockets", ""}}
+
+func (rt *Runtime) socketsCall(a args) int {
+	rt.mu.Lock()
+	open := append([]*socket(nil), rt.sockets...)
+	rt.mu.Unlock()
+	t := a.L.CreateTable(len(open), 0)
+	for _, s := range open {
+		t.Append(s.ud)
 	}
-	L.Push(intValue(s.conn.FD()))
+	a.L.Push(t)
+	return 1
+}
+
+var filenoBinding = binding{name: "fileno", method: true, fn: (*Runtime).filenoCall, help: helpEntry{
+	"fileno(s)", "the socket's file descriptor number", "a number; nil, message, errno if closed", "EBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) filenoCall(a args) int {
+	s := a.socket(1)
+	if s.conn.Closed() {
+		return pushFailure(a.L, unix.EBADF)
+	}
+	a.L.Push(intValue(s.conn.FD()))
 	return 1
 }
 
 // socketString is a socket's __tostring:
-// socket(fd=3, AF_INET, SOCK_DGRAM, bound 0.0.0.0:43211, connected 127.0.0.1:43211).
+// socket(fd=3, AF_INET, SOCK_DGRAM, bound 0.0.0.0:43211, connected 127.0.0.1:43211). It reads
+// the addresses without tracing: showing a socket is not a call the script made.
 func socketString(L *lua.LState) int {
-	s := checkSocket(L, 1, "tostring")
-	c := s.conn
+	c := args{L, "tostring"}.socket(1).conn
 	if c.Closed() {
 		L.Push(lua.LString("socket(closed)"))
 		return 1
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "socket(fd=%d, %s, %s", c.FD(), familyName(c.Family()), sotypeName(c.Type()))
-	if a, err := c.Getsockname(); err == nil && a.Port() != 0 {
+	fmt.Fprintf(&b, "socket(fd=%d, %s, %s", c.FD(), sock.FamilyName(c.Family()), sock.TypeName(c.Type()))
+	if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
 		fmt.Fprintf(&b, ", bound %s", a)
 	}
-	if a, err := c.Getpeername(); err == nil {
+	if a, err := c.RemoteAddr(); err == nil {
 		fmt.Fprintf(&b, ", connected %s", a)
 	}
 	b.WriteString(")")
 	L.Push(lua.LString(b.String()))
 	return 1
-}
-
-// sotypeName names a socket type.
-func sotypeName(sotype int) string {
-	switch sotype {
-	case unix.SOCK_DGRAM:
-		return "SOCK_DGRAM"
-	case unix.SOCK_STREAM:
-		return "SOCK_STREAM"
-	case unix.SOCK_RAW:
-		return "SOCK_RAW"
-	}
-	return fmt.Sprint(sotype)
 }

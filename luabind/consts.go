@@ -7,36 +7,13 @@ import (
 	"github.com/udplab/udplab/sock"
 )
 
-type constant struct {
-	name  string
-	value int
-}
-
-var levelConstants = []constant{
-	{"SOL_SOCKET", unix.SOL_SOCKET},
-	{"IPPROTO_IP", unix.IPPROTO_IP},
-	{"IPPROTO_IPV6", unix.IPPROTO_IPV6},
-	{"IPPROTO_UDP", unix.IPPROTO_UDP},
-}
-
-// constants are the numeric globals besides the socket options and errno values, which come
-// from sock's tables.
-var constants = []constant{
-	{"AF_UNSPEC", unix.AF_UNSPEC},
-	{"AF_INET", unix.AF_INET},
-	{"AF_INET6", unix.AF_INET6},
-	{"SOCK_DGRAM", unix.SOCK_DGRAM},
-	{"SOCK_STREAM", unix.SOCK_STREAM},
-	{"SOCK_RAW", unix.SOCK_RAW},
-	{"MSG_PEEK", unix.MSG_PEEK},
-	{"MSG_DONTWAIT", unix.MSG_DONTWAIT},
-	{"MSG_TRUNC", unix.MSG_TRUNC},
-	{"MSG_ERRQUEUE", unix.MSG_ERRQUEUE},
-	{"SIGINT", int(unix.SIGINT)},
-	{"SIGTERM", int(unix.SIGTERM)},
-	{"SIGHUP", int(unix.SIGHUP)},
-	{"SIGUSR1", int(unix.SIGUSR1)},
-	{"SIGUSR2", int(unix.SIGUSR2)},
+// signals are the signals a script may handle with signal().
+var signals = []sock.Constant{
+	{Name: "SIGINT", Value: int(unix.SIGINT)},
+	{Name: "SIGTERM", Value: int(unix.SIGTERM)},
+	{Name: "SIGHUP", Value: int(unix.SIGHUP)},
+	{Name: "SIGUSR1", Value: int(unix.SIGUSR1)},
+	{Name: "SIGUSR2", Value: int(unix.SIGUSR2)},
 }
 
 // stringConstants are the address constants, as strings an address argument takes.
@@ -48,13 +25,13 @@ var stringConstants = []struct{ name, value string }{
 	{"IN6ADDR_LOOPBACK", "::1"},
 }
 
-// setConstants sets every constant as a field of t.
+// setConstants sets every constant as a field of t: sock's tables (families, types, protocols,
+// levels, flags, socket options, errno values), the signals and the addresses.
 func setConstants(t *lua.LTable) {
-	for _, c := range levelConstants {
-		t.RawSetString(c.name, lua.LNumber(c.value))
-	}
-	for _, c := range constants {
-		t.RawSetString(c.name, lua.LNumber(c.value))
+	for _, table := range [][]sock.Constant{sock.Families, sock.Types, sock.Protocols, sock.Levels, sock.MsgFlags, signals} {
+		for _, c := range table {
+			t.RawSetString(c.Name, lua.LNumber(c.Value))
+		}
 	}
 	for _, c := range stringConstants {
 		t.RawSetString(c.name, lua.LString(c.value))

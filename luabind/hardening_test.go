@@ -53,7 +53,7 @@ var badInputs = []struct{ code, want string }{
 	{`connect(s, "", 1)`, "raise: bad argument #2 to 'connect' (empty host name)"},
 	{`connect(s, "::g", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv6 address "::g")`},
 	{`connect(s, "localhost:80", 1)`, `raise: bad argument #2 to 'connect' (invalid host "localhost:80": give the port as a separate argument)`},
-	{`sendto(s, "x", "no-such-host.invalid", 9)`, `raise: bad argument #3 to 'sendto' (cannot resolve host "no-such-host.invalid")`},
+	{`sendto(s, "x", "no-such-host.invalid", 9)`, `raise: bad argument #3 to 'sendto' (cannot resolve host "no-such-host.invalid": no such host)`},
 	{`connect(s, "127.0.0.1", -1)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},
 	{`connect(s, "127.0.0.1", 65536)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},
 	{`connect(s, "127.0.0.1", 1.5)`, "raise: bad argument #3 to 'connect' (number has no integer representation)"},
@@ -140,11 +140,11 @@ func TestBadInputs(t *testing.T) {
 func TestPanicBecomesLuaError(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	L, _ := newState(t, &out)
-	L.SetGlobal("broken", L.NewFunction(guard("broken", func(L *lua.LState) int {
+	L, rt := newState(t, &out)
+	L.SetGlobal("broken", L.NewFunction(rt.guard(&binding{name: "broken", fn: func(_ *Runtime, a args) int {
 		var none []int
-		return none[L.GetTop()] // a bug: index out of range
-	})))
+		return none[a.L.GetTop()] // a bug: index out of range
+	}})))
 	err := L.DoString(`print(pcall(broken)); broken()`)
 	if got, want := out.String(), "false\t<string>:1: broken: internal error: runtime error: index out of range [0] with length 0\n"; got != want {
 		t.Errorf("pcall(broken) printed %q, want %q", got, want)

@@ -10,22 +10,43 @@ import (
 	"github.com/udplab/udplab/sock"
 )
 
+// binding is one Lua function of udplab's: its name, whether it is also a socket method, its
+// help, and the Go function behind it. Each is declared beside its function.
+type binding struct {
+	name   string
+	method bool
+	help   helpEntry
+	fn     func(rt *Runtime, a args) int
+}
+
+// bindings are udplab's Lua functions, in the order help lists them by kind.
+var bindings = []*binding{
+	&socketBinding, &bindBinding, &connectBinding, &sendBinding, &sendtoBinding, &recvBinding,
+	&recvfromBinding, &closeBinding, &getsocknameBinding, &getpeernameBinding, &setsockoptBinding,
+	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
+	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
+	&wireBinding, &recverrBinding,
+}
+
 // Open installs the socket calls, the helpers and the constants in L as globals, makes
-// require("sock") return them as one table, and replaces os.exit so that it closes every socket
-// first. It returns the Runtime that owns the sockets L opens.
+// require("sock") return them as one table, replaces os.exit so that it closes every socket
+// first, and gives math.random a generator of L's own. It returns the Runtime that owns the
+// sockets L opens.
 func Open(L *lua.LState, opts Options) *Runtime {
-	rt := &Runtime{opts: opts}
+	rt := &Runtime{opts: opts, tracer: sock.NewTracer(), bindings: bindings}
+	rt.sockConfig.Tracer = rt.tracer
 	rt.addrToString = L.NewFunction(addrString)
 
-	funcs := rt.functions()
-	methods := L.CreateTable(0, len(funcs))
-	rt.funcNames = make(map[*lua.LFunction]string, len(funcs))
-	for _, f := range funcs {
-		fn := L.NewFunction(guard(f.name, f.fn))
-		rt.funcNames[fn] = f.name
-		L.SetGlobal(f.name, fn)
-		if f.method {
-			methods.RawSetString(f.name, fn)
+	methods := L.CreateTable(0, len(bindings))
+	module := L.CreateTable(0, 128)
+	rt.funcNames = make(map[*lua.LFunction]string, len(bindings))
+	for _, b := range bindings {
+		fn := L.NewFunction(rt.guard(b))
+		rt.funcNames[fn] = b.name
+		L.SetGlobal(b.name, fn)
+		module.RawSetString(b.name, fn)
+		if b.method {
+			methods.RawSetString(b.name, fn)
 		}
 	}
 	mt := L.NewTypeMetatable(socketTypeName)
@@ -35,11 +56,6 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	rt.socketMT = mt
 
 	setConstants(L.G.Global)
-
-	module := L.CreateTable(0, 128)
-	for _, f := range funcs {
-		module.RawSetString(f.name, L.GetGlobal(f.name))
-	}
 	setConstants(module)
 	L.PreloadModule("sock", func(L *lua.LState) int {
 		L.Push(module)
@@ -49,13 +65,16 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
+	fixRandom(L)
 	return rt
 }
 
-// guard is the last line of defence around a binding: a Go panic under it (a bug in udplab,
-// never the normal path for bad input) becomes a Lua error naming the binding, and the process
-// goes on. Lua errors, which gopher-lua raises as *lua.ApiError panics, pass through.
-func guard(name string, fn lua.LGFunction) lua.LGFunction {
+// guard makes b a Lua function, and is the last line of defence around it: a Go panic under it
+// (a bug in udplab, never the normal path for bad input) becomes a Lua error naming the binding,
+// and the process goes on. Lua errors, which gopher-lua raises as *lua.ApiError panics, pass
+// through.
+func (rt *Runtime) guard(b *binding) lua.LGFunction {
+	name, fn := b.name, b.fn
 	return func(L *lua.LState) int {
 		defer func() {
 			if r := recover(); r != nil {
@@ -65,54 +84,23 @@ func guard(name string, fn lua.LGFunction) lua.LGFunction {
 				L.RaiseError("%s: internal error: %v", name, r)
 			}
 		}()
-		return fn(L)
+		return fn(rt, args{L, name})
 	}
 }
 
-// function is one Lua function of udplab's; method says it is also a socket method.
-type function struct {
-	name   string
-	fn     lua.LGFunction
-	method bool
-}
-
-func (rt *Runtime) functions() []function {
-	return []function{
-		{"socket", rt.socketCall, false},
-		{"bind", rt.bindCall, true},
-		{"connect", rt.connectCall, true},
-		{"send", rt.sendCall, true},
-		{"sendto", rt.sendtoCall, true},
-		{"recv", rt.recvCall, true},
-		{"recvfrom", rt.recvfromCall, true},
-		{"close", rt.closeCall, true},
-		{"getsockname", rt.getsocknameCall, true},
-		{"getpeername", rt.getpeernameCall, true},
-		{"setsockopt", rt.setsockoptCall, true},
-		{"getsockopt", rt.getsockoptCall, true},
-		{"settimeout", rt.settimeoutCall, true},
-		{"fileno", rt.filenoCall, true},
-		{"poll", rt.pollCall, false},
-		{"sockets", rt.socketsCall, false},
-		{"strerror", strerrorCall, false},
-		{"errname", errnameCall, false},
-		{"fatal", rt.fatalCall, false},
-		{"signal", rt.signalCall, false},
-		{"help", rt.helpCall, false},
-		{"trace", rt.traceCall, false},
-		{"wire", rt.wireCall, false},
-		{"recverr", rt.recverrCall, true},
-	}
-}
+var fatalBinding = binding{name: "fatal", fn: (*Runtime).fatalCall, help: helpEntry{
+	"fatal(status, errnum, fmt, ...)", "the course's error(): print fmt, then \": <strerror> (<errnum>)\" if errnum is not 0, exit with status if not 0",
+	"nothing", ""}}
 
 // fatalCall is fatal(status, errnum, fmt, ...), the course's error(): it writes
 // string.format(fmt, ...) to stderr, then ": <strerror> (<errnum>)" when errnum is not 0, then a
 // newline (which the course's helper forgets when errnum is 0), and exits with status when it is
 // not 0.
-func (rt *Runtime) fatalCall(L *lua.LState) int {
-	status := checkInt(L, 1, "fatal")
-	errnum := optInt(L, 2, "fatal", 0)
-	checkString(L, 3, "fatal")
+func (rt *Runtime) fatalCall(a args) int {
+	L := a.L
+	status := a.int(1)
+	errnum := a.optInt(2, 0)
+	a.string(3)
 	top := L.GetTop()
 	L.Push(L.GetField(L.GetGlobal("string"), "format"))
 	for i := 3; i <= top; i++ {
@@ -142,25 +130,30 @@ func (rt *Runtime) exitCall(L *lua.LState) int {
 		}
 	case *lua.LNilType:
 	default:
-		code = checkInt(L, 1, "exit")
+		code = args{L, "exit"}.int(1)
 	}
 	rt.Exit(code)
 	return 0
 }
 
+var signalBinding = binding{name: "signal", fn: (*Runtime).signalCall, help: helpEntry{
+	"signal(sig, fn)", "run fn(sig) when signal sig arrives (SIGINT: Ctrl-C); a blocked call is woken, then waits again",
+	"the previous handler, or nil", ""}}
+
 // signalCall is signal(sig, fn): on signal sig (SIGINT), fn(sig) runs on this Lua state, at the
 // next socket call or at once if a call is blocked, which then carries on waiting. fn nil removes
 // the handler. It returns the previous handler, or nil.
-func (rt *Runtime) signalCall(L *lua.LState) int {
-	sig := checkInt(L, 1, "signal")
+func (rt *Runtime) signalCall(a args) int {
+	L := a.L
+	sig := a.int(1)
 	if sig <= 0 || sig >= len(rt.handlers) {
-		argError(L, 1, "signal", "invalid signal number")
+		a.argError(1, "invalid signal number")
 	}
 	var fn *lua.LFunction
 	if L.Get(2) != lua.LNil {
 		f, ok := L.Get(2).(*lua.LFunction)
 		if !ok {
-			typeError(L, 2, "signal", "function")
+			a.typeError(2, "function")
 		}
 		fn = f
 	}
@@ -183,17 +176,23 @@ func (rt *Runtime) signalCall(L *lua.LState) int {
 	return 1
 }
 
-func strerrorCall(L *lua.LState) int {
-	L.Push(lua.LString(sock.Strerror(unix.Errno(checkInt(L, 1, "strerror")))))
+var strerrorBinding = binding{name: "strerror", fn: (*Runtime).strerrorCall, help: helpEntry{
+	"strerror(errno)", "the C text of an errno", "a string: strerror(111) is \"Connection refused\"", ""}}
+
+func (rt *Runtime) strerrorCall(a args) int {
+	a.L.Push(lua.LString(sock.Strerror(unix.Errno(a.int(1)))))
 	return 1
 }
 
-func errnameCall(L *lua.LState) int {
-	name := sock.ErrnoName(unix.Errno(checkInt(L, 1, "errname")))
+var errnameBinding = binding{name: "errname", fn: (*Runtime).errnameCall, help: helpEntry{
+	"errname(errno)", "the name of an errno", "a string: errname(111) is \"ECONNREFUSED\"", ""}}
+
+func (rt *Runtime) errnameCall(a args) int {
+	name := sock.ErrnoName(unix.Errno(a.int(1)))
 	if name == "" {
-		L.Push(lua.LNil)
+		a.L.Push(lua.LNil)
 	} else {
-		L.Push(lua.LString(name))
+		a.L.Push(lua.LString(name))
 	}
 	return 1
 }

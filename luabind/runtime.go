@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -35,9 +36,13 @@ type Runtime struct {
 	mu      sync.Mutex
 	sockets []*socket // open sockets, in the order they were opened
 
+	tracer     *sock.Tracer // the call trace and wire view of these sockets
+	sockConfig sock.Config  // how socket() opens them
+
 	socketMT     *lua.LTable    // the metatable of socket values
 	addrToString *lua.LFunction // __tostring of address tables
 	funcNames    map[*lua.LFunction]string
+	bindings     []*binding // what Open installed, for help
 
 	recvBuf []byte // one receive at a time: the Lua state is single-threaded
 
@@ -86,7 +91,7 @@ func (rt *Runtime) stderr() io.Writer {
 // Shutdown prints the packets the wire view still holds and closes every socket: for the end of
 // a script or a console session.
 func (rt *Runtime) Shutdown() {
-	sock.FlushWire()
+	rt.tracer.Flush()
 	rt.CloseAll()
 }
 
@@ -203,4 +208,16 @@ func (rt *Runtime) runHandlers(L *lua.LState) {
 			L.Call(1, 0)
 		}
 	}
+}
+
+// AddScriptPath lets require find modules beside the script at path and in its lib/ folder, so
+// that scripts share their helpers (scripts/lib/lab.lua) wherever they are run from.
+func AddScriptPath(L *lua.LState, path string) {
+	dir := filepath.Dir(path)
+	pkg, ok := L.GetGlobal("package").(*lua.LTable)
+	if !ok {
+		return
+	}
+	old := lua.LVAsString(pkg.RawGetString("path"))
+	pkg.RawSetString("path", lua.LString(filepath.Join(dir, "?.lua")+";"+filepath.Join(dir, "lib", "?.lua")+";"+old))
 }

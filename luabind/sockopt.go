@@ -1,7 +1,6 @@
 package luabind
 
 import (
-	"math/bits"
 	"net/netip"
 	"time"
 
@@ -10,43 +9,37 @@ import (
 	"github.com/udplab/udplab/sock"
 )
 
-// checkOption reads the option at argument n: a number (SO_BROADCAST) or a name
-// ("SO_BROADCAST"). It returns the option and its kind; an option udplab does not know by number
-// is taken as an int option, as C would pass it.
-func checkOption(L *lua.LState, level, n int, fname string) (int, sock.OptionKind) {
-	if name, ok := L.Get(n).(lua.LString); ok {
+// option reads the option at argument n: a number (SO_BROADCAST) or a name ("SO_BROADCAST"). It
+// returns the option and its kind; an option udplab does not know by number is taken as an int
+// option, as C would pass it.
+func (a args) option(level, n int) (int, sock.OptionKind) {
+	if name, ok := a.L.Get(n).(lua.LString); ok {
 		o, found := sock.OptionByName(string(name))
 		if !found {
-			argError(L, n, fname, "unknown socket option '"+string(name)+"'")
+			a.argError(n, "unknown socket option '"+string(name)+"'")
 		}
 		if o.Level != level {
-			argError(L, n, fname, o.Name+" is not an option of level "+levelName(level))
+			a.argError(n, o.Name+" is not an option of level "+sock.LevelName(level))
 		}
 		return o.Number, o.Kind
 	}
-	number := checkInt(L, n, fname)
+	number := a.int(n)
 	if o, found := sock.LookupOption(level, number); found {
 		return number, o.Kind
 	}
 	return number, sock.KindInt
 }
 
-// levelName names a socket option level for messages.
-func levelName(level int) string {
-	for _, c := range levelConstants {
-		if c.value == level {
-			return c.name
-		}
-	}
-	return lua.LNumber(level).String()
-}
+var setsockoptBinding = binding{name: "setsockopt", method: true, fn: (*Runtime).setsockoptCall, help: helpEntry{
+	"setsockopt(s, level, option, value)", "set a socket option: setsockopt(s, SOL_SOCKET, SO_BROADCAST, 1)",
+	"0; on failure nil, message, errno",
+	"ENOPROTOOPT (92)  no such option at that level\nEINVAL (22)  a bad value\nEADDRINUSE (98)  IP_ADD_MEMBERSHIP: already a member"}}
 
-func (rt *Runtime) setsockoptCall(L *lua.LState) int {
-	const fname = "setsockopt"
-	s := checkSocket(L, 1, fname)
-	level := checkInt(L, 2, fname)
-	number, kind := checkOption(L, level, 3, fname)
-	c := s.conn
+func (rt *Runtime) setsockoptCall(a args) int {
+	L := a.L
+	c := a.socket(1).conn
+	level := a.int(2)
+	number, kind := a.option(level, 3)
 	var err error
 	switch kind {
 	case sock.KindInt:
@@ -56,50 +49,51 @@ func (rt *Runtime) setsockoptCall(L *lua.LState) int {
 				v = 1
 			}
 		} else {
-			v = checkInt(L, 4, fname)
+			v = a.int(4)
 		}
 		err = c.SetsockoptInt(level, number, v)
 	case sock.KindTimeout:
-		err = c.SetReadTimeout(checkSeconds(L, 4, fname))
+		err = c.SetReadTimeout(a.seconds(4))
 	case sock.KindInet4Addr:
-		err = c.SetsockoptInet4Addr(level, number, checkIP(L, 4, fname, checkString(L, 4, fname)))
+		err = c.SetsockoptInet4Addr(level, number, a.ip(4, a.string(4)))
 	case sock.KindMreqn:
-		t := checkTable(L, 4, fname)
-		group := checkIP(L, 4, fname, fieldString(L, t, 4, fname, "multiaddr"))
+		t := a.table(4)
+		group := a.ip(4, a.field(t, 4, "multiaddr"))
 		var ifaddr netip.Addr
 		ifindex := 0
 		if v, ok := t.RawGetString("interface").(lua.LString); ok {
 			ifaddr, _ = netip.ParseAddr(string(v)) // an address; else a name, read below
 		}
 		if !ifaddr.IsValid() {
-			ifindex = interfaceValue(L, t.RawGetString("interface"), 4, fname)
+			ifindex = a.iface(t.RawGetString("interface"), 4)
 		}
 		err = c.SetsockoptMreqn(level, number, group, ifaddr, ifindex)
 	case sock.KindIPv6Mreq:
-		t := checkTable(L, 4, fname)
-		group := checkIP(L, 4, fname, fieldString(L, t, 4, fname, "multiaddr"))
-		err = c.SetsockoptIPv6Mreq(level, number, group, interfaceValue(L, t.RawGetString("interface"), 4, fname))
-	case sock.KindIfindex, sock.KindIfindexBE:
+		t := a.table(4)
+		group := a.ip(4, a.field(t, 4, "multiaddr"))
+		err = c.SetsockoptIPv6Mreq(level, number, group, a.iface(t.RawGetString("interface"), 4))
+	case sock.KindIfindex:
 		var ifindex int
 		if _, ok := L.Get(4).(lua.LString); ok {
-			ifindex = interfaceValue(L, L.Get(4), 4, fname)
+			ifindex = a.iface(L.Get(4), 4)
 		} else {
-			ifindex = checkInt(L, 4, fname)
+			ifindex = a.int(4)
 		}
-		if kind == sock.KindIfindexBE {
-			ifindex = int(bits.ReverseBytes32(uint32(ifindex)))
-		}
-		err = c.SetsockoptInt(level, number, ifindex)
+		err = c.SetsockoptIfindex(level, number, ifindex)
 	}
 	return pushZero(L, err)
 }
 
-func (rt *Runtime) getsockoptCall(L *lua.LState) int {
-	const fname = "getsockopt"
-	s := checkSocket(L, 1, fname)
-	level := checkInt(L, 2, fname)
-	number, kind := checkOption(L, level, 3, fname)
-	c := s.conn
+var getsockoptBinding = binding{name: "getsockopt", method: true, fn: (*Runtime).getsockoptCall, help: helpEntry{
+	"getsockopt(s, level, option)", "read a socket option; SO_ERROR reads and clears the pending error",
+	"the value; on failure nil, message, errno",
+	"ENOPROTOOPT (92)  no such option at that level\nEBADF (9)  the socket is closed"}}
+
+func (rt *Runtime) getsockoptCall(a args) int {
+	L := a.L
+	c := a.socket(1).conn
+	level := a.int(2)
+	number, kind := a.option(level, 3)
 	switch kind {
 	case sock.KindTimeout:
 		if c.Closed() {
@@ -124,32 +118,32 @@ func (rt *Runtime) getsockoptCall(L *lua.LState) int {
 	return 1
 }
 
-// fieldString reads the string field key of table t, at argument n.
-func fieldString(L *lua.LState, t *lua.LTable, n int, fname, key string) string {
+// field reads the string field key of table t, at argument n.
+func (a args) field(t *lua.LTable, n int, key string) string {
 	s, ok := t.RawGetString(key).(lua.LString)
 	if !ok {
-		argError(L, n, fname, "field '"+key+"' must be a string")
+		a.argError(n, "field '"+key+"' must be a string")
 	}
 	return string(s)
 }
 
-// checkIP parses the numeric IP address s, given at argument n.
-func checkIP(L *lua.LState, n int, fname, s string) netip.Addr {
+// ip parses the numeric IP address s, given at argument n.
+func (a args) ip(n int, s string) netip.Addr {
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
-		argError(L, n, fname, "invalid IP address \""+s+"\"")
+		a.argError(n, "invalid IP address \""+s+"\"")
 	}
 	return ip
 }
 
-// interfaceValue reads an interface given at argument n: its name ("lo") or its index; nil or
-// absent is 0, which lets the kernel choose.
-func interfaceValue(L *lua.LState, v lua.LValue, n int, fname string) int {
+// iface reads an interface given at argument n: its name ("lo") or its index; nil or absent is
+// 0, which lets the kernel choose.
+func (a args) iface(v lua.LValue, n int) int {
 	switch v := v.(type) {
 	case lua.LString:
 		i, err := sock.InterfaceIndex(string(v))
 		if err != nil {
-			argError(L, n, fname, err.Error())
+			a.argError(n, err.Error())
 		}
 		return i
 	case lua.LNumber:

@@ -1,74 +1,94 @@
 package luabind
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/udplab/udplab/sock"
 )
 
+var traceBinding = binding{name: "trace", fn: (*Runtime).traceCall, help: helpEntry{
+	"trace(on)", "print every socket call on stderr as strace does (udplab --trace)", "whether it was on", ""}}
+
 // traceCall is trace(on): the strace-format call trace on stderr, on or off. It returns whether
 // it was on.
-func (rt *Runtime) traceCall(L *lua.LState) int {
-	was := sock.Tracing()
-	if lua.LVAsBool(L.Get(1)) {
+func (rt *Runtime) traceCall(a args) int {
+	was := rt.tracer.On()
+	if lua.LVAsBool(a.L.Get(1)) {
 		if !was {
-			sock.SetTrace(rt.stderr())
+			rt.tracer.Start(rt.stderr())
 		}
 	} else {
-		sock.SetTrace(nil)
+		rt.tracer.Stop()
 	}
-	L.Push(lua.LBool(was))
+	a.L.Push(lua.LBool(was))
 	return 1
 }
+
+var wireBinding = binding{name: "wire", fn: (*Runtime).wireCall, help: helpEntry{
+	"wire(on)", "trace, and print the packets that cross lo for these sockets (needs CAP_NET_RAW)", "whether the wire view is on", ""}}
 
 // wireCall is wire(on): the call trace plus the packets that cross the loopback interface. When
 // capture is not permitted it says so in one line, keeps the trace on and returns false.
-func (rt *Runtime) wireCall(L *lua.LState) int {
-	if !lua.LVAsBool(L.Get(1)) {
-		sock.SetTrace(nil)
-		L.Push(lua.LFalse)
-		return 1
+func (rt *Runtime) wireCall(a args) int {
+	switch {
+	case !lua.LVAsBool(a.L.Get(1)):
+		rt.tracer.Stop()
+		a.L.Push(lua.LFalse)
+	case rt.tracer.On() && rt.tracer.Capturing():
+		a.L.Push(lua.LTrue)
+	default:
+		a.L.Push(lua.LBool(rt.StartWire(rt.stderr()) == nil))
 	}
-	if sock.Wiring() {
-		L.Push(lua.LTrue)
-		return 1
-	}
-	if err := StartWire(rt.stderr()); err != nil {
-		L.Push(lua.LFalse)
-		return 1
-	}
-	L.Push(lua.LTrue)
 	return 1
 }
 
-// StartTrace turns on the strace-format call trace, writing to w.
-func StartTrace(w io.Writer) { sock.SetTrace(w) }
+// StartTrace turns on the strace-format call trace of L's sockets, writing to w.
+func (rt *Runtime) StartTrace(w io.Writer) { rt.tracer.Start(w) }
 
 // FlushWire prints the packets the wire view still holds, when it is on.
-func FlushWire() { sock.FlushWire() }
+func (rt *Runtime) FlushWire() { rt.tracer.Flush() }
 
 // StartWire turns on the call trace and the wire view, writing to w. When capture is not
 // permitted (no CAP_NET_RAW) it writes one line saying so to w and returns the error; the trace
 // stays on.
-func StartWire(w io.Writer) error {
-	err := sock.StartWire(w)
+func (rt *Runtime) StartWire(w io.Writer) error {
+	rt.tracer.Start(w)
+	capture, err := sock.OpenCapture("lo")
 	if err != nil {
-		fmt.Fprintf(w, "udplab: no wire view: capturing on lo needs CAP_NET_RAW (%s: %s); tracing calls only\n",
-			"socket(AF_PACKET)", sock.Strerror(sock.ErrnoOf(err)))
+		fmt.Fprintf(w, "udplab: no wire view: capturing on lo needs CAP_NET_RAW (%s); tracing calls only\n", describeError(err))
+		return err
 	}
-	return err
+	rt.tracer.AddCapture(capture)
+	return nil
 }
+
+// describeError is an error in C's words where it carries an errno: "socket: Operation not
+// permitted".
+func describeError(err error) string {
+	var se *os.SyscallError
+	if e := sock.ErrnoOf(err); e != 0 && errors.As(err, &se) {
+		return se.Syscall + ": " + sock.Strerror(e)
+	}
+	return err.Error()
+}
+
+var recverrBinding = binding{name: "recverr", method: true, fn: (*Runtime).recverrCall, help: helpEntry{
+	"recverr(s)", "read one entry of the error queue (set IP_RECVERR first): the ICMP behind an error",
+	"{errno, origin, type, code, offender, info, data, payload, message}; nil, message, errno when empty",
+	"EAGAIN (11)  the error queue is empty (or IP_RECVERR is off)"}}
 
 // recverrCall is recverr(s): one entry of the socket's error queue (IP_RECVERR must be on), as a
 // table {errno=111, origin="icmp", type=3, code=3, offender="127.0.0.1", info=0, data=0,
 // payload="g1", message="ICMP destination unreachable (type 3), port unreachable (code 3) from
 // 127.0.0.1"}, or nil, "Resource temporarily unavailable", 11 when the queue is empty.
-func (rt *Runtime) recverrCall(L *lua.LState) int {
-	s := checkSocket(L, 1, "recverr")
-	e, err := s.conn.Recverr()
+func (rt *Runtime) recverrCall(a args) int {
+	L := a.L
+	e, err := a.socket(1).conn.Recverr()
 	if err != nil {
 		return pushFailure(L, err)
 	}

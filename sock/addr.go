@@ -105,11 +105,36 @@ func Resolve(ctx context.Context, host string, port, family int) (*Addr, error) 
 		network = "ip6"
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-	if err != nil || len(ips) == 0 {
-		return nil, fmt.Errorf("cannot resolve host %q", host)
+	if err == nil && len(ips) == 0 {
+		err = &net.DNSError{Err: "no address of that family", Name: host, IsNotFound: true}
+	}
+	if err != nil {
+		return nil, &ResolveError{Host: host, Err: err}
 	}
 	return NewAddr(netip.AddrPortFrom(ips[0].Unmap(), uint16(port)))
 }
+
+// ResolveError is a failed name lookup, with the resolver's error as its cause.
+type ResolveError struct {
+	Host string
+	Err  error
+}
+
+// Error says which host and why: `cannot resolve host "x.invalid": no such host`.
+func (e *ResolveError) Error() string {
+	reason := e.Err.Error()
+	var dns *net.DNSError
+	if errors.As(e.Err, &dns) {
+		reason = dns.Err
+		if dns.IsTimeout {
+			reason = "timed out"
+		}
+	}
+	return fmt.Sprintf("cannot resolve host %q: %s", e.Host, reason)
+}
+
+// Unwrap returns the resolver's error.
+func (e *ResolveError) Unwrap() error { return e.Err }
 
 // checkHostName refuses, without asking any resolver, what cannot be a host name: an empty
 // string, an address with a port attached ("localhost:80"), or a malformed numeric address

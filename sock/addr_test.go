@@ -49,7 +49,7 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("Resolve(localhost) = %v, %v", a, err)
 	}
 	_, err = Resolve(context.Background(), "no-such-host.invalid", 7, unix.AF_INET)
-	if err == nil || err.Error() != `cannot resolve host "no-such-host.invalid"` {
+	if err == nil || err.Error() != `cannot resolve host "no-such-host.invalid": no such host` {
 		t.Fatalf("Resolve(no-such-host.invalid): %v", err)
 	}
 }

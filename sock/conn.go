@@ -19,8 +19,12 @@ import (
 // Conn is one socket: a non-blocking, close-on-exec file descriptor driven by the Go runtime's
 // poller. A Conn is meant for one goroutine at a time; Close may be called from any goroutine.
 type Conn struct {
-	fd     int
-	closed atomic.Bool
+	fd int
+
+	// state counts the calls that hold the fd (see hold), shifted left by one, with bit 0 set
+	// once Close was called. The descriptor is closed when both say so: closed, and no call
+	// holds it. So no system call ever reaches a descriptor number the kernel may have reused.
+	state atomic.Int64
 
 	// The fd joins the runtime poller (epoll) only when a call first has to wait: a registered
 	// socket makes the kernel wake the poller on every datagram sent or received, which costs a
@@ -28,6 +32,8 @@ type Conn struct {
 	mu   sync.Mutex
 	file *os.File
 	rc   syscall.RawConn
+
+	tracer *Tracer // nil: never traced
 
 	family   int
 	sotype   int
@@ -38,24 +44,74 @@ type Conn struct {
 	rsaLen      uint32
 }
 
+// Config configures a Conn as Socket opens it. The zero Config (or nil) is an untraced socket.
+type Config struct {
+	// Tracer, when not nil, gets one line for each call on the Conn while it is on, and lets its
+	// captures show the Conn's packets.
+	Tracer *Tracer
+}
+
+const (
+	closedBit = 1
+	oneHold   = 2
+)
+
 // Socket wraps socket(2): it opens a socket of family (AF_INET, AF_INET6), type (SOCK_DGRAM) and
-// protocol (0 for the default).
-func Socket(family, sotype, protocol int) (*Conn, error) {
+// protocol (0 for the default). cfg may be nil.
+func Socket(family, sotype, protocol int, cfg *Config) (*Conn, error) {
+	var t *Tracer
+	if cfg != nil {
+		t = cfg.Tracer
+	}
 	fd, err := unix.Socket(family, sotype|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, protocol)
-	traceSocket(family, sotype, protocol, fd, err)
+	if t.On() {
+		t.traceSocket(family, sotype, protocol, fd, err)
+	}
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol}
-	register(c)
+	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol, tracer: t}
+	t.register(c)
 	return c, nil
+}
+
+// hold is the one way to the descriptor: it returns the fd, held open until the matching
+// release, or EBADF once Close was called.
+func (c *Conn) hold() (int, error) {
+	for {
+		s := c.state.Load()
+		if s&closedBit != 0 {
+			return -1, unix.EBADF
+		}
+		if c.state.CompareAndSwap(s, s+oneHold) {
+			return c.fd, nil
+		}
+	}
+}
+
+// release ends a hold; the last one after Close closes the descriptor.
+func (c *Conn) release() {
+	if c.state.Add(-oneHold) == closedBit {
+		c.destroy()
+	}
+}
+
+// control runs fn on the held descriptor, retrying EINTR, and returns its error as op's
+// *os.SyscallError.
+func (c *Conn) control(op string, fn func(fd int) error) error {
+	fd, err := c.hold()
+	if err != nil {
+		return os.NewSyscallError(op, err)
+	}
+	defer c.release()
+	return fail(op, ignoringEINTR(func() error { return fn(fd) }))
 }
 
 // pollable registers the fd with the runtime poller, once, and returns its file and RawConn.
 func (c *Conn) pollable() (*os.File, syscall.RawConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed.Load() {
+	if c.state.Load()&closedBit != 0 {
 		return nil, nil, unix.EBADF
 	}
 	if c.file == nil {
@@ -63,7 +119,7 @@ func (c *Conn) pollable() (*os.File, syscall.RawConn, error) {
 		f := os.NewFile(uintptr(c.fd), "socket:"+strconv.Itoa(c.fd))
 		rc, err := f.SyscallConn()
 		if err != nil {
-			return nil, nil, unix.EBADF
+			return nil, nil, err
 		}
 		c.file, c.rc = f, rc
 	}
@@ -83,14 +139,16 @@ func (c *Conn) Type() int { return c.sotype }
 func (c *Conn) Protocol() int { return c.protocol }
 
 // Closed reports whether Close has been called.
-func (c *Conn) Closed() bool { return c.closed.Load() }
+func (c *Conn) Closed() bool { return c.state.Load()&closedBit != 0 }
 
 // Close wraps close(2). Every call after the first fails with EBADF, as does every other method
 // after Close: sock never touches a descriptor number the kernel may have handed to a new file.
+// A call blocked on c is woken and fails with EBADF; the descriptor itself is closed when the
+// last call in progress returns.
 func (c *Conn) Close() error {
 	err := c.close()
-	if activeTracer.Load() != nil {
-		traceCall("close", strconv.Itoa(c.fd), 0, err)
+	if c.tracer.On() {
+		c.tracer.call("close", strconv.Itoa(c.fd), 0, err)
 	}
 	return err
 }
@@ -102,37 +160,62 @@ func (c *Conn) Release() error {
 }
 
 func (c *Conn) close() error {
+	for {
+		s := c.state.Load()
+		if s&closedBit != 0 {
+			return os.NewSyscallError("close", unix.EBADF)
+		}
+		if c.state.CompareAndSwap(s, s|closedBit) {
+			if s == 0 {
+				return c.destroy()
+			}
+			c.wakeWaiters()
+			return nil
+		}
+	}
+}
+
+// wakeWaiters makes a call parked on the poller return (wait then sees c closed).
+func (c *Conn) wakeWaiters() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed.Swap(true) {
-		return os.NewSyscallError("close", unix.EBADF)
+	if c.file != nil {
+		c.file.SetDeadline(pastDeadline)
 	}
+}
+
+// destroy closes the descriptor: once, when c is closed and no call holds it.
+func (c *Conn) destroy() error {
+	c.tracer.unregister(c)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var err error
 	if c.file != nil {
-		err = c.file.Close() // wakes a call blocked in the poller
+		err = c.file.Close()
 	} else {
 		err = unix.Close(c.fd)
 	}
-	unregister(c)
-	if err != nil {
-		return os.NewSyscallError("close", unix.EBADF)
-	}
-	return nil
+	return fail("close", err)
 }
 
 // SetReadTimeout bounds every later blocking receive on c by d, as SO_RCVTIMEO does: a receive
 // that waits longer fails with EAGAIN. Zero means wait forever.
 func (c *Conn) SetReadTimeout(d time.Duration) error {
-	if c.closed.Load() {
+	err := c.setReadTimeout(d)
+	if c.tracer.On() {
+		c.traceSockopt("setsockopt", unix.SOL_SOCKET, unix.SO_RCVTIMEO, traceTimeval(d), 16, err)
+	}
+	return err
+}
+
+func (c *Conn) setReadTimeout(d time.Duration) error {
+	if c.Closed() {
 		return os.NewSyscallError("setsockopt", unix.EBADF)
 	}
 	if d < 0 {
 		return os.NewSyscallError("setsockopt", unix.EINVAL)
 	}
 	c.readTimeout = d
-	if activeTracer.Load() != nil {
-		c.traceSockopt("setsockopt", unix.SOL_SOCKET, unix.SO_RCVTIMEO, traceTimeval(d), 16, nil)
-	}
 	return nil
 }
 
@@ -141,57 +224,44 @@ func (c *Conn) ReadTimeout() time.Duration { return c.readTimeout }
 
 // Bind wraps bind(2).
 func (c *Conn) Bind(a *Addr) error {
-	if c.closed.Load() {
-		err := os.NewSyscallError("bind", unix.EBADF)
-		c.traceAddrCall("bind", a, err)
-		return err
-	}
 	p, n := a.sockaddr()
-	_, _, e := unix.RawSyscall(unix.SYS_BIND, uintptr(c.fd), uintptr(p), uintptr(n))
-	var err error
-	if e != 0 {
-		err = os.NewSyscallError("bind", e)
+	err := c.control("bind", func(fd int) error {
+		return errnoErr(rawSyscall(unix.SYS_BIND, uintptr(fd), uintptr(p), uintptr(n)))
+	})
+	if c.tracer.On() {
+		c.traceAddrCall("bind", a, err)
 	}
-	c.traceAddrCall("bind", a, err)
 	return err
 }
 
 // Connect wraps connect(2). On a UDP socket it sends nothing: it records a as the peer, so that
 // Send needs no address and only a's datagrams are received. Connect(Unspec) dissolves that.
 func (c *Conn) Connect(a *Addr) error {
-	err := c.connect(a)
-	c.traceAddrCall("connect", a, err)
-	return err
-}
-
-func (c *Conn) connect(a *Addr) error {
-	if c.closed.Load() {
-		return os.NewSyscallError("connect", unix.EBADF)
-	}
 	p, n := a.sockaddr()
-	for {
-		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(c.fd), uintptr(p), uintptr(n))
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return os.NewSyscallError("connect", e)
-		}
-		return nil
+	err := c.control("connect", func(fd int) error {
+		return errnoErr(rawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), uintptr(n)))
+	})
+	if c.tracer.On() {
+		c.traceAddrCall("connect", a, err)
 	}
+	return err
 }
 
 // Getsockname wraps getsockname(2): the address the socket is bound to.
 func (c *Conn) Getsockname() (*Addr, error) {
-	a, err := c.name("getsockname", unix.SYS_GETSOCKNAME)
-	c.traceName("getsockname", a, err)
+	a, err := c.LocalAddr()
+	if c.tracer.On() {
+		c.traceName("getsockname", a, err)
+	}
 	return a, err
 }
 
 // Getpeername wraps getpeername(2): the peer a connected socket records; ENOTCONN when none.
 func (c *Conn) Getpeername() (*Addr, error) {
-	a, err := c.name("getpeername", unix.SYS_GETPEERNAME)
-	c.traceName("getpeername", a, err)
+	a, err := c.RemoteAddr()
+	if c.tracer.On() {
+		c.traceName("getpeername", a, err)
+	}
 	return a, err
 }
 
@@ -206,17 +276,15 @@ func (c *Conn) RemoteAddr() (*Addr, error) {
 }
 
 func (c *Conn) name(op string, trap uintptr) (*Addr, error) {
-	if c.closed.Load() {
-		return nil, os.NewSyscallError(op, unix.EBADF)
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	err := c.control(op, func(fd int) error {
+		return errnoErr(rawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n))))
+	})
+	if err != nil {
+		return nil, err
 	}
-	rsa := new(unix.RawSockaddrAny)
-	n := new(uint32)
-	*n = unix.SizeofSockaddrAny
-	_, _, e := unix.RawSyscall(trap, uintptr(c.fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(n)))
-	if e != 0 {
-		return nil, os.NewSyscallError(op, e)
-	}
-	a, ok := decodeAddr(rsa)
+	a, ok := decodeAddr(&rsa)
 	if !ok {
 		return nil, os.NewSyscallError(op, unix.EAFNOSUPPORT)
 	}
@@ -228,6 +296,7 @@ var pastDeadline = time.Unix(1, 0)
 
 // wait parks on the runtime poller until try reports the socket ready (try's error is not EAGAIN),
 // the read timeout passes (EAGAIN, for a receive), ctx is done (ctx.Err()) or c is closed (EBADF).
+// The caller holds the descriptor.
 func (c *Conn) wait(ctx context.Context, write bool, try func(fd int) error) error {
 	file, rc, err := c.pollable()
 	if err != nil {
@@ -241,7 +310,12 @@ func (c *Conn) wait(ctx context.Context, write bool, try func(fd int) error) err
 		deadline = time.Now().Add(c.readTimeout)
 	}
 	if err := setDeadline(deadline); err != nil {
-		return unix.EBADF // the file is closing
+		return err
+	}
+	// Close sets its past deadline after marking c closed: checked after ours was set, either
+	// this sees closed or the poller sees Close's deadline.
+	if c.Closed() {
+		return unix.EBADF
 	}
 	if ctx.Done() != nil {
 		fired := make(chan struct{})
@@ -256,8 +330,8 @@ func (c *Conn) wait(ctx context.Context, write bool, try func(fd int) error) err
 		}()
 	}
 	step := func(fd uintptr) bool {
-		err = try(int(fd))
-		return !notReady(err)
+		err = ignoringEINTR(func() error { return try(int(fd)) })
+		return err != unix.EAGAIN
 	}
 	var werr error
 	if write {
@@ -268,16 +342,12 @@ func (c *Conn) wait(ctx context.Context, write bool, try func(fd int) error) err
 	switch {
 	case werr == nil:
 		return err
+	case c.Closed():
+		return unix.EBADF
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.Is(werr, os.ErrDeadlineExceeded):
 		return unix.EAGAIN
-	default:
-		return unix.EBADF
 	}
-}
-
-// notReady reports whether err means "not now, try again": the one place that decides it.
-func notReady(err error) bool {
-	return err == unix.EAGAIN || err == unix.EINTR
+	return werr
 }

@@ -17,13 +17,13 @@ import (
 // send succeeds, and the next receive reports the ICMP port unreachable the kernel got back.
 func Example_connectionRefused() {
 	// Find a port nothing is bound to.
-	probe, _ := sock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	probe, _ := sock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0, nil)
 	any, _ := sock.ParseAddr("127.0.0.1", 0)
 	probe.Bind(any)
 	closed, _ := probe.Getsockname()
 	probe.Close()
 
-	c, _ := sock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	c, _ := sock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0, nil)
 	defer c.Close()
 	c.SetReadTimeout(2 * time.Second)
 	fmt.Println("connect:", c.Connect(closed))

@@ -10,19 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fail wraps an errno as the *os.SyscallError of op; a context's error passes through.
-func fail(op string, err error) error {
-	if e, ok := err.(unix.Errno); ok {
-		return os.NewSyscallError(op, e)
-	}
-	return err
-}
-
 // Send wraps send(2) (the sendto system call with no address, as glibc makes it): it sends p as
 // one datagram to the connected peer. Without a peer it fails with EDESTADDRREQ.
 func (c *Conn) Send(ctx context.Context, p []byte, flags int) (int, error) {
 	n, err := c.sendto(ctx, "send", p, flags, nil, 0)
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		c.traceSendto(p, flags, nil, n, err)
 	}
 	return n, err
@@ -33,17 +25,23 @@ func (c *Conn) Send(ctx context.Context, p []byte, flags int) (int, error) {
 func (c *Conn) Sendto(ctx context.Context, p []byte, flags int, to *Addr) (int, error) {
 	sa, salen := to.sockaddr()
 	n, err := c.sendto(ctx, "sendto", p, flags, sa, salen)
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		c.traceSendto(p, flags, to, n, err)
 	}
 	return n, err
 }
 
 func (c *Conn) sendto(ctx context.Context, op string, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
-	if c.closed.Load() {
-		return 0, os.NewSyscallError(op, unix.EBADF)
+	fd, err := c.hold()
+	if err != nil {
+		return 0, os.NewSyscallError(op, err)
 	}
-	n, err := rawSendto(c.fd, p, flags, sa, salen)
+	defer c.release()
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = rawSendto(fd, p, flags, sa, salen)
+		return err
+	})
 	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 {
 		n, err = c.sendtoWait(ctx, p, flags, sa, salen)
 	}
@@ -53,7 +51,8 @@ func (c *Conn) sendto(ctx context.Context, op string, p []byte, flags int, sa un
 	return n, nil
 }
 
-// sendtoWait is sendto's slow path, apart so that its closure costs nothing on the fast path.
+// sendtoWait is sendto's slow path, apart so that its closure, which escapes to the poller,
+// costs nothing on the fast path.
 func (c *Conn) sendtoWait(ctx context.Context, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
 	var n int
 	err := c.wait(ctx, true, func(fd int) (err error) {
@@ -64,19 +63,11 @@ func (c *Conn) sendtoWait(ctx context.Context, p []byte, flags int, sa unsafe.Po
 }
 
 // rawSendto makes the sendto system call directly: on a non-blocking socket it cannot block, so it
-// needs no hand-off to the scheduler. EINTR is retried.
+// needs no hand-off to the scheduler.
 func rawSendto(fd int, p []byte, flags int, sa unsafe.Pointer, salen uint32) (int, error) {
-	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
-			uintptr(flags), uintptr(sa), uintptr(salen))
-		switch e {
-		case 0:
-			return int(r), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, e
-	}
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
+		uintptr(flags), uintptr(sa), uintptr(salen))
+	return int(r), errnoErr(e)
 }
 
 // Recv wraps recv(2) (the recvfrom system call with no address, as glibc makes it): it receives
@@ -85,7 +76,7 @@ func rawSendto(fd int, p []byte, flags int, sa unsafe.Pointer, salen uint32) (in
 // unreachable on a connected socket) is returned once, instead of data.
 func (c *Conn) Recv(ctx context.Context, p []byte, flags int) (int, error) {
 	n, err := c.recvfrom(ctx, "recv", p, flags, false)
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		c.traceRecvfrom(p, flags, false, nil, n, err)
 	}
 	return n, err
@@ -101,17 +92,23 @@ func (c *Conn) Recvfrom(ctx context.Context, p []byte, flags int) (int, *Addr, e
 			from = Unspec
 		}
 	}
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		c.traceRecvfrom(p, flags, true, from, n, err)
 	}
 	return n, from, err
 }
 
 func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wantFrom bool) (int, error) {
-	if c.closed.Load() {
-		return 0, os.NewSyscallError(op, unix.EBADF)
+	fd, err := c.hold()
+	if err != nil {
+		return 0, os.NewSyscallError(op, err)
 	}
-	n, err := c.rawRecvfrom(c.fd, p, flags, wantFrom)
+	defer c.release()
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = c.rawRecvfrom(fd, p, flags, wantFrom)
+		return err
+	})
 	if err == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 {
 		n, err = c.recvfromWait(ctx, p, flags, wantFrom)
 	}
@@ -121,7 +118,8 @@ func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wan
 	return n, nil
 }
 
-// recvfromWait is recvfrom's slow path, apart so that its closure costs nothing on the fast path.
+// recvfromWait is recvfrom's slow path, apart so that its closure, which escapes to the poller,
+// costs nothing on the fast path.
 func (c *Conn) recvfromWait(ctx context.Context, p []byte, flags int, wantFrom bool) (int, error) {
 	var n int
 	err := c.wait(ctx, false, func(fd int) (err error) {
@@ -131,8 +129,7 @@ func (c *Conn) recvfromWait(ctx context.Context, p []byte, flags int, wantFrom b
 	return n, err
 }
 
-// rawRecvfrom makes the recvfrom system call directly, filling c.rsa when wantFrom. EINTR is
-// retried.
+// rawRecvfrom makes the recvfrom system call directly, filling c.rsa when wantFrom.
 func (c *Conn) rawRecvfrom(fd int, p []byte, flags int, wantFrom bool) (int, error) {
 	var sa *unix.RawSockaddrAny
 	var salen *uint32
@@ -141,15 +138,7 @@ func (c *Conn) rawRecvfrom(fd int, p []byte, flags int, wantFrom bool) (int, err
 		c.rsaLen = unix.SizeofSockaddrAny
 		sa, salen = &c.rsa, &c.rsaLen
 	}
-	for {
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))),
-			uintptr(len(p)), uintptr(flags), uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(salen)))
-		switch e {
-		case 0:
-			return int(r), nil
-		case unix.EINTR:
-			continue
-		}
-		return 0, e
-	}
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))),
+		uintptr(len(p)), uintptr(flags), uintptr(unsafe.Pointer(sa)), uintptr(unsafe.Pointer(salen)))
+	return int(r), errnoErr(e)
 }

@@ -4,6 +4,7 @@ package sock
 
 import (
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"os"
 	"strconv"
@@ -21,8 +22,7 @@ const (
 	KindInet4Addr                   // an IPv4 address: IP_MULTICAST_IF
 	KindMreqn                       // a group and an interface: IP_ADD_MEMBERSHIP (struct ip_mreqn)
 	KindIPv6Mreq                    // a group and an interface index: IPV6_JOIN_GROUP (struct ipv6_mreq)
-	KindIfindex                     // an interface index: IPV6_MULTICAST_IF, IPV6_UNICAST_IF
-	KindIfindexBE                   // an interface index in network byte order: IP_UNICAST_IF
+	KindIfindex                     // an interface index: IP_UNICAST_IF, IPV6_MULTICAST_IF, IPV6_UNICAST_IF
 )
 
 // Option names one socket option: its level, number and the kind of value it takes.
@@ -48,7 +48,7 @@ var Options = []Option{
 	{"IP_TTL", unix.IPPROTO_IP, unix.IP_TTL, KindInt},
 	{"IP_TOS", unix.IPPROTO_IP, unix.IP_TOS, KindInt},
 	{"IP_RECVERR", unix.IPPROTO_IP, unix.IP_RECVERR, KindInt},
-	{"IP_UNICAST_IF", unix.IPPROTO_IP, unix.IP_UNICAST_IF, KindIfindexBE},
+	{"IP_UNICAST_IF", unix.IPPROTO_IP, unix.IP_UNICAST_IF, KindIfindex},
 	{"IP_MULTICAST_IF", unix.IPPROTO_IP, unix.IP_MULTICAST_IF, KindInet4Addr},
 	{"IP_MULTICAST_TTL", unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, KindInt},
 	{"IP_MULTICAST_LOOP", unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, KindInt},
@@ -85,20 +85,10 @@ func OptionByName(name string) (Option, bool) {
 	return Option{}, false
 }
 
-func (c *Conn) sockopt(op string, fn func(fd int) error) error {
-	if c.closed.Load() {
-		return os.NewSyscallError(op, unix.EBADF)
-	}
-	if err := fn(c.fd); err != nil {
-		return os.NewSyscallError(op, ErrnoOf(err))
-	}
-	return nil
-}
-
 // SetsockoptInt wraps setsockopt(2) for an option whose value is an int.
 func (c *Conn) SetsockoptInt(level, number, value int) error {
-	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, value) })
-	if activeTracer.Load() != nil {
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, value) })
+	if c.tracer.On() {
 		c.traceSockopt("setsockopt", level, number, "["+strconv.Itoa(value)+"]", 4, err)
 	}
 	return err
@@ -108,11 +98,11 @@ func (c *Conn) SetsockoptInt(level, number, value int) error {
 // the socket's pending error, as in C.
 func (c *Conn) GetsockoptInt(level, number int) (int, error) {
 	var v int
-	err := c.sockopt("getsockopt", func(fd int) (err error) {
+	err := c.control("getsockopt", func(fd int) (err error) {
 		v, err = unix.GetsockoptInt(fd, level, number)
 		return err
 	})
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		value := "0x0"
 		if err == nil {
 			value = "[" + strconv.Itoa(v) + "]"
@@ -127,11 +117,13 @@ func (c *Conn) GetsockoptInt(level, number int) (int, error) {
 func (c *Conn) SetsockoptInet4Addr(level, number int, addr netip.Addr) error {
 	if !addr.Is4() {
 		err := os.NewSyscallError("setsockopt", unix.EINVAL)
-		c.traceSockopt("setsockopt", level, number, `"`+addr.String()+`"`, 4, err)
+		if c.tracer.On() {
+			c.traceSockopt("setsockopt", level, number, `"`+addr.String()+`"`, 4, err)
+		}
 		return err
 	}
-	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptInet4Addr(fd, level, number, addr.As4()) })
-	if activeTracer.Load() != nil {
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptInet4Addr(fd, level, number, addr.As4()) })
+	if c.tracer.On() {
 		c.traceSockopt("setsockopt", level, number, `{s_addr=inet_addr("`+addr.String()+`")}`, 4, err)
 	}
 	return err
@@ -140,11 +132,11 @@ func (c *Conn) SetsockoptInet4Addr(level, number int, addr netip.Addr) error {
 // GetsockoptInet4Addr wraps getsockopt(2) for an option whose value is an IPv4 address.
 func (c *Conn) GetsockoptInet4Addr(level, number int) (netip.Addr, error) {
 	var v [4]byte
-	err := c.sockopt("getsockopt", func(fd int) (err error) {
+	err := c.control("getsockopt", func(fd int) (err error) {
 		v, err = unix.GetsockoptInet4Addr(fd, level, number)
 		return err
 	})
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		c.traceSockopt("getsockopt", level, number, `{s_addr=inet_addr("`+netip.AddrFrom4(v).String()+`")}`, 4, err)
 	}
 	return netip.AddrFrom4(v), err
@@ -161,8 +153,8 @@ func (c *Conn) SetsockoptMreqn(level, number int, group, ifaddr netip.Addr, ifin
 	if ifaddr.IsValid() {
 		mreq.Address = ifaddr.As4()
 	}
-	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPMreqn(fd, level, number, mreq) })
-	if activeTracer.Load() != nil {
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptIPMreqn(fd, level, number, mreq) })
+	if c.tracer.On() {
 		c.traceSockopt("setsockopt", level, number, fmt.Sprintf(`{imr_multiaddr=inet_addr("%s"), imr_address=inet_addr("%s"), imr_ifindex=%d}`,
 			group, netip.AddrFrom4(mreq.Address), ifindex), unix.SizeofIPMreqn, err)
 	}
@@ -175,10 +167,29 @@ func (c *Conn) SetsockoptIPv6Mreq(level, number int, group netip.Addr, ifindex i
 		return os.NewSyscallError("setsockopt", unix.EINVAL)
 	}
 	mreq := &unix.IPv6Mreq{Multiaddr: group.As16(), Interface: uint32(ifindex)}
-	err := c.sockopt("setsockopt", func(fd int) error { return unix.SetsockoptIPv6Mreq(fd, level, number, mreq) })
-	if activeTracer.Load() != nil {
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptIPv6Mreq(fd, level, number, mreq) })
+	if c.tracer.On() {
 		c.traceSockopt("setsockopt", level, number, fmt.Sprintf(`{inet_pton(AF_INET6, "%s", &ipv6mr_multiaddr), ipv6mr_interface=%d}`,
 			group, ifindex), unix.SizeofIPv6Mreq, err)
+	}
+	return err
+}
+
+// SetsockoptIfindex wraps setsockopt(2) for an option whose value is an interface index
+// (IP_UNICAST_IF, IPV6_UNICAST_IF, IPV6_MULTICAST_IF; 0 undoes it). IP_UNICAST_IF alone takes the
+// index in network byte order (ip(7)); this takes it as a plain number for every option.
+func (c *Conn) SetsockoptIfindex(level, number, ifindex int) error {
+	v := ifindex
+	if level == unix.IPPROTO_IP && number == unix.IP_UNICAST_IF {
+		v = int(int32(bits.ReverseBytes32(uint32(ifindex))))
+	}
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, v) })
+	if c.tracer.On() {
+		value := "[" + strconv.Itoa(ifindex) + "]"
+		if v != ifindex {
+			value = "[htonl(" + strconv.Itoa(ifindex) + ")]"
+		}
+		c.traceSockopt("setsockopt", level, number, value, 4, err)
 	}
 	return err
 }

@@ -10,27 +10,43 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pollSlice bounds one poll(2) call, so that a done context ends a Poll within it.
+// pollSlice bounds one poll(2) call, so that a done context or a Close ends a Poll within it.
 const pollSlice = 50 * time.Millisecond
 
 // Poll wraps poll(2) on conns for readability: it returns, for each conn, whether a receive would
 // not block (a datagram or a pending error is there). It waits at most timeout (negative: without
 // bound; zero: not at all), and returns ctx.Err() when ctx is done first. A closed conn fails
-// with EBADF.
+// with EBADF. The call is traced by the tracer of the first conn that has one.
 func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
 	ready, err := poll(ctx, conns, timeout)
-	tracePoll(conns, timeout, ready, err)
+	for _, c := range conns {
+		if c.tracer != nil {
+			if c.tracer.On() {
+				c.tracer.tracePoll(conns, timeout, ready, err)
+			}
+			break
+		}
+	}
 	return ready, err
 }
 
 func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
 	fds := make([]unix.PollFd, len(conns))
 	for i, c := range conns {
-		if c.closed.Load() {
-			return nil, os.NewSyscallError("poll", unix.EBADF)
+		fd, err := c.hold()
+		if err != nil {
+			for _, held := range conns[:i] {
+				held.release()
+			}
+			return nil, os.NewSyscallError("poll", err)
 		}
-		fds[i] = unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
+		fds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
 	}
+	defer func() {
+		for _, c := range conns {
+			c.release()
+		}
+	}()
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
@@ -38,13 +54,14 @@ func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 	for {
 		slice := pollSlice
 		if timeout >= 0 {
-			slice = min(slice, time.Until(deadline))
-			if slice < 0 {
-				slice = 0
-			}
+			slice = max(0, min(slice, time.Until(deadline)))
 		}
-		n, err := unix.Poll(fds, int((slice+time.Millisecond-1)/time.Millisecond))
-		if err != nil && err != unix.EINTR {
+		var n int
+		err := ignoringEINTR(func() (err error) {
+			n, err = unix.Poll(fds, int((slice+time.Millisecond-1)/time.Millisecond))
+			return err
+		})
+		if err != nil {
 			return nil, os.NewSyscallError("poll", err)
 		}
 		if n > 0 {
@@ -53,6 +70,11 @@ func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 				ready[i] = fd.Revents != 0
 			}
 			return ready, nil
+		}
+		for _, c := range conns {
+			if c.Closed() {
+				return nil, os.NewSyscallError("poll", unix.EBADF)
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -51,9 +51,9 @@ func (e *ExtendedError) Describe() string {
 	var what string
 	switch e.Origin {
 	case unix.SO_EE_ORIGIN_ICMP:
-		what = fmt.Sprintf("ICMP %s (type %d), %s (code %d)", icmpTypeName(e.Type), e.Type, icmpName(e.Type, e.Code), e.Code)
+		what = fmt.Sprintf("ICMP %s (type %d), %s (code %d)", icmpTypeName(false, e.Type), e.Type, icmpName(false, e.Type, e.Code), e.Code)
 	case unix.SO_EE_ORIGIN_ICMP6:
-		what = fmt.Sprintf("ICMPv6 %s (type %d), %s (code %d)", icmp6TypeName(e.Type), e.Type, icmp6Name(e.Type, e.Code), e.Code)
+		what = fmt.Sprintf("ICMPv6 %s (type %d), %s (code %d)", icmpTypeName(true, e.Type), e.Type, icmpName(true, e.Type, e.Code), e.Code)
 	default:
 		what = fmt.Sprintf("%s error %s", e.OriginName(), Strerror(e.Errno))
 	}
@@ -63,42 +63,18 @@ func (e *ExtendedError) Describe() string {
 	return what
 }
 
-func icmpTypeName(t uint8) string {
-	switch t {
-	case 3:
-		return "destination unreachable"
-	case 11:
-		return "time exceeded"
-	case 12:
-		return "parameter problem"
-	}
-	return "message"
-}
-
-func icmp6TypeName(t uint8) string {
-	switch t {
-	case 1:
-		return "destination unreachable"
-	case 2:
-		return "packet too big"
-	case 3:
-		return "time exceeded"
-	}
-	return "message"
-}
-
 // Recverr reads one entry of the socket's error queue: recvmsg(2) with MSG_ERRQUEUE, which never
 // blocks. It fails with EAGAIN when the queue is empty. The error is queued only while
 // IP_RECVERR (IPV6_RECVERR) is set on the socket.
 func (c *Conn) Recverr() (*ExtendedError, error) {
 	e, err := c.recverr()
-	if activeTracer.Load() != nil {
+	if c.tracer.On() {
 		detail := "0x0"
 		if err == nil {
 			detail = fmt.Sprintf("{cmsg_data={ee_errno=%s, ee_origin=%d, ee_type=%d, ee_code=%d, ee_info=%d, ee_data=%d}}",
 				ErrnoName(e.Errno), e.Origin, e.Type, e.Code, e.Info, e.Data)
 		}
-		traceCall("recvmsg", fmt.Sprintf("%d, {msg_control=%s}, MSG_ERRQUEUE", c.fd, detail), len(e.payloadOrNil()), err)
+		c.tracer.call("recvmsg", fmt.Sprintf("%d, {msg_control=%s}, MSG_ERRQUEUE", c.fd, detail), len(e.payloadOrNil()), err)
 	}
 	return e, err
 }
@@ -111,25 +87,19 @@ func (e *ExtendedError) payloadOrNil() []byte {
 }
 
 func (c *Conn) recverr() (*ExtendedError, error) {
-	if c.closed.Load() {
-		return nil, os.NewSyscallError("recvmsg", unix.EBADF)
-	}
 	p := make([]byte, 512)
 	oob := make([]byte, 512)
 	var n, oobn int
-	var err error
-	for {
-		n, oobn, _, _, err = unix.Recvmsg(c.fd, p, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	err := c.control("recvmsg", func(fd int) (err error) {
+		n, oobn, _, _, err = unix.Recvmsg(fd, p, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+		return err
+	})
 	if err != nil {
-		return nil, os.NewSyscallError("recvmsg", err)
+		return nil, err
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil {
-		return nil, os.NewSyscallError("recvmsg", unix.EINVAL)
+		return nil, os.NewSyscallError("recvmsg", err)
 	}
 	for _, m := range msgs {
 		v4 := m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_RECVERR

@@ -17,7 +17,7 @@ const testTimeout = 2 * time.Second
 
 func mustSocket(t *testing.T, family int) *Conn {
 	t.Helper()
-	c, err := Socket(family, unix.SOCK_DGRAM, 0)
+	c, err := Socket(family, unix.SOCK_DGRAM, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

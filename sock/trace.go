@@ -26,42 +26,116 @@ import (
 // EAGAIN. Arguments are formatted only while tracing is on: the untraced path pays one atomic
 // load per call.
 
-// tracer is where trace lines go, and the packet capture that follows them (see wire.go).
-type tracer struct {
-	mu   sync.Mutex
-	w    io.Writer
-	wire *wire
+// Tracer is where a set of Conns report their calls: the Conns that Socket opened with it in
+// their Config. It is off until Start, and may be turned on and off while they are open. Its
+// captures (see Capture) show the packets of those Conns after each call line. Any goroutine may
+// use a Tracer; a nil *Tracer is never on.
+type Tracer struct {
+	on atomic.Bool
+
+	mu       sync.Mutex // serialises output; guards the fields below
+	w        io.Writer
+	conns    map[*Conn]struct{}
+	captures []*Capture
 }
 
-var activeTracer atomic.Pointer[tracer]
+// NewTracer returns a Tracer, off.
+func NewTracer() *Tracer {
+	return &Tracer{conns: map[*Conn]struct{}{}}
+}
 
-// SetTrace turns the call trace on, writing to w, or off when w is nil. Turning it off also stops
-// the wire view.
-func SetTrace(w io.Writer) {
-	if w == nil {
-		if old := activeTracer.Swap(nil); old != nil && old.wire != nil {
-			old.wire.close()
-		}
+// On reports whether t is tracing. The untraced path pays this one atomic load per call.
+func (t *Tracer) On() bool { return t != nil && t.on.Load() }
+
+// Start turns the trace on, writing to w.
+func (t *Tracer) Start(w io.Writer) {
+	t.mu.Lock()
+	t.w = w
+	t.mu.Unlock()
+	t.on.Store(true)
+}
+
+// Stop turns the trace off and closes its captures.
+func (t *Tracer) Stop() {
+	t.on.Store(false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.captures {
+		c.close()
+	}
+	t.captures = nil
+}
+
+// AddCapture makes t print c's packets after each call line, until Stop.
+func (t *Tracer) AddCapture(c *Capture) {
+	t.mu.Lock()
+	t.captures = append(t.captures, c)
+	t.mu.Unlock()
+}
+
+// Capturing reports whether t has a capture.
+func (t *Tracer) Capturing() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.captures) > 0
+}
+
+// Flush prints the packets captured since the last call line: for the end of a program.
+func (t *Tracer) Flush() {
+	if !t.On() {
 		return
 	}
-	t := &tracer{w: w}
-	if old := activeTracer.Load(); old != nil {
-		t.wire = old.wire
-	}
-	activeTracer.Store(t)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.drain()
 }
 
-// Tracing reports whether the call trace is on.
-func Tracing() bool { return activeTracer.Load() != nil }
+func (t *Tracer) register(c *Conn) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.conns[c] = struct{}{}
+	t.mu.Unlock()
+}
+
+func (t *Tracer) unregister(c *Conn) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+}
 
 // emit writes one trace line, then the packets captured during the call.
-func (t *tracer) emit(line string) {
+func (t *Tracer) emit(line string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	io.WriteString(t.w, line+"\n")
-	if t.wire != nil {
-		t.wire.drain(t.w)
+	t.drain()
+}
+
+// drain prints what the captures hold; t.mu is held.
+func (t *Tracer) drain() {
+	if len(t.captures) == 0 {
+		return
 	}
+	ports := t.localPorts()
+	for _, c := range t.captures {
+		c.drain(t.w, ports)
+	}
+}
+
+// localPorts returns the local ports of t's open Conns; t.mu is held.
+func (t *Tracer) localPorts() map[uint16]bool {
+	ports := make(map[uint16]bool, len(t.conns))
+	for c := range t.conns {
+		if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
+			ports[uint16(a.Port())] = true
+		}
+	}
+	return ports
 }
 
 // traceResult formats a call's result as strace does: "= 3", or "= -1 ECONNREFUSED (Connection
@@ -77,23 +151,14 @@ func traceResult(r int, err error) string {
 	return "= -1 " + ErrnoName(e) + " (" + Strerror(e) + ")"
 }
 
-// traceCall writes "name(args) = result" when tracing is on.
-func traceCall(name, args string, r int, err error) {
-	if t := activeTracer.Load(); t != nil {
-		t.emit(name + "(" + args + ") " + traceResult(r, err))
-	}
+// call writes "name(args) = result".
+func (t *Tracer) call(name, args string, r int, err error) {
+	t.emit(name + "(" + args + ") " + traceResult(r, err))
 }
 
-var familyNames = map[int]string{unix.AF_UNSPEC: "AF_UNSPEC", unix.AF_INET: "AF_INET", unix.AF_INET6: "AF_INET6", unix.AF_PACKET: "AF_PACKET"}
-var typeNames = map[int]string{unix.SOCK_DGRAM: "SOCK_DGRAM", unix.SOCK_STREAM: "SOCK_STREAM", unix.SOCK_RAW: "SOCK_RAW"}
-var protocolNames = map[int]string{0: "IPPROTO_IP", unix.IPPROTO_UDP: "IPPROTO_UDP", unix.IPPROTO_TCP: "IPPROTO_TCP", unix.IPPROTO_ICMP: "IPPROTO_ICMP"}
-var levelNames = map[int]string{unix.SOL_SOCKET: "SOL_SOCKET", unix.IPPROTO_IP: "SOL_IP", unix.IPPROTO_IPV6: "SOL_IPV6", unix.IPPROTO_UDP: "SOL_UDP"}
-
-func nameOr(names map[int]string, v int) string {
-	if n, ok := names[v]; ok {
-		return n
-	}
-	return strconv.Itoa(v)
+// straceLevel names a level as strace does: SOL_IP where C passes IPPROTO_IP.
+func straceLevel(level int) string {
+	return strings.Replace(LevelName(level), "IPPROTO_", "SOL_", 1)
 }
 
 func traceFlags(flags int) string {
@@ -101,13 +166,10 @@ func traceFlags(flags int) string {
 		return "0"
 	}
 	var parts []string
-	for _, f := range []struct {
-		bit  int
-		name string
-	}{{unix.MSG_PEEK, "MSG_PEEK"}, {unix.MSG_DONTWAIT, "MSG_DONTWAIT"}, {unix.MSG_TRUNC, "MSG_TRUNC"}, {unix.MSG_ERRQUEUE, "MSG_ERRQUEUE"}} {
-		if flags&f.bit != 0 {
-			parts = append(parts, f.name)
-			flags &^= f.bit
+	for _, f := range MsgFlags {
+		if flags&f.Value != 0 {
+			parts = append(parts, f.Name)
+			flags &^= f.Value
 		}
 	}
 	if flags != 0 {
@@ -176,39 +238,27 @@ func tracePointer[T any](p *T) string {
 	return fmt.Sprintf("%#x", uintptr(unsafe.Pointer(p)))
 }
 
-func traceSocket(family, sotype, protocol, fd int, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
+func (t *Tracer) traceSocket(family, sotype, protocol, fd int, err error) {
 	proto := strconv.Itoa(protocol)
 	if family == unix.AF_INET || family == unix.AF_INET6 {
-		proto = nameOr(protocolNames, protocol) // strace names protocol 0 IPPROTO_IP for these
+		proto = NameOf(Protocols, protocol) // strace names protocol 0 IPPROTO_IP for these
 	}
-	traceCall("socket", nameOr(familyNames, family)+", "+nameOr(typeNames, sotype)+", "+proto, fd, err)
+	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
 }
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
-	traceCall(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
+	c.tracer.call(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
 }
 
 func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
 	dest := "NULL, 0"
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	traceCall("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
+	c.tracer.call("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
 	buf := fmt.Sprintf("%#x", uintptr(unsafe.Pointer(unsafe.SliceData(p))))
 	if err == nil {
 		buf = traceData(p[:min(n, len(p))])
@@ -220,24 +270,18 @@ func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n i
 	case wantFrom:
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
-	traceCall("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	c.tracer.call("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
 	addr := "0x0, [112]"
 	if err == nil {
 		addr = fmt.Sprintf("%s, [%d => %d]", traceSockaddr(a), unix.SizeofSockaddrAny, a.rawLen)
 	}
-	traceCall(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
+	c.tracer.call(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
 }
 
 func (c *Conn) traceSockopt(name string, level, number int, value string, size int, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
 	opt := strconv.Itoa(number)
 	if o, ok := LookupOption(level, number); ok {
 		opt = o.Name
@@ -246,17 +290,14 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 	if name == "getsockopt" {
 		sizeText = "[" + sizeText + "]"
 	}
-	traceCall(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, nameOr(levelNames, level), opt, value, sizeText), 0, err)
+	c.tracer.call(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
 }
 
 func traceTimeval(d time.Duration) string {
 	return fmt.Sprintf("{tv_sec=%d, tv_usec=%d}", int64(d/time.Second), int64(d%time.Second/time.Microsecond))
 }
 
-func tracePoll(conns []*Conn, timeout time.Duration, ready []bool, err error) {
-	if activeTracer.Load() == nil {
-		return
-	}
+func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, err error) {
 	fds := make([]string, len(conns))
 	for i, c := range conns {
 		fds[i] = fmt.Sprintf("{fd=%d, events=POLLIN}", c.fd)
@@ -281,7 +322,5 @@ func tracePoll(conns []*Conn, timeout time.Duration, ready []bool, err error) {
 	case err == nil:
 		result += " ([" + strings.Join(revents, ", ") + "])"
 	}
-	if t := activeTracer.Load(); t != nil {
-		t.emit("poll(" + line + ") " + result)
-	}
+	t.emit("poll(" + line + ") " + result)
 }

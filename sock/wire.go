@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,105 +25,51 @@ import (
 // itself, so draining the capture after each call line puts them right after it. Loopback shows
 // every frame twice, outgoing and incoming; only the incoming copy is kept.
 
-// wire is an AF_PACKET capture on the loopback interface.
-type wire struct {
+// Capture is an AF_PACKET capture on one interface: a Tracer that has it prints, after each call
+// line, the frames that crossed since and belong to one of the Tracer's Conns.
+type Capture struct {
 	fd  int
 	buf []byte
 }
 
-// registry holds the open Conns, so that the wire view shows only their packets.
-var registry = struct {
-	sync.Mutex
-	conns map[*Conn]struct{}
-}{conns: map[*Conn]struct{}{}}
-
-func register(c *Conn) {
-	registry.Lock()
-	registry.conns[c] = struct{}{}
-	registry.Unlock()
-}
-
-func unregister(c *Conn) {
-	registry.Lock()
-	delete(registry.conns, c)
-	registry.Unlock()
-}
-
-// localPorts returns the local ports of the open Conns.
-func localPorts() map[uint16]bool {
-	registry.Lock()
-	conns := make([]*Conn, 0, len(registry.conns))
-	for c := range registry.conns {
-		conns = append(conns, c)
-	}
-	registry.Unlock()
-	ports := make(map[uint16]bool, len(conns))
-	for _, c := range conns {
-		if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
-			ports[uint16(a.Port())] = true
-		}
-	}
-	return ports
-}
-
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// StartWire turns the call trace on, writing to w, and adds the wire view. Capturing needs
-// CAP_NET_RAW: without it StartWire returns the error (EPERM) and the trace stays on, without the
-// wire view.
-func StartWire(w io.Writer) error {
-	SetTrace(w)
-	lo, err := net.InterfaceByName("lo")
+// OpenCapture opens a capture on the interface called ifname ("lo"). Capturing needs CAP_NET_RAW:
+// without it OpenCapture fails with EPERM.
+func OpenCapture(ifname string) (*Capture, error) {
+	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
-		return fmt.Errorf("no loopback interface: %v", err)
+		return nil, fmt.Errorf("no interface %q: %w", ifname, err)
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {
-		return os.NewSyscallError("socket", err)
+		return nil, os.NewSyscallError("socket", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: lo.Index}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
 		unix.Close(fd)
-		return os.NewSyscallError("bind", err)
+		return nil, os.NewSyscallError("bind", err)
 	}
-	activeTracer.Store(&tracer{w: w, wire: &wire{fd: fd, buf: make([]byte, 1<<16+256)}})
-	return nil
+	return &Capture{fd: fd, buf: make([]byte, 1<<16+256)}, nil
 }
 
-// Wiring reports whether the wire view is on.
-func Wiring() bool {
-	t := activeTracer.Load()
-	return t != nil && t.wire != nil
-}
+func (c *Capture) close() { unix.Close(c.fd) }
 
-// FlushWire prints the packets captured since the last call line: for the end of a program.
-func FlushWire() {
-	if t := activeTracer.Load(); t != nil && t.wire != nil {
-		t.mu.Lock()
-		t.wire.drain(t.w)
-		t.mu.Unlock()
-	}
-}
-
-func (w *wire) close() { unix.Close(w.fd) }
-
-// drain prints every captured frame that belongs to one of the open Conns.
-func (w *wire) drain(out io.Writer) {
-	var ports map[uint16]bool
+// drain prints every captured frame that belongs to one of ports.
+func (c *Capture) drain(out io.Writer, ports map[uint16]bool) {
 	for {
-		n, from, err := unix.Recvfrom(w.fd, w.buf, unix.MSG_DONTWAIT)
-		if err == unix.EINTR {
-			continue
-		}
+		var n int
+		var from unix.Sockaddr
+		err := ignoringEINTR(func() (err error) {
+			n, from, err = unix.Recvfrom(c.fd, c.buf, unix.MSG_DONTWAIT)
+			return err
+		})
 		if err != nil {
 			return
 		}
 		if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 			continue
 		}
-		if ports == nil {
-			ports = localPorts()
-		}
-		if line := describeFrame(w.buf[:n], ports); line != "" {
+		if line := describeFrame(c.buf[:n], ports); line != "" {
 			io.WriteString(out, line+"\n")
 		}
 	}
@@ -189,7 +134,7 @@ func describeIPv4(p []byte, ports map[uint16]bool) string {
 		if !ok || iproto != unix.IPPROTO_UDP {
 			return ""
 		}
-		return describeICMP("ICMP", icmpName(l4[0], l4[1]), src, dst, isrc, idst, inner, ports)
+		return describeICMP("ICMP", icmpName(false, l4[0], l4[1]), src, dst, isrc, idst, inner, ports)
 	}
 	return ""
 }
@@ -210,7 +155,7 @@ func describeIPv6(p []byte, ports map[uint16]bool) string {
 		if !ok || iproto != unix.IPPROTO_UDP {
 			return ""
 		}
-		return describeICMP("ICMP6", icmp6Name(l4[0], l4[1]), src, dst, isrc, idst, inner, ports)
+		return describeICMP("ICMP6", icmpName(true, l4[0], l4[1]), src, dst, isrc, idst, inner, ports)
 	}
 	return ""
 }
@@ -235,38 +180,4 @@ func describeICMP(proto, what string, src, dst, isrc, idst netip.Addr, inner []b
 	}
 	return fmt.Sprintf("%s > %s %s %s for UDP %s > %s", src, dst, proto, what,
 		netip.AddrPortFrom(isrc, sport), netip.AddrPortFrom(idst, dport))
-}
-
-// icmpName names an ICMP error by its type and code (RFC 792).
-func icmpName(typ, code byte) string {
-	switch typ {
-	case 3:
-		if name, ok := map[byte]string{0: "net unreachable", 1: "host unreachable", 2: "protocol unreachable",
-			3: "port unreachable", 4: "fragmentation needed", 13: "communication administratively prohibited"}[code]; ok {
-			return name
-		}
-		return fmt.Sprintf("destination unreachable (code %d)", code)
-	case 11:
-		return "time exceeded"
-	case 12:
-		return "parameter problem"
-	}
-	return fmt.Sprintf("type %d code %d", typ, code)
-}
-
-// icmp6Name names an ICMPv6 error by its type and code (RFC 4443).
-func icmp6Name(typ, code byte) string {
-	switch typ {
-	case 1:
-		if name, ok := map[byte]string{0: "no route to destination", 1: "communication administratively prohibited",
-			3: "address unreachable", 4: "port unreachable"}[code]; ok {
-			return name
-		}
-		return fmt.Sprintf("destination unreachable (code %d)", code)
-	case 2:
-		return "packet too big"
-	case 3:
-		return "time exceeded"
-	}
-	return fmt.Sprintf("type %d code %d", typ, code)
 }

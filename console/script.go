@@ -1,21 +1,27 @@
-package main
+package console
 
 import (
 	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/udplab/udplab/luabind"
 )
 
-// runScript runs the Lua file path ("-": stdin) with arg set as lua(1) sets it: arg[0] the
+// RunChunk runs the Lua chunk src (a -e argument).
+func (s *Session) RunChunk(src string) error {
+	return s.L.DoString(src)
+}
+
+// RunScript runs the Lua file path ("-": stdin) with arg set as lua(1) sets it: arg[0] the
 // script, arg[1]... its arguments, arg[-1] the interpreter; the arguments are also the chunk's
-// "...". A first line starting with "#!" is skipped.
-func (s *session) runScript(path string, args []string, stdin io.Reader) error {
+// "...". A first line starting with "#" is skipped.
+func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 	L := s.L
 	argt := L.CreateTable(len(args), 2)
 	argt.RawSetInt(-1, lua.LString("udplab"))
@@ -24,15 +30,13 @@ func (s *session) runScript(path string, args []string, stdin io.Reader) error {
 		argt.RawSetInt(i+1, lua.LString(a))
 	}
 	L.SetGlobal("arg", argt)
-	if path != "-" {
-		addScriptPath(L, path)
-	}
 
 	var fn *lua.LFunction
 	var err error
 	if path == "-" {
 		fn, err = L.Load(bufio.NewReader(stdin), "stdin")
 	} else {
+		luabind.AddScriptPath(L, path)
 		var f *os.File
 		f, err = os.Open(path)
 		if err != nil {
@@ -61,8 +65,8 @@ func skipShebang(r *bufio.Reader) io.Reader {
 	return r
 }
 
-// report prints a Lua error as lua(1) does: "udplab: file:line: message".
-func (s *session) report(err error) {
+// Report prints a Lua error as lua(1) does: "udplab: file:line: message".
+func (s *Session) Report(err error) {
 	fmt.Fprintf(s.stderr, "udplab: %s\n", errorMessage(err))
 }
 
@@ -86,16 +90,4 @@ func errorMessage(err error) string {
 		return m[1] + ":" + m[2] + ": " + m[4] + " near '" + m[3] + "'"
 	}
 	return msg
-}
-
-// addScriptPath lets require find modules beside the script and in its lib/ folder, so that the
-// shipped scripts share their helpers (scripts/lib/lab.lua) wherever they are run from.
-func addScriptPath(L *lua.LState, script string) {
-	dir := filepath.Dir(script)
-	pkg, ok := L.GetGlobal("package").(*lua.LTable)
-	if !ok {
-		return
-	}
-	old := lua.LVAsString(pkg.RawGetString("path"))
-	pkg.RawSetString("path", lua.LString(filepath.Join(dir, "?.lua")+";"+filepath.Join(dir, "lib", "?.lua")+";"+old))
 }

@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"sort"
@@ -28,9 +28,15 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		for objStart > 0 && isNameRune(line[objStart-1]) {
 			objStart--
 		}
-		obj := c.L.GetGlobal(string(line[objStart:objEnd]))
+		obj := c.L.G.Global.RawGetString(string(line[objStart:objEnd]))
 		if line[start-1] == ':' {
-			table = c.L.GetField(c.L.GetMetatable(obj), "__index")
+			// A method's table is the __index of the value's metatable; read raw, so that
+			// completing never runs Lua code or raises.
+			mt, _ := c.L.GetMetatable(obj).(*lua.LTable)
+			if mt == nil {
+				return nil, 0
+			}
+			table = mt.RawGetString("__index")
 		} else {
 			table = obj
 		}

@@ -1,4 +1,4 @@
-package main
+package luabind
 
 import (
 	"math/rand/v2"
@@ -16,7 +16,7 @@ func fixRandom(L *lua.LState) {
 	}
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	math.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
-		seed := uint64(int64(L.CheckNumber(1)))
+		seed := uint64(int64(args{L, "randomseed"}.number(1)))
 		rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		return 0
 	}))
@@ -25,15 +25,17 @@ func fixRandom(L *lua.LState) {
 		case 0:
 			L.Push(lua.LNumber(rng.Float64()))
 		case 1:
-			m := L.CheckInt64(1)
+			a := args{L, "random"}
+			m := int64(a.int(1))
 			if m < 1 {
-				L.ArgError(1, "interval is empty")
+				a.argError(1, "interval is empty")
 			}
 			L.Push(lua.LNumber(rng.Int64N(m) + 1))
 		default:
-			m, n := L.CheckInt64(1), L.CheckInt64(2)
+			a := args{L, "random"}
+			m, n := int64(a.int(1)), int64(a.int(2))
 			if m > n {
-				L.ArgError(2, "interval is empty")
+				a.argError(2, "interval is empty")
 			}
 			L.Push(lua.LNumber(m + rng.Int64N(n-m+1)))
 		}

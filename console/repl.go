@@ -1,0 +1,299 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/chzyer/readline"
+	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	prompt             = "udplab> "
+	continuationPrompt = "... "
+)
+
+// REPL runs the console on stdin: a readline prompt when stdin is a terminal, else each complete
+// chunk as it is read, with no prompt (exit status 1 if any chunk raised an error).
+func (s *Session) REPL(stdin io.Reader) int {
+	f, ok := stdin.(*os.File)
+	if !ok || !readline.IsTerminal(int(f.Fd())) {
+		return s.batch(stdin)
+	}
+	return s.console(f)
+}
+
+// batch runs stdin chunk by chunk: lines are gathered until they make a complete chunk.
+func (s *Session) batch(stdin io.Reader) int {
+	status := 0
+	run := func(src string) {
+		if err := s.eval(context.Background(), src); err != nil {
+			s.Report(err)
+			status = 1
+		}
+	}
+	var chunks chunkReader
+	r := bufio.NewReader(stdin)
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" || err == nil {
+			if src, complete := chunks.add(strings.TrimSuffix(line, "\n")); complete {
+				run(src)
+			}
+		}
+		if err != nil {
+			if src := chunks.rest(); strings.TrimSpace(src) != "" {
+				run(src)
+			}
+			return status
+		}
+	}
+}
+
+// console is the interactive loop: read a chunk, run it under a context that Ctrl-C cancels,
+// print its values or its error, again. Ctrl-D on an empty line exits 0.
+func (s *Session) console(stdin *os.File) int {
+	rl, err := s.newLineEditor(stdin)
+	if err != nil {
+		fmt.Fprintf(s.stderr, "udplab: %v\n", err)
+		return 1
+	}
+	// readline's Close can hang while its reader goroutine sits in read(0) (chzyer/readline#217);
+	// the terminal is already restored when Readline returns, so exit does not wait for it.
+	defer func() { go rl.Close() }()
+	s.replaceStdinReaders(rl)
+	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", s.version)
+
+	var chunk interruptible
+	interrupt := func(sig unix.Signal) bool {
+		if sig != unix.SIGINT {
+			return false
+		}
+		chunk.cancel()
+		return true
+	}
+	s.interrupt.Store(&interrupt)
+	defer s.interrupt.Store(nil)
+
+	for {
+		src, ok := s.readChunk(rl)
+		if !ok {
+			return 0
+		}
+		ctx := chunk.start()
+		err := s.eval(ctx, src)
+		interrupted := chunk.stop()
+		switch {
+		case err != nil && interrupted:
+			io.WriteString(s.stderr, "interrupted\n")
+		case err != nil:
+			s.reportWithTraceback(err)
+		}
+	}
+}
+
+// newLineEditor opens the line editor on stdin, with completion and history.
+func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
+	return readline.NewEx(&readline.Config{
+		Prompt:            prompt,
+		HistoryFile:       historyPath(),
+		HistorySearchFold: true,
+		AutoComplete:      &completer{L: s.L},
+		InterruptPrompt:   "^C",
+		Stdin:             stdin,
+		Stdout:            s.stdout,
+		Stderr:            s.stderr,
+		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
+		// editor as a NUL: read it as the ^D it was.
+		FuncFilterInputRune: func(r rune) (rune, bool) {
+			if r == 0 {
+				return readline.CharDelete, true
+			}
+			return r, true
+		},
+		// A terminal that reports 0 columns would turn completion off: assume 80.
+		FuncGetWidth: func() int {
+			if w := readline.GetScreenWidth(); w > 0 {
+				return w
+			}
+			return 80
+		},
+	})
+}
+
+// readChunk reads lines until they make a complete chunk: the prompt, then the continuation
+// prompt. Ctrl-C drops the lines read so far; Ctrl-D drops them, or on an empty prompt ends the
+// console (ok false).
+func (s *Session) readChunk(rl *readline.Instance) (src string, ok bool) {
+	var chunks chunkReader
+	for {
+		if chunks.empty() {
+			rl.SetPrompt(prompt)
+		} else {
+			rl.SetPrompt(continuationPrompt)
+		}
+		line, err := rl.Readline()
+		switch {
+		case errors.Is(err, readline.ErrInterrupt):
+			chunks.reset()
+			continue
+		case err == io.EOF && !chunks.empty():
+			chunks.reset()
+			continue
+		case err != nil:
+			return "", false
+		}
+		if src, complete := chunks.add(line); complete {
+			return src, true
+		}
+	}
+}
+
+// interruptible is the console's running chunk, as Ctrl-C sees it from the signal goroutine.
+type interruptible struct {
+	mu       sync.Mutex
+	cancelFn context.CancelFunc
+	ctx      context.Context
+}
+
+// start returns the context a chunk runs under.
+func (c *interruptible) start() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.ctx, c.cancelFn = ctx, cancel
+	c.mu.Unlock()
+	return ctx
+}
+
+// cancel interrupts the running chunk, if any.
+func (c *interruptible) cancel() {
+	c.mu.Lock()
+	if c.cancelFn != nil {
+		c.cancelFn()
+	}
+	c.mu.Unlock()
+}
+
+// stop ends the chunk and reports whether it was interrupted.
+func (c *interruptible) stop() (interrupted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	interrupted = c.ctx.Err() != nil
+	c.cancelFn()
+	c.cancelFn, c.ctx = nil, nil
+	return interrupted
+}
+
+// historyPath is $XDG_STATE_HOME/udplab/history, or ~/.udplab_history without XDG_STATE_HOME.
+func historyPath() string {
+	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" {
+		dir = filepath.Join(dir, "udplab")
+		if err := os.MkdirAll(dir, 0o700); err == nil {
+			return filepath.Join(dir, "history")
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".udplab_history")
+	}
+	return ""
+}
+
+// eval runs one chunk of console input under ctx, "return <src>" first so that an expression
+// prints its values, as Lua 5.4's console does; "=expr" works too.
+func (s *Session) eval(ctx context.Context, src string) error {
+	L := s.L
+	src = strings.TrimPrefix(src, "=")
+	fn, err := L.Load(strings.NewReader("return "+src), "stdin")
+	if err != nil {
+		fn, err = L.Load(strings.NewReader(src), "stdin")
+		if err != nil {
+			return err
+		}
+	}
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	top := L.GetTop()
+	L.Push(fn)
+	if err := L.PCall(0, lua.MultRet, nil); err != nil {
+		return err
+	}
+	n := L.GetTop() - top
+	if n > 0 {
+		parts := make([]string, n)
+		for i := 0; i < n; i++ {
+			parts[i] = showValue(L, L.Get(top+1+i), true)
+		}
+		L.Pop(n)
+		io.WriteString(s.stdout, strings.Join(parts, "\t")+"\n")
+	}
+	return nil
+}
+
+// reportWithTraceback prints a console error: "file:line: message", then a short traceback.
+func (s *Session) reportWithTraceback(err error) {
+	apiErr, ok := err.(*lua.ApiError)
+	if !ok {
+		fmt.Fprintln(s.stderr, err)
+		return
+	}
+	fmt.Fprintln(s.stderr, errorMessage(err))
+	if apiErr.StackTrace == "" {
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(apiErr.StackTrace), "\n")
+	if len(lines) > 6 {
+		lines = append(lines[:6], "\t...")
+	}
+	fmt.Fprintln(s.stderr, strings.Join(lines, "\n"))
+}
+
+// replaceStdinReaders makes io.read() and io.lines() typed at the console read through readline,
+// which owns the terminal (and buffers stdin, so a plain read would lose lines).
+func (s *Session) replaceStdinReaders(rl *readline.Instance) {
+	L := s.L
+	ioTable, ok := L.GetGlobal("io").(*lua.LTable)
+	if !ok {
+		return
+	}
+	readLine := func() (string, bool) {
+		rl.SetPrompt("")
+		line, err := rl.Readline()
+		return line, err == nil
+	}
+	ioTable.RawSetString("read", L.NewFunction(func(L *lua.LState) int {
+		format := L.OptString(1, "l")
+		line, ok := readLine()
+		if !ok {
+			L.Push(lua.LNil)
+			return 1
+		}
+		switch strings.TrimPrefix(format, "*") {
+		case "n":
+			L.Push(lua.LVAsNumber(lua.LString(strings.TrimSpace(line))))
+		case "L":
+			L.Push(lua.LString(line + "\n"))
+		default:
+			L.Push(lua.LString(line))
+		}
+		return 1
+	}))
+	ioTable.RawSetString("lines", L.NewFunction(func(L *lua.LState) int {
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			if line, ok := readLine(); ok {
+				L.Push(lua.LString(line))
+			} else {
+				L.Push(lua.LNil)
+			}
+			return 1
+		}))
+		return 1
+	}))
+}
