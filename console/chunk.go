@@ -18,6 +18,7 @@ import (
 type chunkReader struct {
 	pending strings.Builder
 	scan    scanState
+	parses  int // how often the parser was asked: what keeps a long chunk linear
 }
 
 // add appends line (without its newline) and returns the chunk when it is complete.
@@ -30,7 +31,11 @@ func (r *chunkReader) add(line string) (chunk string, complete bool) {
 		r.reset()
 		return "", false
 	}
-	if r.scan.open() || incomplete(src) {
+	if r.scan.open() {
+		return "", false
+	}
+	r.parses++
+	if incomplete(src) {
 		return "", false
 	}
 	r.reset()

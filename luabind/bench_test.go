@@ -11,8 +11,7 @@ import (
 // buffer, and send still succeeds). Compare its ns/op with the same loop in C.
 func BenchmarkLuaSend(b *testing.B) {
 	var out bytes.Buffer
-	t := &testing.T{}
-	L, _ := newState(t, &out)
+	L, _ := newState(b, &out)
 	if err := L.DoString(`
 		sink = socket(AF_INET, SOCK_DGRAM); bind(sink, "127.0.0.1", 0)
 		s = socket(AF_INET, SOCK_DGRAM); connect(s, getsockname(sink))
@@ -33,8 +32,7 @@ func BenchmarkLuaSend(b *testing.B) {
 // socket: the address is encoded once, not per call.
 func BenchmarkLuaSendtoAddr(b *testing.B) {
 	var out bytes.Buffer
-	t := &testing.T{}
-	L, _ := newState(t, &out)
+	L, _ := newState(b, &out)
 	if err := L.DoString(`
 		sink = socket(AF_INET, SOCK_DGRAM); bind(sink, "127.0.0.1", 0)
 		s = socket(AF_INET, SOCK_DGRAM); to = getsockname(sink)
@@ -55,8 +53,7 @@ func BenchmarkLuaSendtoAddr(b *testing.B) {
 // same Lua loop (recv, send back), so every iteration is four socket calls.
 func BenchmarkLuaPingPong(b *testing.B) {
 	var out bytes.Buffer
-	t := &testing.T{}
-	L, _ := newState(t, &out)
+	L, _ := newState(b, &out)
 	if err := L.DoString(`
 		echo = socket(AF_INET, SOCK_DGRAM); bind(echo, "127.0.0.1", 0); settimeout(echo, 2)
 		c = socket(AF_INET, SOCK_DGRAM); connect(c, getsockname(echo)); settimeout(c, 2)

@@ -3,6 +3,7 @@ package luabind
 import (
 	"io"
 	"strconv"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -65,6 +66,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
+	L.SetGlobal("print", L.NewFunction(rt.printCall))
 	fixRandom(L)
 	return rt
 }
@@ -116,6 +118,21 @@ func (rt *Runtime) fatalCall(a args) int {
 	if status != 0 {
 		rt.Exit(status)
 	}
+	return 0
+}
+
+// printCall replaces print: the same line as Lua's, written to Options.Stdout in one write, so
+// that a line is never split by what stderr prints meanwhile.
+func (rt *Runtime) printCall(L *lua.LState) int {
+	var b strings.Builder
+	for i := 1; i <= L.GetTop(); i++ {
+		if i > 1 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+	}
+	b.WriteByte('\n')
+	io.WriteString(rt.stdout(), b.String())
 	return 0
 }
 

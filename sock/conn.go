@@ -70,9 +70,14 @@ func Socket(family, sotype, protocol int, cfg *Config) (*Conn, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
+	return newConn(fd, family, sotype, protocol, t), nil
+}
+
+// newConn makes a Conn of fd, a non-blocking, close-on-exec socket it then owns.
+func newConn(fd, family, sotype, protocol int, t *Tracer) *Conn {
 	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol, tracer: t}
 	t.register(c)
-	return c, nil
+	return c
 }
 
 // hold is the one way to the descriptor: it returns the fd, held open until the matching

@@ -176,20 +176,17 @@ func (c *Conn) SetsockoptIPv6Mreq(level, number int, group netip.Addr, ifindex i
 }
 
 // SetsockoptIfindex wraps setsockopt(2) for an option whose value is an interface index
-// (IP_UNICAST_IF, IPV6_UNICAST_IF, IPV6_MULTICAST_IF; 0 undoes it). IP_UNICAST_IF alone takes the
-// index in network byte order (ip(7)); this takes it as a plain number for every option.
+// (IP_UNICAST_IF, IPV6_UNICAST_IF, IPV6_MULTICAST_IF; 0 undoes it). The two UNICAST_IF options
+// take the index in network byte order (the kernel applies ntohl); this takes it as a plain
+// number for every option.
 func (c *Conn) SetsockoptIfindex(level, number, ifindex int) error {
 	v := ifindex
-	if level == unix.IPPROTO_IP && number == unix.IP_UNICAST_IF {
+	if level == unix.IPPROTO_IP && number == unix.IP_UNICAST_IF || level == unix.IPPROTO_IPV6 && number == unix.IPV6_UNICAST_IF {
 		v = int(int32(bits.ReverseBytes32(uint32(ifindex))))
 	}
 	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptInt(fd, level, number, v) })
 	if c.tracer.On() {
-		value := "[" + strconv.Itoa(ifindex) + "]"
-		if v != ifindex {
-			value = "[htonl(" + strconv.Itoa(ifindex) + ")]"
-		}
-		c.traceSockopt("setsockopt", level, number, value, 4, err)
+		c.traceSockopt("setsockopt", level, number, "["+strconv.Itoa(v)+"]", 4, err) // as strace shows it
 	}
 	return err
 }
