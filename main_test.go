@@ -34,10 +34,15 @@ type result struct {
 	code           int
 }
 
-// udplab runs udplab with args and stdin, bounded by 15 s.
+// runBound bounds every run of udplab in these tests: far above what a run takes (a script
+// finishes in well under 5 s on an idle machine), so that it holds on a loaded machine and under
+// -race, yet a hung run still fails.
+const runBound = 60 * time.Second
+
+// udplab runs udplab with args and stdin, bounded by runBound.
 func udplab(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "udplab", args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -45,7 +50,7 @@ func udplab(t *testing.T, stdin string, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("udplab %v did not finish within 15s; stdout %q stderr %q", args, out.String(), errb.String())
+		t.Fatalf("udplab %v did not finish within %v; stdout %q stderr %q", args, runBound, out.String(), errb.String())
 	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -74,17 +79,17 @@ func freePort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// waitBound waits, at most 5 s, until something is bound to UDP port.
+// waitBound waits, at most runBound, until something is bound to UDP port.
 func waitBound(t *testing.T, port int) {
 	t.Helper()
 	hex := fmt.Sprintf(":%04X ", port)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(runBound); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		b, _ := os.ReadFile("/proc/net/udp")
 		if bytes.Contains(b, []byte(hex)) {
 			return
 		}
 	}
-	t.Fatalf("nothing bound UDP port %d within 5s", port)
+	t.Fatalf("nothing bound UDP port %d within %v", port, runBound)
 }
 
 func TestRefused(t *testing.T) {
@@ -120,11 +125,11 @@ func TestPinned(t *testing.T) {
 	}
 }
 
-// startServer starts scripts/udpconnectserver.lua on a free port, bounded by 15 s.
+// startServer starts scripts/udpconnectserver.lua on a free port, bounded by runBound.
 func startServer(t *testing.T) (*exec.Cmd, *bytes.Buffer, string) {
 	t.Helper()
 	port := freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	t.Cleanup(cancel)
 	srv := exec.CommandContext(ctx, "udplab", "scripts/udpconnectserver.lua", fmt.Sprint(port))
 	var out bytes.Buffer
@@ -175,7 +180,7 @@ func TestServerGoodbye(t *testing.T) {
 // Without a handler, Ctrl-C ends a script with "interrupted" and status 130.
 func TestInterruptWithoutHandler(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "udplab", "-e", `s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); print("ready"); recv(s, 10)`)
 	var errb bytes.Buffer
@@ -206,7 +211,7 @@ func readFile(t *testing.T, path string) string {
 // closing them recovers.
 func TestTooManyOpenFiles(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", `ulimit -n 64 && exec udplab -e '
 		local t, s, msg, errno = {}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,10 @@ type terminal struct {
 	out  bytes.Buffer
 	done chan struct{}
 }
+
+// screenWait bounds every wait for the screen: generous, so that it holds on a loaded machine and
+// under -race; a working console answers in milliseconds.
+const screenWait = 15 * time.Second
 
 // escapes are the line editor's redraw sequences, dropped before matching what the screen says.
 var escapes = regexp.MustCompile("\x1b\\[[0-9;?]*[ -/]*[@-~]|[\r\x07\x08]")
@@ -55,7 +61,7 @@ func startTerminal(t *testing.T, state string, args ...string) *terminal {
 		cmd.Wait()
 		f.Close()
 	})
-	term.waitFor("udplab> ", 5*time.Second)
+	term.waitFor("udplab> ", screenWait)
 	return term
 }
 
@@ -106,7 +112,33 @@ func (term *terminal) enter(line, out string) {
 	term.t.Helper()
 	term.mark()
 	term.typeKeys(line + "\r")
-	term.promptAfter(out, 3*time.Second)
+	term.promptAfter(out, screenWait)
+}
+
+// waitParked waits until udplab's runtime poller holds fd: a call on it has parked.
+func (term *terminal) waitParked(fd int) {
+	term.t.Helper()
+	want := regexp.MustCompile(`(?m)^tfd:\s+` + strconv.Itoa(fd) + `\s`)
+	for deadline := time.Now().Add(screenWait); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		infos, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fdinfo/*", term.cmd.Process.Pid))
+		for _, path := range infos {
+			if b, err := os.ReadFile(path); err == nil && want.Match(b) {
+				return
+			}
+		}
+	}
+	term.t.Fatalf("fd %d never joined udplab's poller; screen:\n%s", fd, term.screen())
+}
+
+// lastNumber returns the last number on the screen.
+func lastNumber(t *testing.T, screen string) int {
+	t.Helper()
+	all := regexp.MustCompile(`\d+`).FindAllString(screen, -1)
+	if len(all) == 0 {
+		t.Fatalf("no number on the screen:\n%s", screen)
+	}
+	n, _ := strconv.Atoi(all[len(all)-1])
+	return n
 }
 
 // exitCode waits for udplab to exit, at most 5 s.
@@ -120,7 +152,7 @@ func (term *terminal) exitCode() int {
 			return ee.ExitCode()
 		}
 		return 0
-	case <-time.After(5 * time.Second):
+	case <-time.After(screenWait):
 		term.t.Fatalf("udplab did not exit; screen:\n%s", term.screen())
 		return -1
 	}
@@ -138,9 +170,9 @@ func TestConsole(t *testing.T) {
 	// a multi-line for loop: continuation prompt, then it runs
 	term.mark()
 	term.typeKeys("for i = 1, 2 do\r")
-	term.waitFor("... ", 2*time.Second)
+	term.waitFor("... ", screenWait)
 	term.typeKeys("print(i * 111)\rend\r")
-	term.promptAfter("\n222\n", 3*time.Second)
+	term.promptAfter("\n222\n", screenWait)
 
 	// values print usefully
 	term.enter("s = socket(AF_INET, SOCK_DGRAM); bind(s, '127.0.0.1', 0); print(settimeout(s, 0))", "\n0\n")
@@ -148,44 +180,50 @@ func TestConsole(t *testing.T) {
 	term.enter("{1, 'a', x = 2}", "\n{1, \"a\", x=2}\n")
 
 	// Ctrl-C while recv blocks: back at the prompt quickly, the socket still usable
+	// (the bound is relative to a plain line's round trip measured just before, so that it holds
+	// on a loaded machine and under -race)
+	start := time.Now()
+	term.enter("print(fileno(s))", "\n")
+	reference := time.Since(start)
+	fd := lastNumber(t, term.screen())
 	term.mark()
 	term.typeKeys("print('wait' .. 'ing'); recv(s, 10)\r")
-	term.waitFor("\nwaiting\n", 3*time.Second)
-	time.Sleep(100 * time.Millisecond)
-	start := time.Now()
+	term.waitFor("\nwaiting\n", screenWait)
+	term.waitParked(fd)
+	start = time.Now()
 	term.typeKeys("\x03")
-	term.promptAfter("interrupted", 2*time.Second)
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("Ctrl-C during recv took %v to give the prompt back", d)
+	term.promptAfter("interrupted", screenWait)
+	if d, bound := time.Since(start), 500*time.Millisecond+10*reference; d > bound {
+		t.Errorf("Ctrl-C during recv took %v to give the prompt back (bound %v: 500ms + 10 x a plain line's %v)", d, bound, reference)
 	}
 	term.enter("sendto(s, 'pi' .. 'ng', getsockname(s)); print(recv(s, 10))", "\nping\n")
 
 	// Ctrl-C in a busy Lua loop
 	term.mark()
 	term.typeKeys("print('spin' .. 'ning'); while true do end\r")
-	term.waitFor("\nspinning\n", 3*time.Second)
+	term.waitFor("\nspinning\n", screenWait)
 	term.typeKeys("\x03")
-	term.promptAfter("interrupted", 2*time.Second)
+	term.promptAfter("interrupted", screenWait)
 
 	// Ctrl-C at the prompt clears the line and does not exit
 	term.mark()
 	term.typeKeys("abc")
-	term.waitFor("abc", 2*time.Second)
+	term.waitFor("abc", screenWait)
 	term.typeKeys("\x03")
-	time.Sleep(100 * time.Millisecond)
+	term.waitFor("^C", screenWait)
 	term.enter("print('al' .. 'ive')", "\nalive\n")
 
 	// Tab completion: a constant, a socket method
 	term.mark()
 	term.typeKeys("SO_BROADC\t")
-	term.waitFor("SO_BROADCAST", 2*time.Second)
+	term.waitFor("SO_BROADCAST", screenWait)
 	term.typeKeys("\r")
-	term.promptAfter("\n6\n", 2*time.Second)
+	term.promptAfter("\n6\n", screenWait)
 	term.mark()
 	term.typeKeys("s:getsockn\t")
-	term.waitFor("s:getsockname", 2*time.Second)
+	term.waitFor("s:getsockname", screenWait)
 	term.typeKeys("()\r")
-	term.promptAfter("\n127.0.0.1:", 2*time.Second)
+	term.promptAfter("\n127.0.0.1:", screenWait)
 
 	// help
 	term.enter("help(send)", "ECONNREFUSED (111)")
@@ -193,9 +231,8 @@ func TestConsole(t *testing.T) {
 	// io.read at the prompt reads through the line editor
 	term.mark()
 	term.typeKeys("line = io.read(); print('got ' .. line)\r")
-	time.Sleep(100 * time.Millisecond)
 	term.typeKeys("typed line\r")
-	term.promptAfter("got typed line\n", 3*time.Second)
+	term.promptAfter("got typed line\n", screenWait)
 
 	// an error: message and traceback, then the prompt
 	term.enter("error('boom')", "stdin:1: boom\nstack traceback:")
@@ -214,7 +251,7 @@ func TestConsole(t *testing.T) {
 	term = startTerminal(t, state)
 	term.mark()
 	term.typeKeys("\x1b[A")
-	term.waitFor("marker_for_history", 2*time.Second)
+	term.waitFor("marker_for_history", screenWait)
 	term.typeKeys("\x15\x04")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("second Ctrl-D: exit %d", code)
