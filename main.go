@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/udplab/udplab/console"
@@ -32,6 +33,9 @@ options:
   --trace      print every socket call on stderr, in strace's format
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
+  --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
+               with "not enough memory". Default: a quarter of what the process may
+               get (memory, cgroup limit, ulimit -v)
   -h, --help   print this help and exit
   --version    print the version and exit
 
@@ -48,6 +52,7 @@ type options struct {
 	interactive bool     // -i
 	trace       bool     // --trace
 	wire        bool     // --wire
+	mem         int64    // --mem, in bytes; 0: the default
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
 }
@@ -70,6 +75,20 @@ func parseArgs(args []string) (*options, error) {
 			o.trace = true
 		case a == "--wire":
 			o.wire = true
+		case a == "--mem" || strings.HasPrefix(a, "--mem="):
+			value, found := strings.CutPrefix(a, "--mem=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--mem' needs a size")
+				}
+				i++
+				value = args[i]
+			}
+			mem, err := parseSize(value)
+			if err != nil {
+				return nil, err
+			}
+			o.mem = mem
 		case a == "--":
 			if i+1 < len(args) {
 				o.script, o.args = args[i+1], args[i+2:]
@@ -83,6 +102,28 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// parseSize reads a size in bytes, with an optional K, M or G (powers of 1024): "512M".
+func parseSize(s string) (int64, error) {
+	shift := 0
+	switch {
+	case strings.HasSuffix(s, "K"), strings.HasSuffix(s, "k"):
+		shift = 10
+	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
+		shift = 20
+	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "g"):
+		shift = 30
+	}
+	digits := s
+	if shift > 0 {
+		digits = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("invalid size '%s' for --mem (try 512M or 2G)", s)
+	}
+	return n << shift, nil
 }
 
 // run is udplab's main, apart so that tests can call it.
@@ -106,7 +147,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version, MemoryLimit: o.mem})
 	defer sess.Close()
 	switch {
 	case o.wire:

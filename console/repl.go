@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
-	"sync"
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
+
+	"github.com/udplab/udplab/luabind"
 )
 
 const (
@@ -35,7 +37,7 @@ func (s *Session) REPL(stdin io.Reader) int {
 func (s *Session) batch(stdin io.Reader) int {
 	status := 0
 	run := func(src string) {
-		if err := s.eval(context.Background(), src); err != nil {
+		if err := s.runChunk(src); err != nil {
 			s.Report(err)
 			status = 1
 		}
@@ -58,9 +60,26 @@ func (s *Session) batch(stdin io.Reader) int {
 	}
 }
 
-// console is the interactive loop: read a chunk, run it under a context that Ctrl-C cancels,
-// print its values or its error, again. Ctrl-D on an empty line exits 0.
+// runChunk evaluates one chunk of console input under a context that Ctrl-C and the memory
+// watch can cancel; a chunk cut short fails with the cause, and the memory it held is given
+// back.
+func (s *Session) runChunk(src string) error {
+	err := s.eval(s.chunk.start(), src)
+	if cause := s.chunk.stop(); cause != nil {
+		if errors.Is(cause, luabind.ErrNoMemory) {
+			debug.FreeOSMemory()
+		}
+		return cause
+	}
+	return err
+}
+
+// console is the interactive loop: read a chunk, run it, print its values or its error, again.
+// Ctrl-D on an empty line exits 0. Whatever ends the process, the terminal is restored as it was.
 func (s *Session) console(stdin *os.File) int {
+	if state, err := readline.GetState(int(stdin.Fd())); err == nil {
+		s.onExit(func() { readline.Restore(int(stdin.Fd()), state) })
+	}
 	rl, err := s.newLineEditor(stdin)
 	if err != nil {
 		fmt.Fprintf(s.stderr, "udplab: %v\n", err)
@@ -72,12 +91,11 @@ func (s *Session) console(stdin *os.File) int {
 	s.replaceStdinReaders(rl)
 	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", s.version)
 
-	var chunk interruptible
 	interrupt := func(sig unix.Signal) bool {
 		if sig != unix.SIGINT {
 			return false
 		}
-		chunk.cancel()
+		s.chunk.cancel(errInterrupted)
 		return true
 	}
 	s.interrupt.Store(&interrupt)
@@ -88,13 +106,11 @@ func (s *Session) console(stdin *os.File) int {
 		if !ok {
 			return 0
 		}
-		ctx := chunk.start()
-		err := s.eval(ctx, src)
-		interrupted := chunk.stop()
-		switch {
-		case err != nil && interrupted:
-			io.WriteString(s.stderr, "interrupted\n")
-		case err != nil:
+		switch err := s.runChunk(src); {
+		case err == nil:
+		case errors.Is(err, errInterrupted), errors.Is(err, luabind.ErrNoMemory):
+			fmt.Fprintln(s.stderr, err)
+		default:
 			s.reportWithTraceback(err)
 		}
 	}
@@ -157,44 +173,10 @@ func (s *Session) readChunk(rl *readline.Instance) (src string, ok bool) {
 	}
 }
 
-// interruptible is the console's running chunk, as Ctrl-C sees it from the signal goroutine.
-type interruptible struct {
-	mu       sync.Mutex
-	cancelFn context.CancelFunc
-	ctx      context.Context
-}
-
-// start returns the context a chunk runs under.
-func (c *interruptible) start() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.mu.Lock()
-	c.ctx, c.cancelFn = ctx, cancel
-	c.mu.Unlock()
-	return ctx
-}
-
-// cancel interrupts the running chunk, if any.
-func (c *interruptible) cancel() {
-	c.mu.Lock()
-	if c.cancelFn != nil {
-		c.cancelFn()
-	}
-	c.mu.Unlock()
-}
-
-// stop ends the chunk and reports whether it was interrupted.
-func (c *interruptible) stop() (interrupted bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	interrupted = c.ctx.Err() != nil
-	c.cancelFn()
-	c.cancelFn, c.ctx = nil, nil
-	return interrupted
-}
-
-// historyPath is $XDG_STATE_HOME/udplab/history, or ~/.udplab_history without XDG_STATE_HOME.
+// historyPath is $XDG_STATE_HOME/udplab/history, or ~/.udplab_history without XDG_STATE_HOME
+// (or with a relative one, which the XDG spec says to ignore).
 func historyPath() string {
-	if dir := os.Getenv("XDG_STATE_HOME"); dir != "" {
+	if dir := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
 		dir = filepath.Join(dir, "udplab")
 		if err := os.MkdirAll(dir, 0o700); err == nil {
 			return filepath.Join(dir, "history")
@@ -207,34 +189,34 @@ func historyPath() string {
 }
 
 // eval runs one chunk of console input under ctx, "return <src>" first so that an expression
-// prints its values, as Lua 5.4's console does; "=expr" works too.
+// prints its values, as Lua 5.4's console does; "=expr" works too. The values are shown under
+// the same protection and context as the chunk: a __tostring that fails or loops is the chunk's
+// error, or is interrupted with it.
 func (s *Session) eval(ctx context.Context, src string) error {
 	L := s.L
 	src = strings.TrimPrefix(src, "=")
-	fn, err := L.Load(strings.NewReader("return "+src), "stdin")
+	fn, err := luabind.Load(L, strings.NewReader("return "+src), "stdin")
 	if err != nil {
-		fn, err = L.Load(strings.NewReader(src), "stdin")
+		fn, err = luabind.Load(L, strings.NewReader(src), "stdin")
 		if err != nil {
 			return err
 		}
 	}
 	L.SetContext(ctx)
 	defer L.RemoveContext()
-	top := L.GetTop()
-	L.Push(fn)
-	if err := L.PCall(0, lua.MultRet, nil); err != nil {
-		return err
-	}
-	n := L.GetTop() - top
-	if n > 0 {
-		parts := make([]string, n)
-		for i := 0; i < n; i++ {
-			parts[i] = showValue(L, L.Get(top+1+i), true)
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		L.Push(fn)
+		L.Call(0, lua.MultRet)
+		if n := L.GetTop(); n > 0 {
+			parts := make([]string, n)
+			for i := range parts {
+				parts[i] = showValue(L, L.Get(i+1), true)
+			}
+			io.WriteString(s.stdout, strings.Join(parts, "\t")+"\n")
 		}
-		L.Pop(n)
-		io.WriteString(s.stdout, strings.Join(parts, "\t")+"\n")
-	}
-	return nil
+		return 0
+	}))
+	return L.PCall(0, 0, nil)
 }
 
 // reportWithTraceback prints a console error: "file:line: message", then a short traceback.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -15,7 +14,12 @@ import (
 
 // RunChunk runs the Lua chunk src (a -e argument).
 func (s *Session) RunChunk(src string) error {
-	return s.L.DoString(src)
+	fn, err := luabind.Load(s.L, strings.NewReader(src), "<string>")
+	if err != nil {
+		return err
+	}
+	s.L.Push(fn)
+	return s.L.PCall(0, lua.MultRet, nil)
 }
 
 // RunScript runs the Lua file path ("-": stdin) with arg set as lua(1) sets it: arg[0] the
@@ -34,7 +38,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 	var fn *lua.LFunction
 	var err error
 	if path == "-" {
-		fn, err = L.Load(bufio.NewReader(stdin), "stdin")
+		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
 	} else {
 		luabind.AddScriptPath(L, path)
 		var f *os.File
@@ -43,7 +47,10 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 			return fmt.Errorf("cannot open %s", path)
 		}
 		defer f.Close()
-		fn, err = L.Load(skipShebang(bufio.NewReader(f)), path)
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return fmt.Errorf("cannot read %s: Is a directory", path)
+		}
+		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(f)), path)
 	}
 	if err != nil {
 		return err
@@ -70,11 +77,8 @@ func (s *Session) Report(err error) {
 	fmt.Fprintf(s.stderr, "udplab: %s\n", errorMessage(err))
 }
 
-// syntaxError matches gopher-lua's syntax errors: "file line:3(column:5) near 'x':   syntax error".
-var syntaxError = regexp.MustCompile(`^(.*) line:(\d+)\(column:\d+\) near '(.*)':\s+(.*)$`)
-
-// errorMessage is the message of a Lua error, in PUC Lua's words where gopher-lua's differ: a
-// syntax error reads "file:3: syntax error near 'x'".
+// errorMessage is the message of a Lua error: its text, or what kind of value it is when it is
+// not a string or a number.
 func errorMessage(err error) string {
 	apiErr, ok := err.(*lua.ApiError)
 	if !ok {
@@ -85,9 +89,5 @@ func errorMessage(err error) string {
 	default:
 		return "(error object is a " + apiErr.Object.Type().String() + " value)"
 	}
-	msg := strings.TrimSpace(lua.LVAsString(apiErr.Object))
-	if m := syntaxError.FindStringSubmatch(msg); m != nil {
-		return m[1] + ":" + m[2] + ": " + m[4] + " near '" + m[3] + "'"
-	}
-	return msg
+	return strings.TrimSpace(lua.LVAsString(apiErr.Object))
 }

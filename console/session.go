@@ -4,11 +4,16 @@
 package console
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -21,7 +26,16 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Version names the program in the console's banner: "udplab 0.1.0".
 	Version string
+	// MemoryLimit is the heap, in bytes, Lua may use; 0: luabind.DefaultMemoryLimit().
+	MemoryLimit int64
 }
+
+// errInterrupted is the error of a chunk cut short by Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
+// escapeWindow is how soon the third Ctrl-C must follow the first unanswered one to end udplab
+// when the running code cannot be interrupted in place (a long pattern match).
+const escapeWindow = 2 * time.Second
 
 // Session is one Lua state with udplab's libraries, and how it talks to the terminal.
 type Session struct {
@@ -31,26 +45,65 @@ type Session struct {
 	stderr  io.Writer
 	version string
 	sigs    chan os.Signal
+
+	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
+
 	// interrupt, set by the console, sees a signal before any Lua handler does (Ctrl-C there
 	// cancels the running chunk) and reports whether it dealt with it.
 	interrupt atomic.Pointer[func(sig unix.Signal) bool]
+
+	mu      sync.Mutex
+	atExit  []func() // run before the process ends, whoever ends it (restore the terminal)
+	ignored []time.Time
 }
 
 // New returns a Session with a fresh Lua state.
 func New(opts Options) *Session {
 	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version, sigs: make(chan os.Signal, 4)}
+	limit := opts.MemoryLimit
+	if limit == 0 {
+		limit = luabind.DefaultMemoryLimit()
+	}
+	// Let the collector work harder as the heap nears twice the budget, well before the
+	// process runs out (it is a target, not a cap).
+	debug.SetMemoryLimit(2 * limit)
 	s.rt = luabind.Open(s.L, luabind.Options{
-		Stdout:   opts.Stdout,
-		Stderr:   opts.Stderr,
-		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+		Stdout:           opts.Stdout,
+		Stderr:           opts.Stderr,
+		Exit:             s.exit,
+		OnSignal:         func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+		MemoryLimit:      limit,
+		OnMemoryExceeded: func() bool { return s.chunk.cancel(luabind.ErrNoMemory) },
 	})
 	return s
 }
 
-// Close prints what the wire view still holds, closes every socket and the Lua state.
+// Close flushes Lua's files and what the wire view still holds, closes every socket and the Lua
+// state.
 func (s *Session) Close() {
+	s.rt.FlushFiles(s.L)
 	s.rt.Shutdown()
 	s.L.Close()
+}
+
+// onExit adds fn to what runs before the process ends.
+func (s *Session) onExit(fn func()) {
+	s.mu.Lock()
+	s.atExit = append(s.atExit, fn)
+	s.mu.Unlock()
+}
+
+// exit ends the process with code after the exit hooks: the one way udplab ends other than by
+// returning from main.
+func (s *Session) exit(code int) {
+	s.mu.Lock()
+	hooks := s.atExit
+	s.atExit = nil
+	s.mu.Unlock()
+	for _, fn := range hooks {
+		fn()
+	}
+	os.Exit(code)
 }
 
 // Trace turns on the strace-format call trace on stderr.
@@ -62,9 +115,14 @@ func (s *Session) Wire() { s.rt.StartWire(s.stderr) }
 
 // CatchSignals starts delivering SIGINT: to the console's running chunk, else to the script's
 // handler when it has one, else it ends the script with "interrupted" and exit status 130, as a C
-// program killed by Ctrl-C gives.
+// program killed by Ctrl-C gives. SIGQUIT (Ctrl-\) ends udplab quietly with status 131, as it
+// ends a C program, unless UDPLAB_GODUMP is set: then Go's goroutine dump is printed, for
+// debugging udplab itself.
 func (s *Session) CatchSignals() (stop func()) {
 	signal.Notify(s.sigs, unix.SIGINT)
+	if os.Getenv("UDPLAB_GODUMP") == "" {
+		signal.Notify(s.sigs, unix.SIGQUIT)
+	}
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -83,22 +141,108 @@ func (s *Session) CatchSignals() (stop func()) {
 }
 
 // deliver gives sig to whoever sees it first: the console, a Lua handler, else the end of the
-// process.
+// process. A third Ctrl-C within escapeWindow of one still unanswered ends udplab, whatever runs.
 func (s *Session) deliver(sig unix.Signal) {
-	if interrupt := s.interrupt.Load(); interrupt != nil && (*interrupt)(sig) {
+	if sig == unix.SIGQUIT {
+		s.exit(128 + int(sig))
+	}
+	unanswered := sig == unix.SIGINT && (s.chunk.cancelled() || s.rt.SignalPending(sig))
+	if interrupt := s.interrupt.Load(); interrupt != nil && (*interrupt)(sig) || s.rt.Signal(sig) {
+		if unanswered && s.escape() {
+			s.die(sig)
+		}
 		return
 	}
-	if s.rt.Signal(sig) {
-		return
+	s.die(sig)
+}
+
+// escape counts a Ctrl-C that came while an earlier one was unanswered, and reports whether it
+// is the third within escapeWindow.
+func (s *Session) escape() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	recent := s.ignored[:0]
+	for _, t := range s.ignored {
+		if now.Sub(t) < escapeWindow {
+			recent = append(recent, t)
+		}
 	}
-	// Exit from here, without closing the sockets first: closing them would wake the script's
-	// blocked call, which could end the script with status 0 before this exit. The kernel closes
-	// them with the process.
+	s.ignored = append(recent, now)
+	return len(s.ignored) >= 2
+}
+
+// die ends the process as sig would end a C program, with its message. It does not close the
+// sockets first: closing them would wake the script's blocked call, which could end the script
+// with status 0 before this exit. The kernel closes them with the process.
+func (s *Session) die(sig unix.Signal) {
 	s.rt.FlushWire()
 	if sig == unix.SIGINT {
 		io.WriteString(s.stderr, "interrupted\n")
 	} else {
 		fmt.Fprintf(s.stderr, "terminated by %s\n", unix.SignalName(sig))
 	}
-	os.Exit(128 + int(sig))
+	s.exit(128 + int(sig))
+}
+
+// chunkRun is a console chunk in progress, as another goroutine sees it: it can cancel it, with
+// a cause the chunk's error then reads as.
+type chunkRun struct {
+	mu          sync.Mutex
+	cancelFn    context.CancelCauseFunc
+	ctx         context.Context
+	cancelledAt time.Time
+}
+
+// causeContext is a context whose Err is its cause: the VM raises Err's text, so that a chunk
+// cut short by Ctrl-C fails with "interrupted", and one past the memory budget with "not enough
+// memory", not "context canceled".
+type causeContext struct{ context.Context }
+
+// Err returns the cancellation's cause.
+func (c causeContext) Err() error {
+	if c.Context.Err() == nil {
+		return nil
+	}
+	return context.Cause(c.Context)
+}
+
+// start returns the context a chunk runs under.
+func (c *chunkRun) start() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	c.mu.Lock()
+	c.ctx, c.cancelFn, c.cancelledAt = ctx, cancel, time.Time{}
+	c.mu.Unlock()
+	return causeContext{ctx}
+}
+
+// cancel cuts the running chunk short with cause, and reports whether one was running.
+func (c *chunkRun) cancel(cause error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancelFn == nil {
+		return false
+	}
+	c.cancelFn(cause)
+	if c.cancelledAt.IsZero() {
+		c.cancelledAt = time.Now()
+	}
+	return true
+}
+
+// cancelled reports whether a chunk was cut short and is still running.
+func (c *chunkRun) cancelled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cancelFn != nil && !c.cancelledAt.IsZero()
+}
+
+// stop ends the chunk and returns why it was cut short, or nil.
+func (c *chunkRun) stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cause := context.Cause(c.ctx)
+	c.cancelFn(nil)
+	c.cancelFn, c.ctx = nil, nil
+	return cause
 }

@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"math"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -61,6 +62,9 @@ func (rt *Runtime) resolve(a args, n int, host string, port, family int) *sock.A
 		return addr
 	}
 	addr, err := sock.Resolve(rt.waitContext(a.L), host, port, family)
+	if sock.ErrnoOf(err) != 0 {
+		failWith(err) // the lookup could not be made (EMFILE), not a bad argument
+	}
 	if err != nil {
 		a.argError(n, err.Error())
 	}
@@ -104,8 +108,8 @@ func (rt *Runtime) tableAddr(a args, n int, t *lua.LTable, family int) *sock.Add
 
 func (rt *Runtime) parseTableAddr(a args, n int, fam, host, port lua.LValue, family int) *sock.Addr {
 	f, ok := fam.(lua.LNumber)
-	if fam != lua.LNil && !ok {
-		a.argError(n, "address field 'family' must be a number")
+	if fam != lua.LNil && (!ok || float64(f) != math.Trunc(float64(f)) || f < math.MinInt32 || f > math.MaxInt32) {
+		a.argError(n, "address field 'family' must be an integer")
 	}
 	if ok && int(f) == unix.AF_UNSPEC {
 		return sock.Unspec

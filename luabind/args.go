@@ -1,8 +1,10 @@
 package luabind
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -65,8 +67,63 @@ func (a args) toInt(n int, f float64) int {
 	return int(f)
 }
 
+// parseNumber reads a string as Lua converts one to a number (tonumber): decimal with an optional
+// fraction and exponent, or hexadecimal ("0x10", "0x1p4"), with surrounding spaces and a sign;
+// not Go's extras ("4_3", "inf", "NaN"). A hexadecimal integer wraps around as Lua's does.
 func parseNumber(s string) (float64, error) {
-	return strconv.ParseFloat(strings.TrimSpace(s), 64)
+	s = strings.Trim(s, " \t\n\r\f\v")
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || !luaNumeral.MatchString(body) {
+		return 0, strconv.ErrSyntax
+	}
+	negative := strings.HasPrefix(s, "-")
+	if hexInt.MatchString(body) {
+		var u uint64
+		for _, c := range body[2:] {
+			d, _ := strconv.ParseUint(string(c), 16, 8)
+			u = u<<4 | d
+		}
+		v := float64(int64(u))
+		if negative {
+			v = -v
+		}
+		return v, nil
+	}
+	if strings.HasPrefix(strings.ToLower(body), "0x") && !strings.ContainsAny(body, "pP") {
+		body += "p0" // Go wants the exponent of a hexadecimal float
+	}
+	f, err := strconv.ParseFloat(body, 64)
+	if negative {
+		f = -f
+	}
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, err
+	}
+	return f, nil
+}
+
+var (
+	luaNumeral = regexp.MustCompile(`^(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)$`)
+	hexInt     = regexp.MustCompile(`^0[xX][0-9a-fA-F]+$`)
+)
+
+// cint returns argument n as an integer that fits a C int, as the system calls take their
+// family, type, level, option and flags; past it, the kernel would see other bits than the
+// script gave.
+func (a args) cint(n int) int {
+	v := a.int(n)
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		a.argError(n, "number out of range")
+	}
+	return v
+}
+
+// optCint returns argument n as cint does, or def when it is absent or nil.
+func (a args) optCint(n int, def int) int {
+	if a.L.Get(n) == lua.LNil {
+		return def
+	}
+	return a.cint(n)
 }
 
 // optInt returns argument n as int does, or def when it is absent or nil.

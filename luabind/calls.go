@@ -81,7 +81,7 @@ var socketBinding = binding{name: "socket", fn: (*Runtime).socketCall, help: hel
 	"EAFNOSUPPORT (97)  the family is not supported\nEMFILE (24)  too many open files\nEPROTONOSUPPORT (93)  no such protocol for this type"}}
 
 func (rt *Runtime) socketCall(a args) int {
-	family, sotype, protocol := a.int(1), a.int(2), a.optInt(3, 0)
+	family, sotype, protocol := a.cint(1), a.cint(2), a.optCint(3, 0)
 	c, err := sock.Socket(family, sotype, protocol, &rt.sockConfig)
 	if err != nil {
 		return pushFailure(a.L, err)
@@ -126,7 +126,7 @@ var sendBinding = binding{name: "send", method: true, fn: (*Runtime).sendCall, h
 func (rt *Runtime) sendCall(a args) int {
 	s := a.socket(1)
 	data := bytesOf(a.string(2))
-	flags := a.optInt(3, 0)
+	flags := a.optCint(3, 0)
 	var n int
 	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
 		n, err = s.conn.Send(ctx, data, flags)
@@ -154,7 +154,7 @@ func (rt *Runtime) sendtoCall(a args) int {
 	s := a.socket(1)
 	data := bytesOf(a.string(2))
 	to, next := rt.checkAddr(a, 3, s.conn.Family())
-	flags := a.optInt(next, 0)
+	flags := a.optCint(next, 0)
 	var n int
 	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
 		n, err = s.conn.Sendto(ctx, data, flags, to)
@@ -184,7 +184,7 @@ var recvBinding = binding{name: "recv", method: true, fn: (*Runtime).recvCall, h
 func (rt *Runtime) recvCall(a args) int {
 	s := a.socket(1)
 	buf := rt.checkMaxlen(a, 2)
-	flags := a.optInt(3, 0)
+	flags := a.optCint(3, 0)
 	var n int
 	err := rt.blocking(a.L, func(ctx context.Context) (err error) {
 		n, err = s.conn.Recv(ctx, buf, flags)
@@ -205,7 +205,7 @@ var recvfromBinding = binding{name: "recvfrom", method: true, fn: (*Runtime).rec
 func (rt *Runtime) recvfromCall(a args) int {
 	s := a.socket(1)
 	buf := rt.checkMaxlen(a, 2)
-	flags := a.optInt(3, 0)
+	flags := a.optCint(3, 0)
 	var n int
 	var from *sock.Addr
 	err := rt.blocking(a.L, func(ctx context.Context) (err error) {

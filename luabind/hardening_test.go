@@ -60,7 +60,7 @@ var badInputs = []struct{ code, want string }{
 	{`connect(s, "127.0.0.1", "http")`, "raise: bad argument #3 to 'connect' (number expected, got string)"},
 	{`connect(s, 127001, 1)`, "raise: bad argument #2 to 'connect' (address expected, got number)"},
 	{`connect(s, {addr = "127.0.0.1", port = "x"})`, "raise: bad argument #2 to 'connect' (address field 'port' must be an integer in 0..65535)"},
-	{`connect(s, {family = "inet", addr = "127.0.0.1"})`, "raise: bad argument #2 to 'connect' (address field 'family' must be a number)"},
+	{`connect(s, {family = "inet", addr = "127.0.0.1"})`, "raise: bad argument #2 to 'connect' (address field 'family' must be an integer)"},
 	{`connect(s, {family = AF_INET, addr = "::1", port = 1})`, "raise: bad argument #2 to 'connect' (address ::1 is not of family AF_INET)"},
 	{`print(connect(s, "::1", 9))`, "nil\tAddress family not supported by protocol\t97\n"},
 	{`print(bind(s, "127.0.0.1", 0))`, "nil\tInvalid argument\t22\n"},

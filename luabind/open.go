@@ -1,9 +1,11 @@
 package luabind
 
 import (
+	"context"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
@@ -67,6 +69,15 @@ func Open(L *lua.LState, opts Options) *Runtime {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
 	L.SetGlobal("print", L.NewFunction(rt.printCall))
+	installLoaders(L)
+	rt.installStdlib(L)
+	rt.trackFiles(L)
+	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
+	if opts.MemoryLimit > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		rt.stopWatch = cancel
+		go rt.watchMemory(ctx, 10*time.Millisecond)
+	}
 	fixRandom(L)
 	return rt
 }
@@ -77,18 +88,32 @@ func Open(L *lua.LState, opts Options) *Runtime {
 // through.
 func (rt *Runtime) guard(b *binding) lua.LGFunction {
 	name, fn := b.name, b.fn
-	return func(L *lua.LState) int {
+	return func(L *lua.LState) (results int) {
 		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(*lua.ApiError); ok {
-					panic(r)
-				}
+			switch r := recover().(type) {
+			case nil:
+			case *lua.ApiError:
+				panic(r)
+			case failure:
+				results = pushFailure(L, r.err)
+			default:
 				L.RaiseError("%s: internal error: %v", name, r)
 			}
 		}()
+		if rt.lowMemory.Load() {
+			rt.reserve(L, 0)
+		}
 		return fn(rt, args{L, name})
 	}
 }
+
+// failure is raised (as a panic, the way gopher-lua raises its errors) by an argument check that
+// needed a system call which failed, such as looking up an interface with no descriptor left:
+// guard makes the binding return the failure triple, as the call itself would have.
+type failure struct{ err error }
+
+// failWith ends the running binding with the failure triple of err.
+func failWith(err error) { panic(failure{err}) }
 
 var fatalBinding = binding{name: "fatal", fn: (*Runtime).fatalCall, help: helpEntry{
 	"fatal(status, errnum, fmt, ...)", "the course's error(): print fmt, then \": <strerror> (<errnum>)\" if errnum is not 0, exit with status if not 0",
@@ -116,7 +141,7 @@ func (rt *Runtime) fatalCall(a args) int {
 	}
 	io.WriteString(rt.stderr(), msg+"\n")
 	if status != 0 {
-		rt.Exit(status)
+		rt.exitFrom(L, status)
 	}
 	return 0
 }
@@ -124,6 +149,7 @@ func (rt *Runtime) fatalCall(a args) int {
 // printCall replaces print: the same line as Lua's, written to Options.Stdout in one write, so
 // that a line is never split by what stderr prints meanwhile.
 func (rt *Runtime) printCall(L *lua.LState) int {
+	rt.reserve(L, 0)
 	var b strings.Builder
 	for i := 1; i <= L.GetTop(); i++ {
 		if i > 1 {
@@ -149,13 +175,28 @@ func (rt *Runtime) exitCall(L *lua.LState) int {
 	default:
 		code = args{L, "exit"}.int(1)
 	}
-	rt.Exit(code)
+	rt.exitFrom(L, code)
 	return 0
 }
 
 var signalBinding = binding{name: "signal", fn: (*Runtime).signalCall, help: helpEntry{
 	"signal(sig, fn)", "run fn(sig) when signal sig arrives (SIGINT: Ctrl-C); a blocked call is woken, then waits again",
 	"the previous handler, or nil", ""}}
+
+// unhandledSignals are the signals signal() refuses, and why: a handler would never run, or
+// would run for signals no one sent (the Go runtime preempts goroutines with SIGURG).
+var unhandledSignals = map[unix.Signal]string{
+	unix.SIGKILL: "the kernel does not let it be caught",
+	unix.SIGSTOP: "the kernel does not let it be caught",
+	unix.SIGURG:  "the Go runtime sends it to itself",
+	unix.SIGPROF: "the Go runtime's profiler uses it",
+	unix.SIGSEGV: "it reports a fault in udplab itself",
+	unix.SIGBUS:  "it reports a fault in udplab itself",
+	unix.SIGFPE:  "it reports a fault in udplab itself",
+	unix.SIGILL:  "it reports a fault in udplab itself",
+	unix.SIGTRAP: "it reports a fault in udplab itself",
+	unix.SIGSYS:  "it reports a fault in udplab itself",
+}
 
 // signalCall is signal(sig, fn): on signal sig (SIGINT), fn(sig) runs on this Lua state, at the
 // next socket call or at once if a call is blocked, which then carries on waiting. fn nil removes
@@ -165,6 +206,9 @@ func (rt *Runtime) signalCall(a args) int {
 	sig := a.int(1)
 	if sig <= 0 || sig >= len(rt.handlers) {
 		a.argError(1, "invalid signal number")
+	}
+	if why, ok := unhandledSignals[unix.Signal(sig)]; ok {
+		a.argError(1, unix.SignalName(unix.Signal(sig))+" cannot be handled: "+why)
 	}
 	var fn *lua.LFunction
 	if L.Get(2) != lua.LNil {

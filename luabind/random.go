@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"math"
 	"math/rand/v2"
 
 	lua "github.com/yuin/gopher-lua"
@@ -10,17 +11,17 @@ import (
 // whose Seed is a no-op since Go 1.24, so math.randomseed(42) would not make a run repeatable.
 // These keep one generator per Lua state, seeded at random until the script seeds it.
 func fixRandom(L *lua.LState) {
-	math, ok := L.GetGlobal("math").(*lua.LTable)
+	mathTable, ok := L.GetGlobal("math").(*lua.LTable)
 	if !ok {
 		return
 	}
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	math.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
+	mathTable.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
 		seed := uint64(int64(args{L, "randomseed"}.number(1)))
 		rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		return 0
 	}))
-	math.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
+	mathTable.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
 		switch L.GetTop() {
 		case 0:
 			L.Push(lua.LNumber(rng.Float64()))
@@ -37,7 +38,16 @@ func fixRandom(L *lua.LState) {
 			if m > n {
 				a.argError(2, "interval is empty")
 			}
-			L.Push(lua.LNumber(m + rng.Int64N(n-m+1)))
+			// n-m+1 may not fit an int64 (math.random(-2^62, 2^62)); as uint64 it always does,
+			// save the whole range, where every uint64 is a draw.
+			span := uint64(n) - uint64(m)
+			var r uint64
+			if span == math.MaxUint64 {
+				r = rng.Uint64()
+			} else {
+				r = rng.Uint64N(span + 1)
+			}
+			L.Push(lua.LNumber(m + int64(r)))
 		}
 		return 1
 	}))

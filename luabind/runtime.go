@@ -25,6 +25,11 @@ type Options struct {
 	// OnSignal is told when Lua registers a handler for a signal, so that the host can start
 	// catching it.
 	OnSignal func(sig unix.Signal)
+	// MemoryLimit is the heap, in bytes, the Lua state may use (see memory.go); 0: no limit.
+	MemoryLimit int64
+	// OnMemoryExceeded is told, from another goroutine, when the heap passed MemoryLimit; it
+	// returns true when it stopped the running code (the console cancels its chunk).
+	OnMemoryExceeded func() bool
 }
 
 // Runtime is the socket state of one Lua state: the sockets its scripts opened, its signal
@@ -54,6 +59,11 @@ type Runtime struct {
 	wake     atomic.Pointer[waker]
 
 	resolved map[resolveKey]*sock.Addr // "host, port" arguments already parsed or looked up
+
+	files       []*lua.LUserData // files the script opened, flushed at exit (files.go)
+	resumeDepth int              // coroutine resumes in progress, nested
+	lowMemory   atomic.Bool      // the heap passed the budget: the next call raises "not enough memory"
+	stopWatch   context.CancelFunc
 }
 
 // waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua
@@ -91,12 +101,22 @@ func (rt *Runtime) stderr() io.Writer {
 // Shutdown prints the packets the wire view still holds and closes every socket: for the end of
 // a script or a console session.
 func (rt *Runtime) Shutdown() {
+	if rt.stopWatch != nil {
+		rt.stopWatch()
+	}
 	rt.tracer.Flush()
 	rt.CloseAll()
 }
 
+// exitFrom is Exit called on the Lua state's goroutine, from L: it flushes Lua's files first.
+func (rt *Runtime) exitFrom(L *lua.LState, code int) {
+	rt.FlushFiles(L)
+	rt.Exit(code)
+}
+
 // Exit prints the packets the wire view still holds, closes every socket and ends the process
-// with code, through Options.Exit.
+// with code, through Options.Exit. From another goroutine than the Lua state's, Lua's buffered
+// files cannot be flushed; on it, os.exit and fatal flush them first.
 func (rt *Runtime) Exit(code int) {
 	rt.Shutdown()
 	if rt.opts.Exit != nil {
@@ -154,6 +174,11 @@ func (rt *Runtime) Signal(sig unix.Signal) bool {
 	return true
 }
 
+// SignalPending reports whether sig arrived and its Lua handler has not run yet.
+func (rt *Runtime) SignalPending(sig unix.Signal) bool {
+	return sig > 0 && sig < 64 && rt.pending.Load()&(uint64(1)<<uint(sig)) != 0
+}
+
 // waitContext returns the context blocking calls wait under: a child of L's context (Background
 // when L has none) that Signal cancels. It first runs the handlers of signals that arrived while
 // no call was blocked.
@@ -186,7 +211,7 @@ func (rt *Runtime) interrupted(L *lua.LState, err error) bool {
 		return false
 	}
 	if parent := L.Context(); parent != nil && parent.Err() != nil {
-		L.RaiseError("interrupted")
+		L.RaiseError("%s", parent.Err().Error())
 	}
 	rt.newWaker(rt.wake.Load().parent)
 	rt.runHandlers(L)

@@ -23,7 +23,7 @@ func (a args) option(level, n int) (int, sock.OptionKind) {
 		}
 		return o.Number, o.Kind
 	}
-	number := a.int(n)
+	number := a.cint(n)
 	if o, found := sock.LookupOption(level, number); found {
 		return number, o.Kind
 	}
@@ -38,7 +38,7 @@ var setsockoptBinding = binding{name: "setsockopt", method: true, fn: (*Runtime)
 func (rt *Runtime) setsockoptCall(a args) int {
 	L := a.L
 	c := a.socket(1).conn
-	level := a.int(2)
+	level := a.cint(2)
 	number, kind := a.option(level, 3)
 	var err error
 	switch kind {
@@ -49,7 +49,7 @@ func (rt *Runtime) setsockoptCall(a args) int {
 				v = 1
 			}
 		} else {
-			v = a.int(4)
+			v = a.cint(4)
 		}
 		err = c.SetsockoptInt(level, number, v)
 	case sock.KindTimeout:
@@ -77,7 +77,7 @@ func (rt *Runtime) setsockoptCall(a args) int {
 		if _, ok := L.Get(4).(lua.LString); ok {
 			ifindex = a.iface(L.Get(4), 4)
 		} else {
-			ifindex = a.int(4)
+			ifindex = a.cint(4)
 		}
 		err = c.SetsockoptIfindex(level, number, ifindex)
 	}
@@ -92,7 +92,7 @@ var getsockoptBinding = binding{name: "getsockopt", method: true, fn: (*Runtime)
 func (rt *Runtime) getsockoptCall(a args) int {
 	L := a.L
 	c := a.socket(1).conn
-	level := a.int(2)
+	level := a.cint(2)
 	number, kind := a.option(level, 3)
 	switch kind {
 	case sock.KindTimeout:
@@ -142,6 +142,9 @@ func (a args) iface(v lua.LValue, n int) int {
 	switch v := v.(type) {
 	case lua.LString:
 		i, err := sock.InterfaceIndex(string(v))
+		if sock.ErrnoOf(err) != 0 {
+			failWith(err)
+		}
 		if err != nil {
 			a.argError(n, err.Error())
 		}

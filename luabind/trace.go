@@ -7,6 +7,7 @@ import (
 	"os"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/sock"
 )
@@ -60,7 +61,11 @@ func (rt *Runtime) StartWire(w io.Writer) error {
 	rt.tracer.Start(w)
 	capture, err := sock.OpenCapture("lo")
 	if err != nil {
-		fmt.Fprintf(w, "udplab: no wire view: capturing on lo needs CAP_NET_RAW (%s); tracing calls only\n", describeError(err))
+		why := describeError(err)
+		if e := sock.ErrnoOf(err); e == unix.EPERM || e == unix.EACCES {
+			why = "capturing on lo needs CAP_NET_RAW (" + why + ")"
+		}
+		fmt.Fprintf(w, "udplab: no wire view: %s; tracing calls only\n", why)
 		return err
 	}
 	rt.tracer.AddCapture(capture)

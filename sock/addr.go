@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -109,9 +110,27 @@ func Resolve(ctx context.Context, host string, port, family int) (*Addr, error) 
 		err = &net.DNSError{Err: "no address of that family", Name: host, IsNotFound: true}
 	}
 	if err != nil {
+		if e := descriptorShortage(); e != nil {
+			return nil, e // the resolver could not open its files and sockets: say why
+		}
 		return nil, &ResolveError{Host: host, Err: err}
 	}
 	return NewAddr(netip.AddrPortFrom(ips[0].Unmap(), uint16(port)))
+}
+
+// descriptorShortage returns EMFILE (or ENFILE) as an *os.SyscallError when no file descriptor
+// can be opened now. The resolver needs descriptors (/etc/hosts, a DNS socket) and reports their
+// lack only as "no such host"; a lookup that failed for that reason is reported as EMFILE.
+func descriptorShortage() error {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		unix.Close(fd)
+		return nil
+	}
+	if err == unix.EMFILE || err == unix.ENFILE {
+		return os.NewSyscallError("socket", err)
+	}
+	return nil
 }
 
 // ResolveError is a failed name lookup, with the resolver's error as its cause.
@@ -212,6 +231,9 @@ func zoneIndex(zone string) (uint32, error) {
 	}
 	ifi, err := net.InterfaceByName(zone)
 	if err != nil {
+		if ErrnoOf(err) != 0 { // the lookup itself failed (out of descriptors: EMFILE)
+			return 0, os.NewSyscallError("if_nametoindex", ErrnoOf(err))
+		}
 		return 0, fmt.Errorf("unknown interface %q", zone)
 	}
 	return uint32(ifi.Index), nil

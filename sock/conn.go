@@ -44,6 +44,16 @@ type Conn struct {
 	rsaLen      uint32
 }
 
+// The runtime poller (epoll) is made on first use, which takes a descriptor: a script that used
+// them all before its first wait would make the runtime die ("netpollinit failed"). Making it
+// now, while descriptors are free, leaves every later failure an EMFILE a call can report.
+func init() {
+	if r, w, err := os.Pipe(); err == nil {
+		r.Close()
+		w.Close()
+	}
+}
+
 // Config configures a Conn as Socket opens it. The zero Config (or nil) is an untraced socket.
 type Config struct {
 	// Tracer, when not nil, gets one line for each call on the Conn while it is on, and lets its

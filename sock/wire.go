@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 
@@ -37,15 +36,20 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // OpenCapture opens a capture on the interface called ifname ("lo"). Capturing needs CAP_NET_RAW:
 // without it OpenCapture fails with EPERM.
 func OpenCapture(ifname string) (*Capture, error) {
-	ifi, err := net.InterfaceByName(ifname)
-	if err != nil {
-		return nil, fmt.Errorf("no interface %q: %w", ifname, err)
-	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
+	// The interface's index, asked on the capture's own socket: no other descriptor is needed.
+	ifr, err := unix.NewIfreq(ifname)
+	if err == nil {
+		err = unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("no interface %q: %w", ifname, err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: int(ifr.Uint32())}); err != nil {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("bind", err)
 	}

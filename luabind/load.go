@@ -1,0 +1,363 @@
+package luabind
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// Loading Lua source goes through Load, here, rather than gopher-lua's own LState.Load: its
+// compiler recurses once per level of nesting, so a chunk nested a million levels deep
+// ("return not not ... x", a million "{") would overflow the Go stack, which no recover can
+// catch. Load parses (gopher-lua's parser keeps its own stack), measures the syntax tree with a
+// bounded walk, and compiles only what is within PUC Lua's limits. It also refuses a table
+// constructor longer than gopher-lua's compiler can encode, which it would silently truncate.
+
+const (
+	// maxSyntaxLevels is PUC Lua's limit of nested syntax levels (LUAI_MAXCCALLS): nested
+	// brackets, unary operators, right operands, blocks and functions.
+	maxSyntaxLevels = 200
+	// maxRecursion bounds the compiler's own recursion, which also follows the left operands of
+	// binary operators and elseif chains (PUC Lua walks those in a loop): far above any real
+	// chunk, far below what overflows the Go stack.
+	maxRecursion = 100000
+	// maxListItems is how many positional items gopher-lua's compiler can put in one table
+	// constructor (511 SETLIST batches of 50); past it, it drops the rest without a word.
+	maxListItems = 511 * 50
+)
+
+// SyntaxError is a chunk that cannot be compiled, in PUC Lua's words:
+// "file:3: unexpected symbol near 'x'".
+type SyntaxError struct {
+	Source string // the chunk's name
+	Line   int
+	Msg    string
+	// AtEOF says the chunk ended before it was complete: a console waits for more lines.
+	AtEOF bool
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
+}
+
+// Load compiles the Lua chunk read from r, named name, into a function of L, within PUC Lua's
+// limits; a failure is a *SyntaxError (or the reader's error).
+func Load(L *lua.LState, r io.Reader, name string) (*lua.LFunction, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
+	if err != nil {
+		return nil, syntaxError(err, name, string(src))
+	}
+	if err := checkChunk(chunk, name); err != nil {
+		return nil, err
+	}
+	rewriteConcat(chunk)
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
+	}
+	return L.NewFunctionFromProto(proto), nil
+}
+
+// syntaxError turns gopher-lua's parse error into PUC Lua's form. An error at the end of input
+// names the last line and <eof>.
+func syntaxError(err error, name, src string) error {
+	var perr *parse.Error
+	if !errors.As(err, &perr) {
+		return &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
+	}
+	msg := perr.Message
+	if msg == "syntax error" {
+		msg = "unexpected symbol"
+	}
+	if perr.Pos.Line == parse.EOF {
+		return &SyntaxError{Source: name, Line: strings.Count(strings.TrimRight(src, "\n"), "\n") + 1,
+			Msg: msg + " near <eof>", AtEOF: true}
+	}
+	near := perr.Token
+	if near == "" {
+		return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg}
+	}
+	return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg + " near '" + printable(near) + "'"}
+}
+
+// printable shows a token as text: a NUL or other control byte (a binary file) as \ddd.
+func printable(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "\\%d", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// treeCheck walks a syntax tree no deeper than the limits allow.
+type treeCheck struct {
+	name string
+	err  *SyntaxError
+}
+
+// checkChunk reports the first place chunk goes past a limit.
+func checkChunk(chunk []ast.Stmt, name string) error {
+	c := &treeCheck{name: name}
+	c.stmts(chunk, 1, 1)
+	if c.err != nil {
+		return c.err
+	}
+	return nil
+}
+
+// fail records a limit passed at node; it reports whether the walk must stop.
+func (c *treeCheck) tooDeep(line, level, depth int) bool {
+	if c.err != nil {
+		return true
+	}
+	switch {
+	case level > maxSyntaxLevels:
+		c.err = &SyntaxError{Source: c.name, Line: line, Msg: "chunk has too many syntax levels"}
+	case depth > maxRecursion:
+		c.err = &SyntaxError{Source: c.name, Line: line, Msg: "chunk is too complex (nested too deep)"}
+	}
+	return c.err != nil
+}
+
+func (c *treeCheck) stmts(list []ast.Stmt, level, depth int) {
+	for _, s := range list {
+		c.stmt(s, level, depth)
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+func (c *treeCheck) exprs(list []ast.Expr, level, depth int) {
+	for _, e := range list {
+		c.expr(e, level, depth)
+		if c.err != nil {
+			return
+		}
+	}
+}
+
+func (c *treeCheck) stmt(s ast.Stmt, level, depth int) {
+	if c.tooDeep(s.Line(), level, depth) {
+		return
+	}
+	switch s := s.(type) {
+	case *ast.AssignStmt:
+		c.exprs(s.Lhs, level+1, depth+1)
+		c.exprs(s.Rhs, level+1, depth+1)
+	case *ast.LocalAssignStmt:
+		c.exprs(s.Exprs, level+1, depth+1)
+	case *ast.FuncCallStmt:
+		c.expr(s.Expr, level+1, depth+1)
+	case *ast.DoBlockStmt:
+		c.stmts(s.Stmts, level+1, depth+1)
+	case *ast.WhileStmt:
+		c.expr(s.Condition, level+1, depth+1)
+		c.stmts(s.Stmts, level+1, depth+1)
+	case *ast.RepeatStmt:
+		c.stmts(s.Stmts, level+1, depth+1)
+		c.expr(s.Condition, level+1, depth+1)
+	case *ast.IfStmt:
+		c.expr(s.Condition, level+1, depth+1)
+		c.stmts(s.Then, level+1, depth+1)
+		if len(s.Else) == 1 {
+			if elseif, ok := s.Else[0].(*ast.IfStmt); ok {
+				c.stmt(elseif, level, depth+1) // an elseif: the same level, as in PUC Lua
+				return
+			}
+		}
+		c.stmts(s.Else, level+1, depth+1)
+	case *ast.NumberForStmt:
+		c.exprs([]ast.Expr{s.Init, s.Limit, s.Step}, level+1, depth+1)
+		c.stmts(s.Stmts, level+1, depth+1)
+	case *ast.GenericForStmt:
+		c.exprs(s.Exprs, level+1, depth+1)
+		c.stmts(s.Stmts, level+1, depth+1)
+	case *ast.FuncDefStmt:
+		c.expr(s.Name.Func, level+1, depth+1)
+		c.expr(s.Name.Receiver, level+1, depth+1)
+		c.expr(s.Func, level+1, depth+1)
+	case *ast.ReturnStmt:
+		c.exprs(s.Exprs, level+1, depth+1)
+	}
+}
+
+func (c *treeCheck) expr(e ast.Expr, level, depth int) {
+	if e == nil || c.tooDeep(e.Line(), level, depth) {
+		return
+	}
+	switch e := e.(type) {
+	case *ast.AttrGetExpr:
+		c.expr(e.Object, level, depth+1)
+		c.expr(e.Key, level+1, depth+1)
+	case *ast.TableExpr:
+		items := 0
+		for _, f := range e.Fields {
+			if f.Key == nil {
+				items++
+			}
+			c.expr(f.Key, level+1, depth+1)
+			c.expr(f.Value, level+1, depth+1)
+			if c.err != nil {
+				return
+			}
+		}
+		if items > maxListItems {
+			c.err = &SyntaxError{Source: c.name, Line: e.Line(),
+				Msg: fmt.Sprintf("table constructor has %d list items; at most %d are supported", items, maxListItems)}
+		}
+	case *ast.FuncCallExpr:
+		c.expr(e.Func, level, depth+1)
+		c.expr(e.Receiver, level, depth+1)
+		c.exprs(e.Args, level+1, depth+1)
+	case *ast.LogicalOpExpr:
+		c.expr(e.Lhs, level, depth+1)
+		c.expr(e.Rhs, level+1, depth+1)
+	case *ast.RelationalOpExpr:
+		c.expr(e.Lhs, level, depth+1)
+		c.expr(e.Rhs, level+1, depth+1)
+	case *ast.StringConcatOpExpr:
+		c.expr(e.Lhs, level, depth+1)
+		c.expr(e.Rhs, level+1, depth+1)
+	case *ast.ArithmeticOpExpr:
+		c.expr(e.Lhs, level, depth+1)
+		c.expr(e.Rhs, level+1, depth+1)
+	case *ast.UnaryMinusOpExpr:
+		c.expr(e.Expr, level+1, depth+1)
+	case *ast.UnaryNotOpExpr:
+		c.expr(e.Expr, level+1, depth+1)
+	case *ast.UnaryLenOpExpr:
+		c.expr(e.Expr, level+1, depth+1)
+	case *ast.FunctionExpr:
+		c.stmts(e.Stmts, level+1, depth+1)
+	}
+}
+
+// installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
+// compile through Load.
+func installLoaders(L *lua.LState) {
+	L.SetGlobal("loadstring", L.NewFunction(func(L *lua.LState) int {
+		a := args{L, "loadstring"}
+		return pushLoaded(L, strings.NewReader(a.string(1)), L.OptString(2, "<string>"))
+	}))
+	L.SetGlobal("load", L.NewFunction(loadCall))
+	L.SetGlobal("loadfile", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() == 0 {
+			return pushLoaded(L, bufio.NewReader(os.Stdin), "stdin")
+		}
+		path := args{L, "loadfile"}.string(1)
+		f, err := os.Open(path)
+		if err != nil {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("cannot open " + path))
+			return 2
+		}
+		defer f.Close()
+		return pushLoaded(L, f, path)
+	}))
+	L.SetGlobal("dofile", L.NewFunction(func(L *lua.LState) int {
+		path := args{L, "dofile"}.string(1)
+		f, err := os.Open(path)
+		if err != nil {
+			L.RaiseError("cannot open %s", path)
+		}
+		defer f.Close()
+		fn, err := Load(L, f, path)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		top := L.GetTop()
+		L.Push(fn)
+		L.Call(0, lua.MultRet)
+		return L.GetTop() - top
+	}))
+	if loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable); ok {
+		loaders.RawSetInt(2, L.NewFunction(luaFileLoader))
+	}
+}
+
+// loadCall is load(chunk[, chunkname]): chunk is a string, or a function returning its pieces.
+func loadCall(L *lua.LState) int {
+	a := args{L, "load"}
+	if s, ok := L.Get(1).(lua.LString); ok {
+		return pushLoaded(L, strings.NewReader(string(s)), L.OptString(2, "<string>"))
+	}
+	fn, ok := L.Get(1).(*lua.LFunction)
+	if !ok {
+		a.typeError(1, "function")
+	}
+	name := L.OptString(2, "=(load)")
+	var b strings.Builder
+	for {
+		L.Push(fn)
+		L.Call(0, 1)
+		piece := L.Get(-1)
+		L.Pop(1)
+		s, ok := piece.(lua.LString)
+		if piece == lua.LNil || ok && s == "" {
+			break
+		}
+		if !ok {
+			L.Push(lua.LNil)
+			L.Push(lua.LString("reader function must return a string"))
+			return 2
+		}
+		b.WriteString(string(s))
+	}
+	return pushLoaded(L, strings.NewReader(b.String()), name)
+}
+
+// pushLoaded pushes the function compiled from r, or nil and the error message.
+func pushLoaded(L *lua.LState, r io.Reader, name string) int {
+	fn, err := Load(L, r, name)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	L.Push(fn)
+	return 1
+}
+
+// luaFileLoader is require's loader of Lua files: it searches package.path and says, as PUC Lua
+// does, which files it tried ("no file './x.lua'").
+func luaFileLoader(L *lua.LState) int {
+	name := args{L, "require"}.string(1)
+	path, ok := L.GetField(L.GetGlobal("package"), "path").(lua.LString)
+	if !ok {
+		L.RaiseError("package.path must be a string")
+	}
+	var tried []string
+	for _, pattern := range strings.Split(string(path), ";") {
+		file := strings.ReplaceAll(pattern, "?", strings.ReplaceAll(name, ".", string(os.PathSeparator)))
+		f, err := os.Open(file)
+		if err != nil {
+			tried = append(tried, "no file '"+file+"'")
+			continue
+		}
+		fn, err := Load(L, f, file)
+		f.Close()
+		if err != nil {
+			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
+		}
+		L.Push(fn)
+		return 1
+	}
+	L.Push(lua.LString(strings.Join(tried, "\n\t")))
+	return 1
+}

@@ -1,0 +1,206 @@
+package luabind
+
+import (
+	"math"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The parts of gopher-lua's standard library that could take the process down, or answer
+// otherwise than Lua does, replaced or wrapped here: string.rep, table.concat and io.read check
+// the memory they ask for; string.format is PUC Lua's (format.go); coroutine.resume and wrap
+// stop at PUC Lua's nesting limit, and run a coroutine under its resumer's context;
+// coroutine.yield refuses to cross a Go call, as Lua refuses to cross a C call.
+
+// maxCCalls is PUC Lua's LUAI_MAXCCALLS: how deep coroutine resumes may nest.
+const maxCCalls = 200
+
+// installStdlib replaces and wraps the standard functions above in L.
+func (rt *Runtime) installStdlib(L *lua.LState) {
+	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		str.RawSetString("rep", L.NewFunction(rt.repCall))
+		str.RawSetString("format", L.NewFunction(formatCall))
+	}
+	if tbl, ok := L.GetGlobal("table").(*lua.LTable); ok {
+		tbl.RawSetString("concat", L.NewFunction(rt.tableConcatCall))
+	}
+	if ioTable, ok := L.GetGlobal("io").(*lua.LTable); ok {
+		ioTable.RawSetString("read", rt.sizedRead(L, ioTable.RawGetString("read"), "read", 1))
+	}
+	if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
+		if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+			methods.RawSetString("read", rt.sizedRead(L, methods.RawGetString("read"), "read", 2))
+		}
+	}
+	if co, ok := L.GetGlobal("coroutine").(*lua.LTable); ok {
+		create, resume := co.RawGetString("create"), co.RawGetString("resume")
+		resumeFn := L.NewFunction(func(L *lua.LState) int { return rt.resume(L, resume) })
+		co.RawSetString("resume", resumeFn)
+		co.RawSetString("yield", L.NewFunction(yieldCall))
+		co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
+			L.Push(create)
+			L.Push(L.Get(1))
+			L.Call(1, 1)
+			L.Push(L.NewClosure(func(L *lua.LState) int { return rt.wrapped(L, resumeFn) }, L.Get(-1)))
+			return 1
+		}))
+	}
+}
+
+// repCall is string.rep(s, n[, sep]), refusing a result larger than the memory budget.
+func (rt *Runtime) repCall(L *lua.LState) int {
+	a := args{L, "rep"}
+	s, n := a.string(1), a.int(2)
+	sep := ""
+	if L.Get(3) != lua.LNil {
+		sep = a.string(3)
+	}
+	if n <= 0 {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	unit := int64(len(s) + len(sep))
+	if unit > 0 && int64(n) > math.MaxInt64/unit {
+		L.RaiseError("resulting string too large")
+	}
+	size := unit*int64(n) - int64(len(sep))
+	rt.reserve(L, size)
+	var b strings.Builder
+	b.Grow(int(size))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// tableConcatCall is table.concat(t[, sep[, i[, j]]]): it sizes the result before building it.
+func (rt *Runtime) tableConcatCall(L *lua.LState) int {
+	a := args{L, "concat"}
+	t := a.table(1)
+	sep := ""
+	if L.Get(2) != lua.LNil {
+		sep = a.string(2)
+	}
+	i, j := a.optInt(3, 1), 0
+	if L.Get(4) == lua.LNil {
+		j = t.Len()
+	} else {
+		j = a.int(4)
+	}
+	if i > j {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	if j-i >= math.MaxInt32 {
+		L.RaiseError("%s", ErrNoMemory.Error())
+	}
+	size := int64(len(sep)) * int64(j-i)
+	for k := i; k <= j; k++ {
+		switch v := t.RawGetInt(k).(type) {
+		case lua.LString:
+			size += int64(len(v))
+		case lua.LNumber:
+			size += int64(len(v.String()))
+		default:
+			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
+		}
+	}
+	rt.reserve(L, size)
+	var b strings.Builder
+	b.Grow(int(size))
+	for k := i; k <= j; k++ {
+		if k > i {
+			b.WriteString(sep)
+		}
+		b.WriteString(lua.LVAsString(t.RawGetInt(k)))
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}
+
+// sizedRead wraps io.read and file:read: a count of bytes (read(n)) is checked against the
+// memory budget before gopher-lua allocates it. first is the index of the first format.
+func (rt *Runtime) sizedRead(L *lua.LState, read lua.LValue, name string, first int) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		for i := first; i <= L.GetTop(); i++ {
+			if n, ok := L.Get(i).(lua.LNumber); ok {
+				if n < 0 || n != n {
+					args{L, name}.argError(i, "invalid format")
+				}
+				rt.reserve(L, int64(min(float64(n), math.MaxInt64/2)))
+			}
+		}
+		top := L.GetTop()
+		L.Insert(read, 1)
+		L.Call(top, lua.MultRet)
+		return L.GetTop()
+	})
+}
+
+// resume is coroutine.resume(co, ...): gopher-lua's, run under the resumer's context (so that a
+// coroutine made by an earlier console line still runs, and Ctrl-C reaches it), and at most
+// maxCCalls deep: deeper, it fails with "C stack overflow" as PUC Lua does, instead of growing
+// until memory runs out.
+func (rt *Runtime) resume(L *lua.LState, resume lua.LValue) int {
+	th, ok := L.Get(1).(*lua.LState)
+	if !ok {
+		args{L, "resume"}.typeError(1, "coroutine")
+	}
+	if rt.resumeDepth >= maxCCalls {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("C stack overflow"))
+		return 2
+	}
+	if ctx := L.Context(); ctx != nil {
+		th.SetContext(ctx)
+	} else if th.Context() != nil {
+		th.RemoveContext()
+	}
+	rt.resumeDepth++
+	defer func() { rt.resumeDepth-- }()
+	top := L.GetTop()
+	L.Insert(resume, 1)
+	L.Call(top, lua.MultRet)
+	return L.GetTop()
+}
+
+// wrapped is the function coroutine.wrap returns: it resumes its coroutine, returns what it
+// yields or returns, and raises its error.
+func (rt *Runtime) wrapped(L *lua.LState, resume *lua.LFunction) int {
+	top := L.GetTop()
+	L.Insert(L.Get(lua.UpvalueIndex(1)), 1)
+	L.Insert(resume, 1)
+	L.Call(top+1, lua.MultRet)
+	if L.Get(1) == lua.LFalse {
+		if msg, ok := L.Get(2).(lua.LString); ok {
+			L.RaiseError("%s", string(msg))
+		}
+		L.Error(L.Get(2), 0)
+	}
+	L.Remove(1)
+	return L.GetTop()
+}
+
+// yieldCall is coroutine.yield(...): as gopher-lua's, but refusing to yield from the main thread
+// or from below a Go function (a signal handler run by a blocked recv, a __tostring, a pcall),
+// which gopher-lua cannot resume and crashes on.
+func yieldCall(L *lua.LState) int {
+	if L.Parent == nil {
+		L.RaiseError("attempt to yield from outside a coroutine")
+	}
+	for level := 1; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+			L.RaiseError("attempt to yield across a C-call boundary")
+		}
+	}
+	return -1
+}
