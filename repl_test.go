@@ -38,6 +38,12 @@ func startTerminal(t *testing.T, state string, args ...string) *terminal {
 	t.Helper()
 	cmd := exec.Command("udplab", args...)
 	cmd.Env = append(os.Environ(), "HOME="+state, "XDG_STATE_HOME="+filepath.Join(state, "state"), "TERM=xterm")
+	return startTerminalCmd(t, cmd)
+}
+
+// startTerminalCmd starts cmd in an 80x24 pseudo-terminal and waits for the prompt.
+func startTerminalCmd(t *testing.T, cmd *exec.Cmd) *terminal {
+	t.Helper()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
 		t.Fatal(err)

@@ -100,6 +100,55 @@ var badInputs = []struct{ code, want string }{
 	{`poll({s, 42}, 0)`, "raise: bad argument #1 to 'poll' (socket expected at index 2, got number)"},
 	{`poll(s, 0)`, "raise: bad argument #1 to 'poll' (table expected, got socket)"},
 	{`poll({s}, -1)`, "raise: bad argument #2 to 'poll' (timeout must be a number of seconds, 0 or more)"},
+	// numbers as Lua reads them, and C ints that fit
+	{`bind(s, "127.0.0.1", "4_3_2_1_0")`, "raise: bad argument #3 to 'bind' (number expected, got string)"},
+	{`socket(AF_INET, SOCK_DGRAM, "inf")`, "raise: bad argument #3 to 'socket' (number expected, got string)"},
+	{`print(bind(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", " 0x0 "))`, "0\n"},
+	{`socket(2^32 + AF_INET, SOCK_DGRAM)`, "raise: bad argument #1 to 'socket' (number out of range)"},
+	{`sendto(s, "x", here, 2^62)`, "raise: bad argument #4 to 'sendto' (number out of range)"},
+	{`recv(s, 10, -2^40)`, "raise: bad argument #3 to 'recv' (number out of range)"},
+	{`connect(s, {family = 0.5, addr = "127.0.0.1"})`, "raise: bad argument #2 to 'connect' (address field 'family' must be an integer)"},
+	{`connect(s, {family = 0/0, addr = "127.0.0.1"})`, "raise: bad argument #2 to 'connect' (address field 'family' must be an integer)"},
+	// string.format, as PUC Lua's
+	{`string.format("%d", s)`, "raise: bad argument #2 to 'format' (number expected, got socket)"},
+	{`string.format("%s %s", 1)`, "raise: bad argument #3 to 'format' (no value)"},
+	{`string.format("%d", 1.5)`, "raise: bad argument #2 to 'format' (number has no integer representation)"},
+	{`string.format("%x")`, "raise: bad argument #2 to 'format' (number expected, got no value)"},
+	{`string.format("%123d", 1)`, "raise: invalid conversion '%123d' to 'format'"},
+	{`string.format("%y", 1)`, "raise: invalid conversion '%y' to 'format'"},
+	{`print(string.format("%5.2f|%-4d|%04d|%x|%X|%g|%g|%e|%5s|%.2s|%c|%%", 3.14159, 7, -7, 255, -1, 0.1 + 0.2, 1e20, 12345.678, "ab", "xyz", 65))`,
+		" 3.14|7   |-007|ff|FFFFFFFFFFFFFFFF|0.3|1e+20|1.234568e+04|   ab|xy|A|%\n"},
+	{`print(string.format("%q|%q|%q|%f|%f", "a\n\0b\"", 7, nil, 1/0, -(0/0)))`, "\"a\\\n\\0b\\\"\"|7|nil|inf|nan\n"},
+	// math.random over any range
+	{`print(math.random(-2^62, 2^62) ~= nil, math.random(3, 3))`, "true\t3\n"},
+	{`math.random(2, 1)`, "raise: bad argument #2 to 'random' (interval is empty)"},
+	{`math.random(1.5)`, "raise: bad argument #1 to 'random' (number has no integer representation)"},
+	// signals no handler can serve
+	{`signal(23, print)`, "raise: bad argument #1 to 'signal' (SIGURG cannot be handled: the Go runtime sends it to itself)"},
+	{`signal(9, print)`, "raise: bad argument #1 to 'signal' (SIGKILL cannot be handled: the kernel does not let it be caught)"},
+	// what the compiler can take
+	{`print(loadstring("return " .. string.rep("not ", 300) .. "x"))`, "nil\t<string>:1: chunk has too many syntax levels\n"},
+	{`print(load("return " .. string.rep("(", 300) .. "1" .. string.rep(")", 300))())`, "1\n"}, // parentheses leave no node
+	{`print(loadstring("x = " .. string.rep("{", 1e5) .. string.rep("}", 1e5)))`, "nil\t<string>:1: chunk has too many syntax levels\n"},
+	{`print(loadstring("return " .. string.rep("1 + ", 1000) .. "1")())`, "1001\n"},
+	{`print(loadstring("return {" .. string.rep("1,", 25551) .. "}"))`, "nil\t<string>:1: table constructor has 25551 list items; at most 25550 are supported\n"},
+	{`print(#loadstring("return {" .. string.rep("1,", 25550) .. "}")())`, "25550\n"},
+	{`print(load("x ="))`, "nil\t<string>:1: unexpected symbol near <eof>\n"},
+	{`print(loadstring("x = = 1", "chunk"))`, "nil\tchunk:1: unexpected symbol near '='\n"},
+	// coroutines
+	{`local function f() local ok, a = coroutine.resume(coroutine.create(f)) if ok then return a end return a end print(f())`, "C stack overflow\n"},
+	{`print(pcall(coroutine.yield))`, "false\t<string>:1: attempt to yield from outside a coroutine\n"},
+	{`print(coroutine.resume(coroutine.create(function() return pcall(coroutine.yield) end)))`, "true\tfalse\t<string>:1: attempt to yield across a C-call boundary\n"},
+	{`local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) print(co(1), co(5))`, "2\t10\n"},
+	{`coroutine.wrap(function() error("inside") end)()`, "raise: <string>:1: inside"},
+	// memory
+	{`print(pcall(string.rep, "x", 1e13))`, "false\t<string>:1: not enough memory\n"},
+	{`print(pcall(string.rep, "ab", 2^62))`, "false\t<string>:1: resulting string too large\n"},
+	{`print(pcall(function() local s = ("x"):rep(2^24) while true do s = s .. s end end))`, "false\t<string>:1: not enough memory\n"},
+	{`print(pcall(table.concat, {("x"):rep(2^20)}, ("y"):rep(2^20), 1, 2^20))`, "false\t<string>:1: invalid value (at index 2) in table for 'concat'\n"},
+	{`print(pcall(io.read, 2^50))`, "false\t<string>:1: not enough memory\n"},
+	{`print(string.rep("ab", 3, ","), table.concat({1, "b", 2.5}, "-"), "x" .. 1 .. "y")`, "ab,ab,ab\t1-b-2.5\tx1y\n"},
+	{`print(pcall(function() return "a" .. {} end))`, "false\t<string>:1: attempt to concatenate a table value\n"},
 	// helpers
 	{`fatal()`, "raise: bad argument #1 to 'fatal' (number expected, got no value)"},
 	{`signal(SIGINT, 5)`, "raise: bad argument #2 to 'signal' (function expected, got number)"},
@@ -120,7 +169,7 @@ func TestBadInputs(t *testing.T) {
 			if err := L.DoString(prelude); err != nil {
 				t.Fatal(err)
 			}
-			err := L.DoString(tc.code)
+			err := runChunk(L, tc.code)
 			got := out.String()
 			if err != nil {
 				msg := err.(*lua.ApiError).Object.String()
@@ -156,4 +205,14 @@ func TestPanicBecomesLuaError(t *testing.T) {
 	if err := L.DoString(`print(strerror(111))`); err != nil || out.String() != "Connection refused\n" {
 		t.Errorf("after the panic: %v %q", err, out.String())
 	}
+}
+
+// runChunk runs code as udplab runs a chunk: compiled by Load.
+func runChunk(L *lua.LState, code string) error {
+	fn, err := Load(L, strings.NewReader(code), "<string>")
+	if err != nil {
+		return err
+	}
+	L.Push(fn)
+	return L.PCall(0, lua.MultRet, nil)
 }

@@ -21,7 +21,7 @@ func newState(t testing.TB, out *bytes.Buffer) (*lua.LState, *Runtime) {
 	t.Helper()
 	L := lua.NewState()
 	var stderr bytes.Buffer
-	rt := Open(L, Options{Stderr: &stderr, Exit: func(code int) { L.RaiseError("exit %d: %s", code, stderr.String()) }})
+	rt := Open(L, Options{Stderr: &stderr, MemoryLimit: 256 << 20, Exit: func(code int) { L.RaiseError("exit %d: %s", code, stderr.String()) }})
 	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
 		for i := 1; i <= L.GetTop(); i++ {
 			if i > 1 {
