@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strings"
@@ -138,4 +139,26 @@ func TestDisplayDoesNotTrace(t *testing.T) {
 	if got, want := normalizeTrace(r.stderr, "0"), "socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD\n"; got != want || r.code != 0 {
 		t.Errorf("trace (exit %d):\n%s\nwant:\n%s", r.code, got, want)
 	}
+}
+
+// The wire view in the console: the packets of a call come after its line, and a datagram that
+// arrives while the console waits for a line is shown at once.
+func TestWireInConsole(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("capturing needs CAP_NET_RAW")
+	}
+	term := startTerminal(t, t.TempDir(), "--wire")
+	term.enter("s = socket(AF_INET, SOCK_DGRAM); bind(s, '127.0.0.1', 0); port = getsockname(s).port", "\n")
+	term.enter("print(port)", "\n")
+	port := lastNumber(t, term.screen())
+	term.enter(fmt.Sprintf("sendto(s, 'g1', '127.0.0.1', %d)", freePort(t)), "ICMP port unreachable for UDP 127.0.0.1:"+fmt.Sprint(port))
+	term.mark()
+	peer, err := net.Dial("udp4", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peer.Write([]byte("while idle"))
+	term.waitFor(fmt.Sprintf(`> 127.0.0.1:%d UDP len 10 "while idle"`, port), screenWait)
 }

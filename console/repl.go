@@ -156,7 +156,9 @@ func (s *Session) readChunk(rl *readline.Instance) (src string, ok bool) {
 		} else {
 			rl.SetPrompt(continuationPrompt)
 		}
+		s.rt.Idle(true)
 		line, err := rl.Readline()
+		s.rt.Idle(false)
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			chunks.reset()

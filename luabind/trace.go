@@ -51,6 +51,10 @@ func (rt *Runtime) wireCall(a args) int {
 // StartTrace turns on the strace-format call trace of L's sockets, writing to w.
 func (rt *Runtime) StartTrace(w io.Writer) { rt.tracer.Start(w) }
 
+// Idle tells the wire view whether the program waits for its user (the console's prompt): while
+// it does, packets are printed as they cross, not after the next call.
+func (rt *Runtime) Idle(idle bool) { rt.tracer.SetIdle(idle) }
+
 // FlushWire prints the packets the wire view still holds, when it is on.
 func (rt *Runtime) FlushWire() { rt.tracer.Flush() }
 

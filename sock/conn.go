@@ -239,6 +239,9 @@ func (c *Conn) ReadTimeout() time.Duration { return c.readTimeout }
 
 // Bind wraps bind(2).
 func (c *Conn) Bind(a *Addr) error {
+	if c.tracer.On() {
+		defer c.tracer.bindingCall()()
+	}
 	p, n := a.sockaddr()
 	err := c.control("bind", func(fd int) error {
 		return errnoErr(rawSyscall(unix.SYS_BIND, uintptr(fd), uintptr(p), uintptr(n)))
@@ -252,6 +255,9 @@ func (c *Conn) Bind(a *Addr) error {
 // Connect wraps connect(2). On a UDP socket it sends nothing: it records a as the peer, so that
 // Send needs no address and only a's datagrams are received. Connect(Unspec) dissolves that.
 func (c *Conn) Connect(a *Addr) error {
+	if c.tracer.On() {
+		defer c.tracer.bindingCall()()
+	}
 	p, n := a.sockaddr()
 	err := c.control("connect", func(fd int) error {
 		return errnoErr(rawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(p), uintptr(n)))

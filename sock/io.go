@@ -13,21 +13,33 @@ import (
 // Send wraps send(2) (the sendto system call with no address, as glibc makes it): it sends p as
 // one datagram to the connected peer. Without a peer it fails with EDESTADDRREQ.
 func (c *Conn) Send(ctx context.Context, p []byte, flags int) (int, error) {
-	n, err := c.sendto(ctx, "send", p, flags, nil, 0)
 	if c.tracer.On() {
-		c.traceSendto(p, flags, nil, n, err)
+		return c.tracedSendto(ctx, "send", p, flags, nil)
 	}
-	return n, err
+	return c.sendto(ctx, "send", p, flags, nil, 0)
 }
 
 // Sendto wraps sendto(2): it sends p as one datagram to to. On a connected socket Linux sends it to
 // to, not to the peer.
 func (c *Conn) Sendto(ctx context.Context, p []byte, flags int, to *Addr) (int, error) {
-	sa, salen := to.sockaddr()
-	n, err := c.sendto(ctx, "sendto", p, flags, sa, salen)
 	if c.tracer.On() {
-		c.traceSendto(p, flags, to, n, err)
+		return c.tracedSendto(ctx, "sendto", p, flags, to)
 	}
+	sa, salen := to.sockaddr()
+	return c.sendto(ctx, "sendto", p, flags, sa, salen)
+}
+
+// tracedSendto is Send (to nil) or Sendto, traced.
+func (c *Conn) tracedSendto(ctx context.Context, op string, p []byte, flags int, to *Addr) (int, error) {
+	done := c.tracer.bindingCall()
+	var sa unsafe.Pointer
+	var salen uint32
+	if to != nil {
+		sa, salen = to.sockaddr()
+	}
+	n, err := c.sendto(ctx, op, p, flags, sa, salen)
+	done()
+	c.traceSendto(p, flags, to, n, err)
 	return n, err
 }
 

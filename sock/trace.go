@@ -31,13 +31,26 @@ import (
 // captures (see Capture) show the packets of those Conns after each call line. Any goroutine may
 // use a Tracer; a nil *Tracer is never on.
 type Tracer struct {
-	on atomic.Bool
+	on   atomic.Bool
+	idle atomic.Bool // no call is under way: captured packets are printed as they come
 
-	mu       sync.Mutex // serialises output; guards the fields below
+	mu       sync.Mutex // serialises output; guards w and captures
 	w        io.Writer
-	conns    map[*Conn]struct{}
 	captures []*Capture
+
+	connsMu sync.Mutex // guards conns
+	conns   map[*Conn]struct{}
+
+	portsMu    sync.Mutex // guards ports and portsAt
+	ports      map[uint16]bool
+	portsAt    time.Time
+	portsStale atomic.Bool  // a Conn was opened, closed or may have got a port since ports was made
+	binding    atomic.Int32 // calls under way that may give a Conn its port (bind, connect, send)
 }
+
+// portsRefresh is how often, at most, a frame on an unknown port makes the Tracer look at its
+// sockets' ports again: a socket may have got its port in the call under way.
+const portsRefresh = time.Millisecond
 
 // NewTracer returns a Tracer, off.
 func NewTracer() *Tracer {
@@ -59,18 +72,20 @@ func (t *Tracer) Start(w io.Writer) {
 func (t *Tracer) Stop() {
 	t.on.Store(false)
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, c := range t.captures {
+	captures := t.captures
+	t.captures = nil
+	t.mu.Unlock()
+	for _, c := range captures {
 		c.close()
 	}
-	t.captures = nil
 }
 
-// AddCapture makes t print c's packets after each call line, until Stop.
+// AddCapture makes t print c's packets after each call line, until Stop; c starts reading.
 func (t *Tracer) AddCapture(c *Capture) {
 	t.mu.Lock()
 	t.captures = append(t.captures, c)
 	t.mu.Unlock()
+	c.start(t)
 }
 
 // Capturing reports whether t has a capture.
@@ -80,7 +95,27 @@ func (t *Tracer) Capturing() bool {
 	return len(t.captures) > 0
 }
 
-// Flush prints the packets captured since the last call line: for the end of a program.
+// SetIdle tells t whether its program is idle (a console waiting for a line): while it is,
+// packets are printed as they are captured rather than after the next call line.
+func (t *Tracer) SetIdle(idle bool) {
+	if t == nil {
+		return
+	}
+	t.idle.Store(idle)
+	if idle {
+		t.Flush()
+	}
+}
+
+// framesArrived is told by a capture that it queued frames of t's sockets.
+func (t *Tracer) framesArrived() {
+	if t.idle.Load() {
+		t.Flush()
+	}
+}
+
+// Flush prints the packets captured since the last call line: for the end of a program, or
+// while it is idle.
 func (t *Tracer) Flush() {
 	if !t.On() {
 		return
@@ -94,18 +129,62 @@ func (t *Tracer) register(c *Conn) {
 	if t == nil {
 		return
 	}
-	t.mu.Lock()
+	t.connsMu.Lock()
 	t.conns[c] = struct{}{}
-	t.mu.Unlock()
+	t.connsMu.Unlock()
+	t.portsStale.Store(true)
 }
 
 func (t *Tracer) unregister(c *Conn) {
 	if t == nil {
 		return
 	}
-	t.mu.Lock()
+	t.connsMu.Lock()
 	delete(t.conns, c)
-	t.mu.Unlock()
+	t.connsMu.Unlock()
+	t.portsStale.Store(true)
+}
+
+// bindingCall marks a call that may give a Conn its port (sendto binds an unbound socket; its
+// datagram crosses lo during the call): until done, every frame on an unknown port makes the
+// Tracer look at its sockets' ports again, so that the capture does not take the datagram for
+// another program's.
+func (t *Tracer) bindingCall() (done func()) {
+	t.binding.Add(1)
+	return t.bindingDone
+}
+
+func (t *Tracer) bindingDone() {
+	t.portsStale.Store(true)
+	t.binding.Add(-1)
+}
+
+// owns reports whether sport or dport is the local port of one of t's open Conns. The ports are
+// looked up again when neither is known and the last look may be out of date.
+func (t *Tracer) owns(sport, dport uint16) bool {
+	t.portsMu.Lock()
+	defer t.portsMu.Unlock()
+	if t.ports[sport] || t.ports[dport] {
+		return true
+	}
+	if t.binding.Load() == 0 && !t.portsStale.Load() && time.Since(t.portsAt) < portsRefresh {
+		return false
+	}
+	t.portsStale.Store(false)
+	t.connsMu.Lock()
+	conns := make([]*Conn, 0, len(t.conns))
+	for c := range t.conns {
+		conns = append(conns, c)
+	}
+	t.connsMu.Unlock()
+	t.ports = make(map[uint16]bool, len(conns))
+	for _, c := range conns {
+		if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
+			t.ports[uint16(a.Port())] = true
+		}
+	}
+	t.portsAt = time.Now()
+	return t.ports[sport] || t.ports[dport]
 }
 
 // emit writes one trace line, then the packets captured during the call.
@@ -118,24 +197,9 @@ func (t *Tracer) emit(line string) {
 
 // drain prints what the captures hold; t.mu is held.
 func (t *Tracer) drain() {
-	if len(t.captures) == 0 {
-		return
-	}
-	ports := t.localPorts()
 	for _, c := range t.captures {
-		c.drain(t.w, ports)
+		c.drain(t.w)
 	}
-}
-
-// localPorts returns the local ports of t's open Conns; t.mu is held.
-func (t *Tracer) localPorts() map[uint16]bool {
-	ports := make(map[uint16]bool, len(t.conns))
-	for c := range t.conns {
-		if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
-			ports[uint16(a.Port())] = true
-		}
-	}
-	return ports
 }
 
 // traceResult formats a call's result as strace does: "= 3", or "= -1 ECONNREFUSED (Connection

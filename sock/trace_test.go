@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +168,70 @@ func TestNames(t *testing.T) {
 	}
 	if _, ok := LookupOption(unix.SOL_SOCKET, 12345); ok {
 		t.Error("LookupOption found an option udplab does not know")
+	}
+}
+
+// Other traffic on lo does not push the script's packets out of the wire view: while another
+// socket floods lo, every datagram of the traced socket and its ICMP error are shown, or the
+// view says how many the capture lost.
+func TestCaptureUnderOtherTraffic(t *testing.T) {
+	t.Parallel()
+	capture, err := OpenCapture("lo")
+	if errors.Is(err, unix.EPERM) {
+		t.Skipf("capture not permitted here (needs CAP_NET_RAW): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	tr := NewTracer()
+	tr.Start(&out)
+	tr.AddCapture(capture)
+	defer tr.Stop()
+
+	sink, sinkAddr := bound(t, unix.AF_INET, "127.0.0.1")
+	_ = sink
+	flooder := mustSocket(t, unix.AF_INET)
+	stop := make(chan struct{})
+	var flooded atomic.Int64
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		payload := make([]byte, 512)
+		for flooded.Load() < 5_000_000 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			flooder.Sendto(context.Background(), payload, 0, sinkAddr)
+			flooded.Add(1)
+		}
+	}()
+	for flooded.Load() < 20000 { // the flood is under way before the traced sends start
+		time.Sleep(time.Millisecond)
+	}
+	const sends = 200
+	closed := closedPort(t, unix.AF_INET, "127.0.0.1")
+	c := tracedSocket(t, tr, unix.AF_INET)
+	for i := 0; i < sends; i++ {
+		c.Sendto(context.Background(), []byte("mine"), 0, closed)
+		if i%20 == 0 {
+			time.Sleep(time.Millisecond) // the flood runs between the sends too
+		}
+	}
+	close(stop)
+	<-finished
+	n := flooded.Load()
+	tr.Flush()
+	got := out.String()
+	udp := strings.Count(got, `UDP len 4 "mine"`)
+	icmp := strings.Count(got, "ICMP port unreachable")
+	t.Logf("%d datagrams flooded lo meanwhile; the view shows %d of %d datagrams and %d ICMP errors", n, udp, sends, icmp)
+	if strings.Contains(got, "512") {
+		t.Errorf("the view shows the flood, which is no traced socket's")
+	}
+	if (udp != sends || icmp != sends) && !strings.Contains(got, "packets dropped by the capture") {
+		t.Errorf("the view lost packets without saying so: %d of %d datagrams, %d ICMP errors", udp, sends, icmp)
 	}
 }
