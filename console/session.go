@@ -52,14 +52,16 @@ type Session struct {
 	// cancels the running chunk) and reports whether it dealt with it.
 	interrupt atomic.Pointer[func(sig unix.Signal) bool]
 
-	mu      sync.Mutex
-	atExit  []func() // run before the process ends, whoever ends it (restore the terminal)
-	ignored []time.Time
+	mu       sync.Mutex
+	atExit   []func() // run before the process ends, whoever ends it (restore the terminal)
+	ignored  []time.Time
+	exitHook func(code int) // ends the process: os.Exit, but for tests
 }
 
 // New returns a Session with a fresh Lua state.
 func New(opts Options) *Session {
-	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version, sigs: make(chan os.Signal, 4)}
+	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
+		sigs: make(chan os.Signal, 4), exitHook: os.Exit}
 	limit := opts.MemoryLimit
 	if limit == 0 {
 		limit = luabind.DefaultMemoryLimit()
@@ -103,7 +105,7 @@ func (s *Session) exit(code int) {
 	for _, fn := range hooks {
 		fn()
 	}
-	os.Exit(code)
+	s.exitHook(code)
 }
 
 // Trace turns on the strace-format call trace on stderr.

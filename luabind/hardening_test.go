@@ -143,6 +143,7 @@ var badInputs = []struct{ code, want string }{
 	{`coroutine.wrap(function() error("inside") end)()`, "raise: <string>:1: inside"},
 	// memory
 	{`print(pcall(string.rep, "x", 1e13))`, "false\t<string>:1: not enough memory\n"},
+	{`print(#string.rep("", 1e12), #string.rep("", 3, ","))`, "0\t2\n"},
 	{`print(pcall(string.rep, "ab", 2^62))`, "false\t<string>:1: resulting string too large\n"},
 	{`print(pcall(function() local s = ("x"):rep(2^24) while true do s = s .. s end end))`, "false\t<string>:1: not enough memory\n"},
 	{`print(pcall(table.concat, {("x"):rep(2^20)}, ("y"):rep(2^20), 1, 2^20))`, "false\t<string>:1: invalid value (at index 2) in table for 'concat'\n"},

@@ -56,11 +56,11 @@ func (rt *Runtime) repCall(L *lua.LState) int {
 	if L.Get(3) != lua.LNil {
 		sep = a.string(3)
 	}
-	if n <= 0 {
+	unit := int64(len(s) + len(sep))
+	if n <= 0 || unit == 0 {
 		L.Push(lua.LString(""))
 		return 1
 	}
-	unit := int64(len(s) + len(sep))
 	if unit > 0 && int64(n) > math.MaxInt64/unit {
 		L.RaiseError("resulting string too large")
 	}
