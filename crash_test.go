@@ -262,3 +262,29 @@ func TestRelativeStateHome(t *testing.T) {
 		t.Errorf("no history in ~: %v", err)
 	}
 }
+
+// A script whose SIGINT handler cannot run (the script is stuck in a pattern match) is ended by
+// the third Ctrl-C within 2 s, with status 130.
+func TestThirdInterruptEndsStuckScript(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "udplab", "-e", `
+		signal(SIGINT, function() print("handled") end)
+		print("ready"); io.stdout:flush()
+		string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")`)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, &out, "ready\n")
+	for i := 0; i < 3; i++ {
+		cmd.Process.Signal(syscall.SIGINT)
+		time.Sleep(100 * time.Millisecond)
+	}
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || errb.String() != "interrupted\n" {
+		t.Errorf("three Ctrl-C: %v, stderr %q; want status 130 and \"interrupted\"", err, errb.String())
+	}
+}
