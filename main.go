@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/udplab/udplab/console"
+	"github.com/udplab/udplab/lab"
 )
 
 // version is udplab's version, printed by --version.
@@ -43,6 +44,7 @@ Try: udplab scripts/refused.lua   (the lesson's client: type g1, then Enter)
 `
 
 func main() {
+	lab.RunHelperIfAsked() // udplab started again as the lab's helper: it never returns
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

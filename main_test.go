@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/udplab/udplab/lab"
 )
 
 // TestMain makes the test binary answer as "udplab" on $PATH, for the testscript files and for
 // the tests that run scripts as a user would.
 func TestMain(m *testing.M) {
+	lab.RunHelperIfAsked()
 	testscript.Main(m, map[string]func(){
 		"udplab": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})

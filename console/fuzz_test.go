@@ -3,6 +3,9 @@ package console
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +63,12 @@ func FuzzConsoleLine(f *testing.F) {
 		if !utf8.ValidString(input) {
 			return // the line editor hands over runes
 		}
+		watchdog := time.AfterFunc(5*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			os.WriteFile("/tmp/fuzzhang.txt", append([]byte(fmt.Sprintf("%q\n", input)), buf...), 0o644)
+		})
+		defer watchdog.Stop()
 		var chunks chunkReader
 		for _, line := range strings.Split(input, "\n") {
 			runes := []rune(line)

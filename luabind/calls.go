@@ -86,13 +86,18 @@ func (rt *Runtime) socketCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	ud := a.L.NewUserData()
+	rt.pushSocket(a.L, c)
+	return 1
+}
+
+// pushSocket pushes the Lua value of c, a socket the runtime now owns.
+func (rt *Runtime) pushSocket(L *lua.LState, c *sock.Conn) {
+	ud := L.NewUserData()
 	s := &socket{conn: c, ud: ud}
 	ud.Value = s
 	ud.Metatable = rt.socketMT
 	rt.track(s)
-	a.L.Push(ud)
-	return 1
+	L.Push(ud)
 }
 
 var bindBinding = binding{name: "bind", method: true, fn: (*Runtime).bindCall, help: helpEntry{
@@ -372,6 +377,9 @@ func socketString(L *lua.LState) int {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "socket(fd=%d, %s, %s", c.FD(), sock.FamilyName(c.Family()), sock.TypeName(c.Type()))
+	if c.Host() != "" {
+		fmt.Fprintf(&b, ", in %s", c.Host())
+	}
 	if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
 		fmt.Fprintf(&b, ", bound %s", a)
 	}

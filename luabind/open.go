@@ -28,7 +28,7 @@ var bindings = []*binding{
 	&recvfromBinding, &closeBinding, &getsocknameBinding, &getpeernameBinding, &setsockoptBinding,
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
-	&wireBinding, &recverrBinding,
+	&wireBinding, &recverrBinding, &networkBinding,
 }
 
 // Open installs the socket calls, the helpers and the constants in L as globals, makes
@@ -72,6 +72,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	installLoaders(L)
 	rt.installStdlib(L)
 	rt.trackFiles(L)
+	rt.installLab(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
 	if opts.MemoryLimit > 0 {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -11,6 +11,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	"github.com/udplab/udplab/lab"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -62,8 +63,14 @@ type Runtime struct {
 
 	files       []*lua.LUserData // files the script opened, flushed at exit (files.go)
 	resumeDepth int              // coroutine resumes in progress, nested
-	lowMemory   atomic.Bool      // the heap passed the budget: the next call raises "not enough memory"
-	stopWatch   context.CancelFunc
+
+	labs           []*lab.Network // the labs up, taken down at exit
+	networks       map[*lua.LTable]*lab.Network
+	hosts          map[*lua.LTable]labHost
+	hostMT         *lua.LTable
+	networkMethods *lua.LTable
+	lowMemory      atomic.Bool // the heap passed the budget: the next call raises "not enough memory"
+	stopWatch      context.CancelFunc
 }
 
 // waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua
@@ -106,6 +113,7 @@ func (rt *Runtime) Shutdown() {
 	}
 	rt.tracer.Flush()
 	rt.CloseAll()
+	rt.closeLabs()
 }
 
 // exitFrom is Exit called on the Lua state's goroutine, from L: it flushes Lua's files first.

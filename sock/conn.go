@@ -34,6 +34,7 @@ type Conn struct {
 	rc   syscall.RawConn
 
 	tracer *Tracer // nil: never traced
+	host   string  // the lab host it lives in; "" for this machine
 
 	family   int
 	sotype   int

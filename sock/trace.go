@@ -310,6 +310,15 @@ func (t *Tracer) traceSocket(family, sotype, protocol, fd int, err error) {
 	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
 }
 
+// traceSocketIn traces a socket a lab host opened, as a socket call with the host named.
+func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
+	proto := strconv.Itoa(protocol)
+	if family == unix.AF_INET || family == unix.AF_INET6 {
+		proto = NameOf(Protocols, protocol)
+	}
+	t.emit("socket(" + FamilyName(family) + ", " + TypeName(sotype) + ", " + proto + ") = " + strconv.Itoa(fd) + "   (in " + host + ")")
+}
+
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	c.tracer.call(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
 }

@@ -1,0 +1,322 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/udplab/udplab/sock"
+)
+
+// helperEnv marks the process udplab starts as the lab's helper.
+const helperEnv = "UDPLAB_LAB_HELPER"
+
+// RunHelperIfAsked makes this process the lab's helper, and exits, when udplab started it as one;
+// else it returns at once. Call it first thing in main (and in a test binary's TestMain).
+func RunHelperIfAsked() {
+	if os.Getenv(helperEnv) != "1" {
+		return
+	}
+	os.Exit(helperMain())
+}
+
+// request is what udplab asks the helper.
+type request struct {
+	Op                  string // build, socket, down, up, firewall, nat, impair
+	Spec                *Spec  `json:",omitempty"`
+	Host                string `json:",omitempty"`
+	Family, Type, Proto int    `json:",omitempty"`
+	Mode                string `json:",omitempty"` // firewall: drop, reject or "" (none)
+	LAN                 string `json:",omitempty"` // nat: the LAN whose side is masqueraded
+	Impairment          `json:",omitempty"`
+}
+
+// Impairment is what a host's link does to its traffic.
+type Impairment struct {
+	Loss  float64 // the share of UDP datagrams dropped each way, 0 to 1
+	Delay float64 // seconds added to each packet sent
+	Rate  uint64  // bytes per second a host may send; 0: no limit
+}
+
+// reply is the helper's answer: nothing, or the error.
+type reply struct {
+	Err   string `json:",omitempty"`
+	Errno int    `json:",omitempty"`
+}
+
+// built is the lab as the helper holds it.
+type built struct {
+	spec  *Spec
+	lab   netns.NsHandle   // the helper's own namespace: the bridges
+	hosts []netns.NsHandle // each host's namespace
+}
+
+func helperMain() int {
+	ch := sock.FDChannelFromFile(os.NewFile(3, "lab"))
+	var b *built
+	for {
+		msg, _, err := ch.Recv()
+		if err != nil {
+			return 0 // udplab closed the lab, or ended
+		}
+		var req request
+		var fd = -1
+		if err = json.Unmarshal(msg, &req); err == nil {
+			switch req.Op {
+			case "build":
+				b, err = build(req.Spec)
+			default:
+				if b == nil {
+					err = errors.New("the lab is not built")
+				} else {
+					fd, err = b.serve(&req)
+				}
+			}
+		}
+		var rep reply
+		if err != nil {
+			rep.Err = err.Error()
+			rep.Errno = int(sock.ErrnoOf(err))
+		}
+		out, _ := json.Marshal(rep)
+		if serr := ch.Send(out, fd); serr != nil {
+			return 1
+		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// serve carries out one request on the built lab; a socket request returns its descriptor.
+func (b *built) serve(req *request) (int, error) {
+	h := b.host(req.Host)
+	if h < 0 {
+		return -1, fmt.Errorf("no host %q", req.Host)
+	}
+	switch req.Op {
+	case "socket":
+		return sock.OpenIn(int(b.hosts[h]), req.Family, req.Type, req.Proto)
+	case "down", "up":
+		return -1, b.setLinks(h, req.Op == "up")
+	case "firewall":
+		return -1, firewall(b.hosts[h], req.Mode)
+	case "nat":
+		return -1, b.nat(h, req.LAN)
+	case "impair":
+		return -1, b.impair(h, req.Impairment)
+	}
+	return -1, fmt.Errorf("unknown request %q", req.Op)
+}
+
+func (b *built) host(name string) int {
+	for i := range b.spec.Hosts {
+		if b.spec.Hosts[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Interface names: in a host, eth0, eth1... in the order of its LANs; in the lab's namespace,
+// the bridge brJ of LAN J and the host end hIlJ of host I's link to it.
+func hostIf(k int) string      { return "eth" + strconv.Itoa(k) }
+func bridgeIf(lan int) string  { return "br" + strconv.Itoa(lan) }
+func portIf(h, lan int) string { return "h" + strconv.Itoa(h) + "l" + strconv.Itoa(lan) }
+
+// build makes the lab of spec: the bridges here, a namespace per host, the links, addresses and
+// routes.
+func build(spec *Spec) (*built, error) {
+	if spec == nil {
+		return nil, errors.New("no plan")
+	}
+	runtime.LockOSThread() // netns.New switches the thread; it is switched back below
+	defer runtime.UnlockOSThread()
+	home, err := netns.Get()
+	if err != nil {
+		return nil, err
+	}
+	b := &built{spec: spec, lab: home}
+	here, err := netlink.NewHandle()
+	if err != nil {
+		return nil, err
+	}
+	defer here.Close()
+	if lo, err := here.LinkByName("lo"); err == nil {
+		here.LinkSetUp(lo)
+	}
+	off := false
+	for j := range spec.LANs {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeIf(j)}, MulticastSnooping: &off}
+		if err := here.LinkAdd(br); err != nil {
+			return nil, fmt.Errorf("bridge for LAN %s: %w", spec.LANs[j].Name, err)
+		}
+		if err := here.LinkSetUp(br); err != nil {
+			return nil, err
+		}
+	}
+	for i := range spec.Hosts {
+		ns, err := netns.New()
+		if err != nil {
+			netns.Set(home)
+			return nil, fmt.Errorf("namespace for host %s: %w", spec.Hosts[i].Name, err)
+		}
+		if err := netns.Set(home); err != nil {
+			return nil, err
+		}
+		b.hosts = append(b.hosts, ns)
+	}
+	for i := range spec.Hosts {
+		if err := b.plug(here, i); err != nil {
+			return nil, fmt.Errorf("host %s: %w", spec.Hosts[i].Name, err)
+		}
+	}
+	for i := range spec.Hosts {
+		if err := b.route(i); err != nil {
+			return nil, fmt.Errorf("host %s: %w", spec.Hosts[i].Name, err)
+		}
+	}
+	return b, nil
+}
+
+// plug links host i to its LANs and gives it its addresses.
+func (b *built) plug(here *netlink.Handle, i int) error {
+	h := &b.spec.Hosts[i]
+	in, err := netlink.NewHandleAt(b.hosts[i])
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if lo, err := in.LinkByName("lo"); err == nil {
+		in.LinkSetUp(lo)
+	}
+	// Addresses work at once (no duplicate address detection), errors come back at once (no
+	// rate limit on ICMP errors), and a router forwards.
+	settings := map[string]string{
+		"ipv6/conf/default/accept_dad": "0", "ipv6/conf/all/accept_dad": "0",
+		"ipv4/icmp_ratelimit": "0", "ipv6/icmp/ratelimit": "0",
+	}
+	if h.Router() {
+		settings["ipv4/ip_forward"] = "1"
+		settings["ipv6/conf/all/forwarding"] = "1"
+	}
+	if err := sysctls(b.hosts[i], settings); err != nil {
+		return err
+	}
+	for k, lan := range h.LANs {
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: portIf(i, lan)}, PeerName: "p" + portIf(i, lan)}
+		if err := here.LinkAdd(veth); err != nil {
+			return err
+		}
+		br, err := here.LinkByName(bridgeIf(lan))
+		if err != nil {
+			return err
+		}
+		if err := here.LinkSetMaster(veth, br); err != nil {
+			return err
+		}
+		if err := here.LinkSetUp(veth); err != nil {
+			return err
+		}
+		peer, err := here.LinkByName("p" + portIf(i, lan))
+		if err != nil {
+			return err
+		}
+		if err := here.LinkSetNsFd(peer, int(b.hosts[i])); err != nil {
+			return err
+		}
+		link, err := in.LinkByName("p" + portIf(i, lan))
+		if err != nil {
+			return err
+		}
+		if err := in.LinkSetName(link, hostIf(k)); err != nil {
+			return err
+		}
+		l := b.spec.LANs[lan]
+		for _, a := range []*netlink.Addr{
+			{IPNet: ipnet(h.Addr4[k], l.Prefix4.Bits()), Broadcast: broadcast(l.Prefix4)},
+			{IPNet: ipnet(h.Addr6[k], 64), Flags: unix.IFA_F_NODAD},
+		} {
+			if err := in.AddrAdd(link, a); err != nil {
+				return err
+			}
+		}
+		if err := in.LinkSetUp(link); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// route gives host i, when it is on one LAN with a router, its default routes through it.
+func (b *built) route(i int) error {
+	h := &b.spec.Hosts[i]
+	if h.Router() {
+		return nil
+	}
+	gw := b.spec.Gateway(h, h.LANs[0])
+	if gw < 0 {
+		return nil
+	}
+	via4, via6, _ := b.spec.Hosts[gw].AddrOn(h.LANs[0])
+	in, err := netlink.NewHandleAt(b.hosts[i])
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	link, err := in.LinkByName(hostIf(0))
+	if err != nil {
+		return err
+	}
+	for _, gw := range []netip.Addr{via4, via6} {
+		if err := in.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw.AsSlice()}); err != nil {
+			return fmt.Errorf("default route via %s: %w", gw, err)
+		}
+	}
+	return nil
+}
+
+// setLinks plugs host i's links in or out (on the bridge's side: the host keeps its addresses
+// and routes, and sees no carrier).
+func (b *built) setLinks(i int, up bool) error {
+	here, err := netlink.NewHandle()
+	if err != nil {
+		return err
+	}
+	defer here.Close()
+	for _, lan := range b.spec.Hosts[i].LANs {
+		link, err := here.LinkByName(portIf(i, lan))
+		if err != nil {
+			return err
+		}
+		if up {
+			err = here.LinkSetUp(link)
+		} else {
+			err = here.LinkSetDown(link)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sysctls writes net sysctls (paths under /proc/sys/net) in namespace ns.
+func sysctls(ns netns.NsHandle, settings map[string]string) error {
+	return sock.InNamespace(int(ns), func() error {
+		for path, value := range settings {
+			if err := os.WriteFile("/proc/sys/net/"+path, []byte(value), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,157 @@
+package lab
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/udplab/udplab/sock"
+)
+
+// Network is a lab that is up: udplab's side of it, talking to the helper that holds it.
+type Network struct {
+	Spec *Spec
+
+	mu     sync.Mutex
+	ch     *sock.FDChannel
+	helper *exec.Cmd
+	closed bool
+}
+
+// Error is a failure the helper reported, with its errno when the kernel gave one.
+type Error struct {
+	Msg   string
+	Errno unix.Errno
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Unwrap returns the errno, so that sock.ErrnoOf finds it.
+func (e *Error) Unwrap() error {
+	if e.Errno == 0 {
+		return nil
+	}
+	return e.Errno
+}
+
+// Start builds the lab of spec: it starts the helper (udplab itself, in a new user and network
+// namespace, so that no privilege is needed), which makes the bridges, hosts and links.
+func Start(spec *Spec) (*Network, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	mine, theirs, err := sock.NewFDChannelPair()
+	if err != nil {
+		return nil, err
+	}
+	defer theirs.Close()
+	cmd := exec.Command(exe)
+	cmd.Args = []string{"udplab-lab"}
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.ExtraFiles = []*os.File{theirs.File()}
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:                 syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+		GidMappingsEnableSetgroups: false,
+		Pdeathsig:                  syscall.SIGKILL, // the lab dies with udplab, whatever ends it
+	}
+	if err := cmd.Start(); err != nil {
+		mine.Close()
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) {
+			return nil, &Error{Msg: "network{} needs user namespaces, which this system does not allow here (" + err.Error() +
+				"): run udplab as root, or allow them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0)", Errno: sock.ErrnoOf(err)}
+		}
+		return nil, err
+	}
+	n := &Network{Spec: spec, ch: mine, helper: cmd}
+	if _, err := n.ask(&request{Op: "build", Spec: spec}); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// ask sends req to the helper and waits for its answer, with the descriptor it carries.
+func (n *Network) ask(req *request) (int, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return -1, &Error{Msg: "the network is closed", Errno: unix.EBADF}
+	}
+	msg, err := json.Marshal(req)
+	if err != nil {
+		return -1, err
+	}
+	if err := n.ch.Send(msg, -1); err != nil {
+		return -1, fmt.Errorf("the lab's helper is gone: %w", err)
+	}
+	answer, fd, err := n.ch.Recv()
+	if err != nil {
+		return -1, fmt.Errorf("the lab's helper is gone: %w", err)
+	}
+	var rep reply
+	if err := json.Unmarshal(answer, &rep); err != nil {
+		return -1, err
+	}
+	if rep.Err != "" {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return -1, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
+	}
+	return fd, nil
+}
+
+// Socket opens a socket inside host and returns its descriptor, owned by the caller.
+func (n *Network) Socket(host string, family, sotype, protocol int) (int, error) {
+	return n.ask(&request{Op: "socket", Host: host, Family: family, Type: sotype, Proto: protocol})
+}
+
+// Down unplugs host from its LANs (ARP and NDP get no answer); Up plugs it back.
+func (n *Network) Down(host string) error { return n.do(&request{Op: "down", Host: host}) }
+
+// Up plugs host back into its LANs.
+func (n *Network) Up(host string) error { return n.do(&request{Op: "up", Host: host}) }
+
+// Firewall makes host drop ("drop") or reject ("reject") the UDP datagrams that come to it;
+// "" takes the firewall away.
+func (n *Network) Firewall(host, mode string) error {
+	return n.do(&request{Op: "firewall", Host: host, Mode: mode})
+}
+
+// NAT makes router host masquerade what leaves it on LAN lan; "" stops it.
+func (n *Network) NAT(host, lan string) error { return n.do(&request{Op: "nat", Host: host, LAN: lan}) }
+
+// Impair sets what host's links do to its traffic.
+func (n *Network) Impair(host string, imp Impairment) error {
+	return n.do(&request{Op: "impair", Host: host, Impairment: imp})
+}
+
+func (n *Network) do(req *request) error {
+	_, err := n.ask(req)
+	return err
+}
+
+// Close takes the lab down: the helper ends, and its namespaces, bridges and links with it.
+// Sockets opened in hosts stay open, on hosts with no link left. Close is safe to call again.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	n.ch.Close()
+	n.helper.Process.Kill()
+	n.helper.Wait()
+	return nil
+}

@@ -1,0 +1,185 @@
+// Package lab builds small networks of hosts for udplab: each LAN a Linux bridge, each host a
+// network namespace joined to its LANs by veth pairs, with IPv4 and IPv6 addresses, routes
+// through the hosts on two LANs (routers), and firewalls, NAT and impairments from nftables and
+// qdiscs. It needs no root: udplab starts itself again as a helper in a new user and network
+// namespace, which builds the lab and hands udplab the sockets it opens inside a host. The helper
+// dies with udplab, and the namespaces with it, so nothing is left behind, even after kill -9.
+package lab
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"sort"
+)
+
+// Limits on a lab.
+const (
+	MaxHosts = 32
+	MaxLANs  = 8
+)
+
+// LAN is one Ethernet segment: a bridge, with its IPv4 and IPv6 prefixes.
+type LAN struct {
+	Name    string
+	Prefix4 netip.Prefix
+	Prefix6 netip.Prefix
+}
+
+// Host is one machine of the lab: a network namespace, on one LAN or more (a router). Addr4 and
+// Addr6 give its address on each of its LANs, in the order of LANs.
+type Host struct {
+	Name  string
+	LANs  []int // indexes into Spec.LANs
+	Addr4 []netip.Addr
+	Addr6 []netip.Addr
+}
+
+// Router reports whether h is on more than one LAN: it forwards, and is the gateway of the hosts
+// on its LANs.
+func (h *Host) Router() bool { return len(h.LANs) > 1 }
+
+// Spec is a lab's plan: its LANs and hosts, with every address.
+type Spec struct {
+	LANs  []LAN
+	Hosts []Host
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
+// reservedNames are names a host cannot have: the network's own methods in Lua.
+var reservedNames = map[string]bool{"close": true, "hosts": true, "lans": true}
+
+// OneLAN plans hosts on one LAN, 10.0.0.0/24 and fd00::/64, numbered in the order given.
+func OneLAN(names []string) (*Spec, error) {
+	hosts := make(map[string][]string, len(names))
+	for _, n := range names {
+		if _, dup := hosts[n]; dup {
+			return nil, fmt.Errorf("host %q is named twice", n)
+		}
+		hosts[n] = []string{"lan"}
+	}
+	return plan(map[string]string{"lan": "10.0.0.0/24"}, hosts, names)
+}
+
+// Plan plans LANs (name: IPv4 prefix, "10.1.0.0/24") and hosts (name: the LANs it is on).
+// Hosts are numbered on each LAN in the order of their names; LAN i (in the order of names) gets
+// the IPv6 prefix fd00:0:0:i::/64.
+func Plan(lans map[string]string, hosts map[string][]string) (*Spec, error) {
+	names := make([]string, 0, len(hosts))
+	for n := range hosts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return plan(lans, hosts, names)
+}
+
+func plan(lans map[string]string, hosts map[string][]string, order []string) (*Spec, error) {
+	switch {
+	case len(lans) == 0:
+		return nil, fmt.Errorf("a lab needs a LAN")
+	case len(lans) > MaxLANs:
+		return nil, fmt.Errorf("%d LANs; at most %d", len(lans), MaxLANs)
+	case len(hosts) == 0:
+		return nil, fmt.Errorf("a lab needs a host")
+	case len(hosts) > MaxHosts:
+		return nil, fmt.Errorf("%d hosts; at most %d", len(hosts), MaxHosts)
+	}
+	spec := &Spec{}
+	lanIndex := map[string]int{}
+	lanNames := make([]string, 0, len(lans))
+	for n := range lans {
+		lanNames = append(lanNames, n)
+	}
+	sort.Strings(lanNames)
+	for i, n := range lanNames {
+		if !nameRE.MatchString(n) {
+			return nil, fmt.Errorf("LAN name %q: use a-z and 0-9, starting with a letter, at most 12", n)
+		}
+		p, err := netip.ParsePrefix(lans[n])
+		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
+			return nil, fmt.Errorf("LAN %s: %q is not an IPv4 prefix of /30 or wider (\"10.1.0.0/24\")", n, lans[n])
+		}
+		for _, other := range spec.LANs {
+			if other.Prefix4.Overlaps(p.Masked()) {
+				return nil, fmt.Errorf("LANs %s and %s overlap", other.Name, n)
+			}
+		}
+		v6 := netip.AddrFrom16([16]byte{0: 0xfd, 7: byte(i)})
+		spec.LANs = append(spec.LANs, LAN{Name: n, Prefix4: p.Masked(), Prefix6: netip.PrefixFrom(v6, 64)})
+		lanIndex[n] = i
+	}
+	next4 := make([]netip.Addr, len(spec.LANs))
+	next6 := make([]netip.Addr, len(spec.LANs))
+	for i, l := range spec.LANs {
+		next4[i], next6[i] = l.Prefix4.Addr().Next(), l.Prefix6.Addr().Next()
+	}
+	for _, name := range order {
+		if !nameRE.MatchString(name) || reservedNames[name] {
+			return nil, fmt.Errorf("host name %q: use a-z and 0-9, starting with a letter, at most 12 (not close, hosts, lans)", name)
+		}
+		h := Host{Name: name}
+		seen := map[int]bool{}
+		for _, ln := range hosts[name] {
+			i, ok := lanIndex[ln]
+			if !ok {
+				return nil, fmt.Errorf("host %s: no LAN %q", name, ln)
+			}
+			if seen[i] {
+				return nil, fmt.Errorf("host %s is on LAN %s twice", name, ln)
+			}
+			seen[i] = true
+			a := next4[i]
+			if !spec.LANs[i].Prefix4.Contains(a.Next()) { // the last address is the broadcast
+				return nil, fmt.Errorf("LAN %s is too small for its hosts", ln)
+			}
+			h.LANs = append(h.LANs, i)
+			h.Addr4 = append(h.Addr4, a)
+			h.Addr6 = append(h.Addr6, next6[i])
+			next4[i], next6[i] = a.Next(), next6[i].Next()
+		}
+		if len(h.LANs) == 0 {
+			return nil, fmt.Errorf("host %s is on no LAN", name)
+		}
+		spec.Hosts = append(spec.Hosts, h)
+	}
+	return spec, nil
+}
+
+// Gateway returns the router on LAN lan other than h, and its index, or -1.
+func (s *Spec) Gateway(h *Host, lan int) int {
+	for i := range s.Hosts {
+		r := &s.Hosts[i]
+		if r == h || !r.Router() {
+			continue
+		}
+		for _, l := range r.LANs {
+			if l == lan {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// AddrOn returns h's addresses on LAN lan.
+func (h *Host) AddrOn(lan int) (netip.Addr, netip.Addr, bool) {
+	for k, l := range h.LANs {
+		if l == lan {
+			return h.Addr4[k], h.Addr6[k], true
+		}
+	}
+	return netip.Addr{}, netip.Addr{}, false
+}
+
+func ipnet(a netip.Addr, bits int) *net.IPNet {
+	return &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(bits, a.BitLen())}
+}
+
+func broadcast(p netip.Prefix) net.IP {
+	b := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
+	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}

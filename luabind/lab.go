@@ -1,0 +1,295 @@
+package luabind
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/udplab/udplab/lab"
+	"github.com/udplab/udplab/sock"
+)
+
+// The lab in Lua: network{...} returns a table with one field per host, and close; a host has
+// its name, addresses and the methods socket, down, up, firewall, impair and nat.
+//
+//	local net = network{"a", "b", "c"}
+//	local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 43211)
+
+// labHost is what the runtime knows of a host table: its network and name.
+type labHost struct {
+	net  *lab.Network
+	name string
+}
+
+var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: helpEntry{
+	`network{"a", "b", ...} | network{lans = {left = "10.1.0.0/24", ...}, hosts = {a = "left", r = {"left", "right"}, ...}}`,
+	"build a lab: hosts in network namespaces on real LANs (bridges), needing no root",
+	"the network: net.a is host a (net.a.addr, net.a.addr6, net.a.addrs[lan]); on failure nil, message, errno\n" +
+		"  net.a:socket(family, type)   a socket inside host a; every call works on it\n" +
+		"  net.a:down(), net.a:up()     unplug a from its LANs (ARP and NDP get no answer), plug it back\n" +
+		"  net.a:firewall(\"drop\")       drop incoming UDP; \"reject\": answer ICMP prohibited; nil: none\n" +
+		"  net.a:impair{loss=0.2, delay=0.05, rate=\"1mbit\"}   UDP loss each way, delay and rate of what a sends\n" +
+		"  net.r:nat(\"right\")           a router masquerades what leaves it on LAN right\n" +
+		"  net:close()                  take it all down (also done at exit, whatever the exit)\n" +
+		"  One LAN: 10.0.0.0/24 and fd00::/64, hosts numbered in order. Several: a host on two LANs\n" +
+		"  forwards and is the others' gateway; LAN i (by name) has fd00:0:0:i::/64",
+	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)"}}
+
+// networkCall is network(spec).
+func (rt *Runtime) networkCall(a args) int {
+	L := a.L
+	t := a.table(1)
+	spec, err := planOf(t)
+	if err != nil {
+		a.argError(1, err.Error())
+	}
+	n, err := lab.Start(spec)
+	if err != nil {
+		return pushFailure(L, err)
+	}
+	rt.mu.Lock()
+	rt.labs = append(rt.labs, n)
+	rt.mu.Unlock()
+	net := L.CreateTable(0, len(spec.Hosts))
+	names := make([]string, len(spec.Hosts))
+	for i := range spec.Hosts {
+		h := &spec.Hosts[i]
+		names[i] = h.Name
+		ht := L.CreateTable(0, 6)
+		ht.RawSetString("name", lua.LString(h.Name))
+		ht.RawSetString("addr", lua.LString(h.Addr4[0].String()))
+		ht.RawSetString("addr6", lua.LString(h.Addr6[0].String()))
+		addrs, addrs6 := L.CreateTable(0, len(h.LANs)), L.CreateTable(0, len(h.LANs))
+		for k, lan := range h.LANs {
+			addrs.RawSetString(spec.LANs[lan].Name, lua.LString(h.Addr4[k].String()))
+			addrs6.RawSetString(spec.LANs[lan].Name, lua.LString(h.Addr6[k].String()))
+		}
+		ht.RawSetString("addrs", addrs)
+		ht.RawSetString("addrs6", addrs6)
+		ht.Metatable = rt.hostMT
+		rt.hosts[ht] = labHost{net: n, name: h.Name}
+		net.RawSetString(h.Name, ht)
+	}
+	mt := L.CreateTable(0, 4)
+	mt.RawSetString("__name", lua.LString("network"))
+	mt.RawSetString("__index", rt.networkMethods)
+	text := lua.LString("network(" + strings.Join(names, ", ") + ")")
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(text)
+		return 1
+	}))
+	net.Metatable = mt
+	rt.networks[net] = n
+	L.Push(net)
+	return 1
+}
+
+// planOf reads a network's plan from its Lua table.
+func planOf(t *lua.LTable) (*lab.Spec, error) {
+	if t.Len() > 0 {
+		names := make([]string, t.Len())
+		for i := range names {
+			s, ok := t.RawGetInt(i + 1).(lua.LString)
+			if !ok {
+				return nil, fmt.Errorf("host %d must be a name (a string)", i+1)
+			}
+			names[i] = string(s)
+		}
+		return lab.OneLAN(names)
+	}
+	lansV, hostsV := t.RawGetString("lans"), t.RawGetString("hosts")
+	lansT, ok1 := lansV.(*lua.LTable)
+	hostsT, ok2 := hostsV.(*lua.LTable)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf(`give host names {"a", "b"}, or lans = {...} and hosts = {...}`)
+	}
+	lans := map[string]string{}
+	var bad error
+	lansT.ForEach(func(k, v lua.LValue) {
+		ks, ok1 := k.(lua.LString)
+		vs, ok2 := v.(lua.LString)
+		if !ok1 || !ok2 {
+			bad = fmt.Errorf(`lans: each LAN is name = "prefix" ("10.1.0.0/24")`)
+			return
+		}
+		lans[string(ks)] = string(vs)
+	})
+	hosts := map[string][]string{}
+	hostsT.ForEach(func(k, v lua.LValue) {
+		ks, ok := k.(lua.LString)
+		if !ok {
+			bad = fmt.Errorf("hosts: each host is name = LAN or name = {LAN, LAN}")
+			return
+		}
+		switch v := v.(type) {
+		case lua.LString:
+			hosts[string(ks)] = []string{string(v)}
+		case *lua.LTable:
+			for i := 1; i <= v.Len(); i++ {
+				hosts[string(ks)] = append(hosts[string(ks)], lua.LVAsString(v.RawGetInt(i)))
+			}
+		default:
+			bad = fmt.Errorf("host %s: give its LAN, or a list of LANs", ks)
+		}
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	return lab.Plan(lans, hosts)
+}
+
+// installLab makes the metatables of networks and hosts.
+func (rt *Runtime) installLab(L *lua.LState) {
+	rt.hosts = map[*lua.LTable]labHost{}
+	rt.networks = map[*lua.LTable]*lab.Network{}
+	methods := L.CreateTable(0, 6)
+	for _, m := range []struct {
+		name string
+		fn   func(rt *Runtime, a args, h labHost) int
+	}{
+		{"socket", (*Runtime).hostSocket}, {"down", (*Runtime).hostDown}, {"up", (*Runtime).hostUp},
+		{"firewall", (*Runtime).hostFirewall}, {"impair", (*Runtime).hostImpair}, {"nat", (*Runtime).hostNAT},
+	} {
+		fn := m.fn
+		methods.RawSetString(m.name, L.NewFunction(rt.guard(&binding{name: m.name, fn: func(rt *Runtime, a args) int {
+			return fn(rt, a, rt.checkHost(a))
+		}})))
+	}
+	rt.hostMT = L.CreateTable(0, 3)
+	rt.hostMT.RawSetString("__name", lua.LString("host"))
+	rt.hostMT.RawSetString("__index", methods)
+	rt.hostMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		t := args{L, "tostring"}.table(1)
+		L.Push(lua.LString(fmt.Sprintf("host %s (%s, %s)", lua.LVAsString(t.RawGetString("name")),
+			lua.LVAsString(t.RawGetString("addr")), lua.LVAsString(t.RawGetString("addr6")))))
+		return 1
+	}))
+	rt.networkMethods = L.CreateTable(0, 1)
+	rt.networkMethods.RawSetString("close", L.NewFunction(rt.guard(&binding{name: "close", fn: func(rt *Runtime, a args) int {
+		n, ok := rt.networks[a.table(1)]
+		if !ok {
+			a.typeError(1, "network")
+		}
+		return pushZero(a.L, n.Close())
+	}})))
+}
+
+// checkHost returns the host at argument 1 (the self of a method call).
+func (rt *Runtime) checkHost(a args) labHost {
+	if t, ok := a.L.Get(1).(*lua.LTable); ok {
+		if h, ok := rt.hosts[t]; ok {
+			return h
+		}
+	}
+	a.typeError(1, "host")
+	return labHost{}
+}
+
+func (rt *Runtime) hostSocket(a args, h labHost) int {
+	family, sotype, protocol := a.cint(2), a.cint(3), a.optCint(4, 0)
+	fd, err := h.net.Socket(h.name, family, sotype, protocol)
+	if err != nil {
+		return pushFailure(a.L, err)
+	}
+	c, err := sock.Adopt(fd, h.name, &rt.sockConfig)
+	if err != nil {
+		return pushFailure(a.L, err)
+	}
+	rt.pushSocket(a.L, c)
+	return 1
+}
+
+func (rt *Runtime) hostDown(a args, h labHost) int { return pushZero(a.L, h.net.Down(h.name)) }
+
+func (rt *Runtime) hostUp(a args, h labHost) int { return pushZero(a.L, h.net.Up(h.name)) }
+
+func (rt *Runtime) hostFirewall(a args, h labHost) int {
+	mode := ""
+	if a.L.Get(2) != lua.LNil {
+		mode = a.string(2)
+		if mode != "drop" && mode != "reject" {
+			a.argError(2, `"drop", "reject" or nil expected`)
+		}
+	}
+	return pushZero(a.L, h.net.Firewall(h.name, mode))
+}
+
+func (rt *Runtime) hostNAT(a args, h labHost) int {
+	lan := ""
+	if a.L.Get(2) != lua.LNil {
+		lan = a.string(2)
+	}
+	return pushZero(a.L, h.net.NAT(h.name, lan))
+}
+
+func (rt *Runtime) hostImpair(a args, h labHost) int {
+	var imp lab.Impairment
+	if a.L.Get(2) != lua.LNil {
+		t := a.table(2)
+		var bad string
+		t.ForEach(func(k, v lua.LValue) {
+			key := lua.LVAsString(k)
+			switch key {
+			case "loss", "delay":
+				f, ok := v.(lua.LNumber)
+				if !ok || math.IsNaN(float64(f)) || f < 0 || key == "loss" && f > 1 || key == "delay" && f > 60 {
+					bad = "impairment " + key + " must be a number (loss within 0..1, delay within 0..60 seconds)"
+					return
+				}
+				if key == "loss" {
+					imp.Loss = float64(f)
+				} else {
+					imp.Delay = float64(f)
+				}
+			case "rate":
+				r, err := parseRate(v)
+				if err != nil {
+					bad = err.Error()
+					return
+				}
+				imp.Rate = r
+			default:
+				bad = "unknown impairment '" + key + "' (loss, delay, rate)"
+			}
+		})
+		if bad != "" {
+			a.argError(2, bad)
+		}
+	}
+	return pushZero(a.L, h.net.Impair(h.name, imp))
+}
+
+var rateRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$`)
+
+// parseRate reads a rate as tc writes one ("1mbit", "500kbit", "2mbps") or a number of bytes per
+// second.
+func parseRate(v lua.LValue) (uint64, error) {
+	if n, ok := v.(lua.LNumber); ok && n > 0 && float64(n) < 1e12 {
+		return uint64(n), nil
+	}
+	m := rateRE.FindStringSubmatch(strings.ToLower(lua.LVAsString(v)))
+	if m == nil {
+		return 0, fmt.Errorf(`impairment rate: give bytes per second, or "1mbit", "500kbit", "2mbps"`)
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	unit := map[string]float64{"bit": 1.0 / 8, "kbit": 1e3 / 8, "mbit": 1e6 / 8, "gbit": 1e9 / 8, "bps": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9}[m[2]]
+	if r := f * unit; r >= 1 && r < 1e12 {
+		return uint64(r), nil
+	}
+	return 0, fmt.Errorf("impairment rate %s is out of range", m[0])
+}
+
+// closeLabs takes every lab down.
+func (rt *Runtime) closeLabs() {
+	rt.mu.Lock()
+	labs := rt.labs
+	rt.labs = nil
+	rt.mu.Unlock()
+	for _, n := range labs {
+		n.Close()
+	}
+}
