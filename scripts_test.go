@@ -68,6 +68,8 @@ func TestExperiments(t *testing.T) {
 // Every experiment starts with a comment block stating its question and claim.
 func TestExperimentsDocumented(t *testing.T) {
 	paths, _ := filepath.Glob("scripts/*.lua")
+	lan, _ := filepath.Glob("scripts/lan/*.lua")
+	paths = append(paths, lan...)
 	for _, path := range paths {
 		src := readFile(t, path)
 		if !strings.HasPrefix(src, "-- "+filepath.Base(path)+": ") {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -243,8 +244,9 @@ func (rt *Runtime) runHandlers(L *lua.LState) {
 	}
 }
 
-// AddScriptPath lets require find modules beside the script at path and in its lib/ folder, so
-// that scripts share their helpers (scripts/lib/lab.lua) wherever they are run from.
+// AddScriptPath lets require find modules beside the script at path, in its lib/ folder and in
+// its parent's lib/ folder, so that scripts share their helpers (scripts/lib/lab.lua, used by
+// scripts/lan/*.lua too) wherever they are run from.
 func AddScriptPath(L *lua.LState, path string) {
 	dir := filepath.Dir(path)
 	pkg, ok := L.GetGlobal("package").(*lua.LTable)
@@ -252,5 +254,6 @@ func AddScriptPath(L *lua.LState, path string) {
 		return
 	}
 	old := lua.LVAsString(pkg.RawGetString("path"))
-	pkg.RawSetString("path", lua.LString(filepath.Join(dir, "?.lua")+";"+filepath.Join(dir, "lib", "?.lua")+";"+old))
+	paths := []string{filepath.Join(dir, "?.lua"), filepath.Join(dir, "lib", "?.lua"), filepath.Join(dir, "..", "lib", "?.lua"), old}
+	pkg.RawSetString("path", lua.LString(strings.Join(paths, ";")))
 }

@@ -65,17 +65,17 @@ func (rt *Runtime) setsockoptCall(a args) int {
 			ifaddr, _ = netip.ParseAddr(string(v)) // an address; else a name, read below
 		}
 		if !ifaddr.IsValid() {
-			ifindex = a.iface(t.RawGetString("interface"), 4)
+			ifindex = a.iface(c, t.RawGetString("interface"), 4)
 		}
 		err = c.SetsockoptMreqn(level, number, group, ifaddr, ifindex)
 	case sock.KindIPv6Mreq:
 		t := a.table(4)
 		group := a.ip(4, a.field(t, 4, "multiaddr"))
-		err = c.SetsockoptIPv6Mreq(level, number, group, a.iface(t.RawGetString("interface"), 4))
+		err = c.SetsockoptIPv6Mreq(level, number, group, a.iface(c, t.RawGetString("interface"), 4))
 	case sock.KindIfindex:
 		var ifindex int
 		if _, ok := L.Get(4).(lua.LString); ok {
-			ifindex = a.iface(L.Get(4), 4)
+			ifindex = a.iface(c, L.Get(4), 4)
 		} else {
 			ifindex = a.cint(4)
 		}
@@ -136,12 +136,12 @@ func (a args) ip(n int, s string) netip.Addr {
 	return ip
 }
 
-// iface reads an interface given at argument n: its name ("lo") or its index; nil or absent is
-// 0, which lets the kernel choose.
-func (a args) iface(v lua.LValue, n int) int {
+// iface reads an interface given at argument n: its name ("lo", looked up in the namespace of c)
+// or its index; nil or absent is 0, which lets the kernel choose.
+func (a args) iface(c *sock.Conn, v lua.LValue, n int) int {
 	switch v := v.(type) {
 	case lua.LString:
-		i, err := sock.InterfaceIndex(string(v))
+		i, err := c.InterfaceIndex(string(v))
 		if sock.ErrnoOf(err) != 0 {
 			failWith(err)
 		}

@@ -3,6 +3,7 @@
 package sock
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 	"net/netip"
@@ -52,6 +53,7 @@ var Options = []Option{
 	{"IP_MULTICAST_IF", unix.IPPROTO_IP, unix.IP_MULTICAST_IF, KindInet4Addr},
 	{"IP_MULTICAST_TTL", unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, KindInt},
 	{"IP_MULTICAST_LOOP", unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, KindInt},
+	{"IP_MULTICAST_ALL", unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, KindInt},
 	{"IP_ADD_MEMBERSHIP", unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, KindMreqn},
 	{"IP_DROP_MEMBERSHIP", unix.IPPROTO_IP, unix.IP_DROP_MEMBERSHIP, KindMreqn},
 	{"IPV6_V6ONLY", unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, KindInt},
@@ -189,4 +191,25 @@ func (c *Conn) SetsockoptIfindex(level, number, ifindex int) error {
 		c.traceSockopt("setsockopt", level, number, "["+strconv.Itoa(v)+"]", 4, err) // as strace shows it
 	}
 	return err
+}
+
+// InterfaceIndex returns the index of the interface called name in the socket's own network
+// namespace (asked with SIOCGIFINDEX on the socket), or name itself when it is a number: a lab
+// host's "eth0" is not this machine's.
+func (c *Conn) InterfaceIndex(name string) (int, error) {
+	if n, err := strconv.ParseUint(name, 10, 31); err == nil {
+		return int(n), nil
+	}
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("unknown interface %q", name)
+	}
+	err = c.control("ioctl", func(fd int) error { return unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr) })
+	if errors.Is(err, unix.ENODEV) {
+		return 0, fmt.Errorf("unknown interface %q", name)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int(ifr.Uint32()), nil
 }

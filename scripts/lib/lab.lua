@@ -115,6 +115,44 @@ function lab.udp(family, host, name)
   return s
 end
 
+-- lab.udp_in(host, family, addr, name[, port[, shared]]) is lab.udp inside a host of a
+-- network{}: a UDP socket opened in host, bound to addr (its address, or "0.0.0.0" / "::") and
+-- port (0: the kernel picks); shared sets SO_REUSEADDR first, so that several sockets of the
+-- host can share the port.
+function lab.udp_in(host, family, addr, name, port, shared)
+  local s = assert(host:socket(family, SOCK_DGRAM))
+  lab.name(s, name)
+  if shared then assert(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, 1)) end
+  assert(bind(s, addr, port or 0))
+  assert(settimeout(s, lab.TIMEOUT))
+  print(string.format("%s = %s:socket(%s, SOCK_DGRAM), bound to %s", name, host.name,
+    family == AF_INET6 and "AF_INET6" or "AF_INET", show(getsockname(s))))
+  return s
+end
+
+-- lab.on(host, method, ...) calls host:method(...) (down, up, firewall, impair, nat), prints the
+-- call and what it returned, and returns it.
+function lab.on(host, method, ...)
+  local r = pack(host[method](host, ...))
+  local desc = lab.describe(host.name .. ":" .. method, ...)
+  if r[1] == nil then
+    print(string.format("%s: failed: %s (%s)", desc, tostring(r[2]), tostring(r[3])))
+  else
+    print(desc .. " = " .. show(r[1]))
+  end
+  return unpack(r, 1, r.n)
+end
+
+-- lab.timed(name, ...) is lab.call, also printing how long the call took; it returns the
+-- seconds, then what the call returned.
+function lab.timed(name, ...)
+  local t0 = os.clock()
+  local r = pack(lab.call(name, ...))
+  local dt = os.clock() - t0
+  print(string.format("  (%.2f s)", dt))
+  return dt, unpack(r, 1, r.n)
+end
+
 -- lab.expect(ok, fmt, ...) records the expectation string.format(fmt, ...) as failed unless ok.
 function lab.expect(ok, fmt, ...)
   if not ok then

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// labChunk builds a lab of three hosts and checks, from inside them, what a user would: a
+// datagram across the LAN on IPv4 and IPv6 with the sender's address, a refusal from another
+// host, a broadcast reaching the others.
+const labChunk = `local net = assert(network{"a", "b", "c"})
+for _, v in ipairs({{AF_INET, "addr"}, {AF_INET6, "addr6"}}) do
+  local fam, key = v[1], v[2]
+  local r = net.b:socket(fam, SOCK_DGRAM); assert(bind(r, net.b[key], 43211))
+  local s = net.a:socket(fam, SOCK_DGRAM); assert(connect(s, net.b[key], 43211))
+  assert(send(s, "g1")); settimeout(r, 2)
+  local d, from = recvfrom(r, 100)
+  print(key, d, from and from.addr == net.a[key])
+end
+local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 9); send(s, "x"); settimeout(s, 2)
+print("refused", select(3, recv(s, 10)))
+local rb = net.b:socket(AF_INET, SOCK_DGRAM); bind(rb, "0.0.0.0", 43300); settimeout(rb, 2)
+local rc = net.c:socket(AF_INET, SOCK_DGRAM); bind(rc, "0.0.0.0", 43300); settimeout(rc, 2)
+local bs = net.a:socket(AF_INET, SOCK_DGRAM); setsockopt(bs, SOL_SOCKET, SO_BROADCAST, 1)
+print("bcast", sendto(bs, "all", "10.0.0.255", 43300), recv(rb, 10), recv(rc, 10))
+net:close()`
+
+const labWant = "addr\tg1\ttrue\naddr6\tg1\ttrue\nrefused\t111\nbcast\t3\tall\tall\n"
+
+// linkCount is the number of network interfaces of this machine's namespace.
+func linkCount(t *testing.T) int {
+	t.Helper()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ifs)
+}
+
+// publicUdplab copies the test binary (which answers as udplab) where any user may run it.
+func publicUdplab(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "udplab-public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	path := filepath.Join(dir, "udplab")
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	return path
+}
+
+// helpersWith counts the processes whose environment holds mark: the labs' helpers of one run.
+func helpersWith(mark string) int {
+	n := 0
+	envs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, e := range envs {
+		if b, err := os.ReadFile(e); err == nil && bytes.Contains(b, []byte(mark)) {
+			n++
+		}
+	}
+	return n
+}
+
+// The lab as root and as an unprivileged user: hosts, IPv4 and IPv6, a remote refusal and a
+// broadcast; nothing left in this machine's namespace.
+func TestLab(t *testing.T) {
+	before := linkCount(t)
+	r := udplab(t, "", "-e", labChunk)
+	if r.stdout != labWant || r.code != 0 {
+		t.Fatalf("as %d: %+v", os.Geteuid(), r)
+	}
+	if os.Geteuid() == 0 {
+		exe := publicUdplab(t)
+		ctx, cancel := context.WithTimeout(context.Background(), runBound)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, exe, "-e", labChunk)
+		cmd.Dir = "/"
+		cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil || out.String() != labWant {
+			t.Fatalf("as nobody: %v, stdout %q, stderr %q", err, out.String(), errb.String())
+		}
+	}
+	if after := linkCount(t); after != before {
+		t.Errorf("this machine's namespace had %d links, has %d", before, after)
+	}
+}
+
+// kill -9 while a lab is up leaves no helper, namespace or link behind.
+func TestLabKilled(t *testing.T) {
+	before := linkCount(t)
+	b := make([]byte, 8)
+	rand.Read(b)
+	mark := "UDPLAB_TEST_MARK=" + hex.EncodeToString(b)
+	cmd := exec.Command("udplab", "-e", `local net = network{"a", "b"}; local r = net.b:socket(AF_INET, SOCK_DGRAM)
+		bind(r, net.b.addr, 5); print("up"); io.stdout:flush(); recv(r, 10)`)
+	cmd.Env = append(os.Environ(), mark)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, &out, "up\n")
+	if n := helpersWith(mark); n != 2 { // udplab and its helper
+		t.Errorf("%d processes carry the mark while the lab is up, want udplab and its helper", n)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	for deadline := time.Now().Add(runBound); helpersWith(mark) > 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	if n := helpersWith(mark); n > 0 {
+		t.Errorf("%d of the lab's processes outlived kill -9", n)
+	}
+	if after := linkCount(t); after != before {
+		t.Errorf("this machine's namespace had %d links, has %d", before, after)
+	}
+}
+
+// Every lan script runs, as root, and ends with its verdict, leaving no link behind.
+func TestLanScripts(t *testing.T) {
+	before := linkCount(t)
+	paths, _ := filepath.Glob("scripts/lan/*.lua")
+	if len(paths) < 6 {
+		t.Fatalf("%d lan scripts", len(paths))
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			r := udplab(t, "", path)
+			t.Logf("%s took %v", path, time.Since(start))
+			lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+			if r.code != 0 || !strings.HasPrefix(lines[len(lines)-1], "verdict: ") {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if after := linkCount(t); after != before {
+			t.Errorf("this machine's namespace had %d links, has %d", before, after)
+		}
+	})
+}

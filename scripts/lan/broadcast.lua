@@ -1,0 +1,61 @@
+-- broadcast.lua: exercise 2a of the lesson on a real LAN. Which hosts does a broadcast reach, and
+-- what does connect() to a broadcast address give?
+--
+-- Claims, with a, b and c on LAN one (10.0.0.0/24), d on LAN two behind router r:
+--   Without SO_BROADCAST, sendto the LAN's broadcast address fails with EACCES (13).
+--   With it, 10.0.0.255 and 255.255.255.255 reach b and c, and not d: routers do not forward
+--   broadcasts.
+--   A socket connected to the broadcast address sends to everyone, but the answers, sent from
+--   b's own (unicast) address, never reach it: a connected socket takes only its peer's
+--   datagrams, and no host has the broadcast address as its own.
+--   A broadcast to a port nobody listens on brings back no ICMP: hosts do not answer broadcasts
+--   with errors, so even a connected socket with IP_RECVERR sees nothing.
+
+local lab = require("lab")
+local net = assert(network{
+  lans = {one = "10.0.0.0/24", two = "10.9.0.0/24"},
+  hosts = {a = "one", b = "one", c = "one", r = {"one", "two"}, d = "two"},
+})
+local PORT = 43300
+local lanbcast = "10.0.0.255"
+
+local rb = lab.udp_in(net.b, AF_INET, "0.0.0.0", "rb", PORT)
+local rc = lab.udp_in(net.c, AF_INET, "0.0.0.0", "rc", PORT)
+local rd = lab.udp_in(net.d, AF_INET, "0.0.0.0", "rd", PORT)
+local s = lab.udp_in(net.a, AF_INET, net.a.addr, "sender")
+
+lab.section("without SO_BROADCAST")
+lab.expect(lab.errno("sendto", s, "to all", lanbcast, PORT) == EACCES, "sendto %s fails with EACCES (13)", lanbcast)
+
+lab.section("with SO_BROADCAST")
+lab.call("setsockopt", s, SOL_SOCKET, SO_BROADCAST, 1)
+for _, dest in ipairs({lanbcast, INADDR_BROADCAST}) do
+  lab.call("sendto", s, "to all", dest, PORT)
+  lab.expect(lab.call("recv", rb, 100) == "to all", "b gets the broadcast to %s", dest)
+  lab.expect(lab.call("recv", rc, 100) == "to all", "c gets the broadcast to %s", dest)
+  lab.expect(lab.call("recv", rd, 100) == nil, "d, behind the router, does not get it")
+end
+
+lab.section("a socket connected to the broadcast address")
+local cs = lab.udp_in(net.a, AF_INET, net.a.addr, "connected")
+lab.call("setsockopt", cs, SOL_SOCKET, SO_BROADCAST, 1)
+lab.call("connect", cs, lanbcast, PORT)
+lab.call("send", cs, "who is there?")
+local _, from = lab.call("recvfrom", rb, 100)
+lab.call("recvfrom", rc, 100)
+lab.expect(from and from.addr == net.a.addr, "b sees it come from a")
+lab.call("sendto", rb, "b is here", from)
+lab.expect(lab.call("recv", cs, 100) == nil, "b's unicast answer never reaches the socket connected to the broadcast address")
+
+lab.section("a broadcast to a closed port")
+local probe = lab.udp_in(net.a, AF_INET, net.a.addr, "probe")
+lab.call("setsockopt", probe, SOL_SOCKET, SO_BROADCAST, 1)
+lab.call("setsockopt", probe, IPPROTO_IP, IP_RECVERR, 1)
+lab.call("connect", probe, lanbcast, PORT + 1)
+lab.call("send", probe, "anyone?")
+local _, _, errno = lab.call("recv", probe, 100)
+lab.expect(errno == EAGAIN, "no error comes back, only a timeout")
+lab.expect(recverr(probe) == nil, "the error queue is empty: no ICMP")
+
+net:close()
+lab.finish("broadcasts needed SO_BROADCAST, reached b and c but not d behind the router; a socket connected to the broadcast address never got the unicast answer; a broadcast to a closed port brought back no ICMP")

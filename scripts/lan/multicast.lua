@@ -1,0 +1,92 @@
+-- multicast.lua: exercise 2b of the lesson on a real LAN, IPv4 and IPv6. Who gets a datagram sent
+-- to a group, and what does connect() change?
+--
+-- Claims, with sender a, members b and c, non-member d on LAN one, and member e on LAN two behind
+-- router r (which runs no multicast routing):
+--   A sender connected to the group sends with send(); b and c get the datagram, d does not,
+--   although d listens on the same port: its kernel drops groups it has not joined.
+--   On b itself, a second socket bound to the same port but not joined gets the group's
+--   datagrams too, because IP_MULTICAST_ALL is on by default (ip(7)); with it off, it does not.
+--   (IPv4: IPv6 has no such option.)
+--   A member that connect()s to the sender gets nothing more from the group, not even the
+--   sender's datagrams: connect() gives the socket a unicast local address (getsockname shows
+--   it), and datagrams sent to the group no longer match it.
+--   e never gets them, with TTL (hop limit) 1 or 8: without a multicast router the group stays
+--   on its LAN.
+
+local lab = require("lab")
+local net = assert(network{
+  lans = {one = "10.0.0.0/24", two = "10.9.0.0/24"},
+  hosts = {a = "one", b = "one", c = "one", d = "one", r = {"one", "two"}, e = "two"},
+})
+local PORT = 43400
+
+local function run(family)
+  local v6 = family == AF_INET6
+  local any = v6 and "::" or "0.0.0.0"
+  local group = v6 and "ff15::1:3" or "239.1.2.3"
+  local addr = v6 and "addr6" or "addr"
+  local level = v6 and IPPROTO_IPV6 or IPPROTO_IP
+  local function join(s, host)
+    local mreq = {multiaddr = group, interface = v6 and "eth0" or host[addr]}
+    return lab.call("setsockopt", s, level, v6 and IPV6_JOIN_GROUP or IP_ADD_MEMBERSHIP, mreq)
+  end
+  lab.section((v6 and "IPv6" or "IPv4") .. ": group " .. group)
+  local members = {}
+  for _, h in ipairs({net.b, net.c, net.e}) do
+    local s = lab.udp_in(h, family, any, "member_" .. h.name, PORT, true)
+    lab.expect(join(s, h) == 0, "%s joins %s", h.name, group)
+    members[h.name] = s
+  end
+  local outsider = lab.udp_in(net.d, family, any, "outsider_d", PORT)
+  local sender = lab.udp_in(net.a, family, net.a[addr], "sender")
+  lab.call("setsockopt", sender, level, v6 and IPV6_MULTICAST_IF or IP_MULTICAST_IF, v6 and "eth0" or net.a[addr])
+  lab.call("connect", sender, group, PORT)
+  lab.call("send", sender, "hello group")
+  for _, name in ipairs({"b", "c"}) do
+    lab.expect(lab.call("recv", members[name], 100) == "hello group", "member %s gets it", name)
+  end
+  lab.expect(lab.call("recv", outsider, 100) == nil, "d, on the same port but not a member, does not")
+  lab.expect(lab.call("recv", members.e, 100) == nil, "e, behind the router, does not (hop limit 1)")
+
+  lab.section("more hops, still no multicast router")
+  lab.call("setsockopt", sender, level, v6 and IPV6_MULTICAST_HOPS or IP_MULTICAST_TTL, 8)
+  lab.call("send", sender, "further?")
+  lab.call("recv", members.b, 100)
+  lab.call("recv", members.c, 100)
+  lab.expect(lab.call("recv", members.e, 100) == nil, "e still does not: the group stays on its LAN")
+
+  if not v6 then
+    lab.section("IP_MULTICAST_ALL, on b itself")
+    local same = lab.udp_in(net.b, family, any, "unjoined_b", PORT, true)
+    lab.call("getsockopt", same, IPPROTO_IP, IP_MULTICAST_ALL)
+    lab.call("send", sender, "to the group")
+    lab.call("recv", members.b, 100)
+    lab.call("recv", members.c, 100)
+    lab.expect(lab.call("recv", same, 100) == "to the group", "a socket on b that did not join gets it (IP_MULTICAST_ALL is 1)")
+    lab.call("setsockopt", same, IPPROTO_IP, IP_MULTICAST_ALL, 0)
+    lab.call("send", sender, "again")
+    lab.call("recv", members.b, 100)
+    lab.call("recv", members.c, 100)
+    lab.expect(lab.call("recv", same, 100) == nil, "with IP_MULTICAST_ALL 0 it does not")
+    close(same)
+  end
+
+  lab.section("a member connected to the sender")
+  local other = lab.udp_in(net.d, family, net.d[addr], "other_sender")
+  lab.call("setsockopt", other, level, v6 and IPV6_MULTICAST_IF or IP_MULTICAST_IF, v6 and "eth0" or net.d[addr])
+  lab.call("connect", members.c, getsockname(sender))
+  local bound = lab.call("getsockname", members.c)
+  lab.expect(bound and bound.addr == net.c[addr], "connect() gave c's socket its unicast address %s", net.c[addr])
+  lab.call("send", sender, "from a")
+  lab.call("sendto", other, "from d", group, PORT)
+  lab.expect(lab.call("recv", members.c, 100) == nil, "c, connected to a, gets neither a's datagram nor d's")
+  lab.expect(lab.call("recv", members.b, 100) == "from a" and lab.call("recv", members.b, 100) == "from d", "b, not connected, gets both")
+  for _, s in pairs(members) do close(s) end
+  close(outsider) close(sender) close(other)
+end
+
+run(AF_INET)
+run(AF_INET6)
+net:close()
+lab.finish("members got the group's datagrams and a non-member host did not, on IPv4 and IPv6; an unjoined socket on a member host did until IP_MULTICAST_ALL was 0; a member that connected heard the group no more; the group stayed on its LAN")
