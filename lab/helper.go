@@ -85,6 +85,9 @@ func helperMain() int {
 		if err != nil {
 			rep.Err = err.Error()
 			rep.Errno = int(sock.ErrnoOf(err))
+			if req.Op == "socket" && rep.Errno != 0 {
+				rep.Err = sock.Strerror(unix.Errno(rep.Errno)) // as socket() itself says it
+			}
 		}
 		out, _ := json.Marshal(rep)
 		if serr := ch.Send(out, fd); serr != nil {

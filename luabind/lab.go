@@ -1,6 +1,7 @@
 package luabind
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -49,7 +50,7 @@ func (rt *Runtime) networkCall(a args) int {
 	}
 	n, err := lab.Start(spec)
 	if err != nil {
-		return pushFailure(L, err)
+		return labResult(a, 1, err)
 	}
 	rt.mu.Lock()
 	rt.labs = append(rt.labs, n)
@@ -193,7 +194,7 @@ func (rt *Runtime) hostSocket(a args, h labHost) int {
 	family, sotype, protocol := a.cint(2), a.cint(3), a.optCint(4, 0)
 	fd, err := h.net.Socket(h.name, family, sotype, protocol)
 	if err != nil {
-		return pushFailure(a.L, err)
+		return labResult(a, 2, err)
 	}
 	c, err := sock.Adopt(fd, h.name, &rt.sockConfig)
 	if err != nil {
@@ -203,9 +204,25 @@ func (rt *Runtime) hostSocket(a args, h labHost) int {
 	return 1
 }
 
-func (rt *Runtime) hostDown(a args, h labHost) int { return pushZero(a.L, h.net.Down(h.name)) }
+// labResult pushes what a lab call gave: 0; the failure triple, with the helper's own words, when
+// the kernel refused (the errno); or an argument error at n when the request made no sense.
+func labResult(a args, n int, err error) int {
+	var le *lab.Error
+	if !errors.As(err, &le) {
+		return pushZero(a.L, err)
+	}
+	if le.Errno == 0 {
+		a.argError(n, le.Msg)
+	}
+	a.L.Push(lua.LNil)
+	a.L.Push(lua.LString(le.Msg))
+	a.L.Push(intValue(int(le.Errno)))
+	return 3
+}
 
-func (rt *Runtime) hostUp(a args, h labHost) int { return pushZero(a.L, h.net.Up(h.name)) }
+func (rt *Runtime) hostDown(a args, h labHost) int { return labResult(a, 1, h.net.Down(h.name)) }
+
+func (rt *Runtime) hostUp(a args, h labHost) int { return labResult(a, 1, h.net.Up(h.name)) }
 
 func (rt *Runtime) hostFirewall(a args, h labHost) int {
 	mode := ""
@@ -215,7 +232,7 @@ func (rt *Runtime) hostFirewall(a args, h labHost) int {
 			a.argError(2, `"drop", "reject" or nil expected`)
 		}
 	}
-	return pushZero(a.L, h.net.Firewall(h.name, mode))
+	return labResult(a, 2, h.net.Firewall(h.name, mode))
 }
 
 func (rt *Runtime) hostNAT(a args, h labHost) int {
@@ -223,7 +240,7 @@ func (rt *Runtime) hostNAT(a args, h labHost) int {
 	if a.L.Get(2) != lua.LNil {
 		lan = a.string(2)
 	}
-	return pushZero(a.L, h.net.NAT(h.name, lan))
+	return labResult(a, 2, h.net.NAT(h.name, lan))
 }
 
 func (rt *Runtime) hostImpair(a args, h labHost) int {
@@ -260,7 +277,7 @@ func (rt *Runtime) hostImpair(a args, h labHost) int {
 			a.argError(2, bad)
 		}
 	}
-	return pushZero(a.L, h.net.Impair(h.name, imp))
+	return labResult(a, 2, h.net.Impair(h.name, imp))
 }
 
 var rateRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$`)
