@@ -162,3 +162,16 @@ func TestWireInConsole(t *testing.T) {
 	peer.Write([]byte("while idle"))
 	term.waitFor(fmt.Sprintf(`> 127.0.0.1:%d UDP len 10 "while idle"`, port), screenWait)
 }
+
+// --trace names the lab host a socket lives in, on each of its lines.
+func TestTraceNamesLabHost(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "--trace", "-e", `local net = assert(network{"a", "b"})
+		local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 9); net:close()`)
+	got := normalizeTrace(r.stderr, "9")
+	want := "socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = FD   (in a)\n" +
+		`connect(FD, {sa_family=AF_INET, sin_port=htons(PORT), sin_addr=inet_addr("10.0.0.2")}, 16) = 0   (in a)` + "\n"
+	if got != want || r.code != 0 {
+		t.Errorf("trace (exit %d):\n%s\nwant:\n%s", r.code, got, want)
+	}
+}

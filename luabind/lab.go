@@ -196,11 +196,7 @@ func (rt *Runtime) hostSocket(a args, h labHost) int {
 	if err != nil {
 		return labResult(a, 2, err)
 	}
-	c, err := sock.Adopt(fd, h.name, &rt.sockConfig)
-	if err != nil {
-		return pushFailure(a.L, err)
-	}
-	rt.pushSocket(a.L, c)
+	rt.pushSocket(a.L, sock.Adopt(fd, h.name, family, sotype, protocol, &rt.sockConfig))
 	return 1
 }
 

@@ -164,7 +164,7 @@ func (c *Conn) Closed() bool { return c.state.Load()&closedBit != 0 }
 func (c *Conn) Close() error {
 	err := c.close()
 	if c.tracer.On() {
-		c.tracer.call("close", strconv.Itoa(c.fd), 0, err)
+		c.traced("close", strconv.Itoa(c.fd), 0, err)
 	}
 	return err
 }

@@ -51,28 +51,20 @@ func InNamespace(ns int, fn func() error) error {
 	return ferr
 }
 
-// Adopt makes a Conn of fd, a socket descriptor it then owns (one received from a FDChannel), and
-// traces its opening as a socket call, with host naming where it lives.
-func Adopt(fd int, host string, cfg *Config) (*Conn, error) {
-	var ids [3]int
-	for i, opt := range []int{unix.SO_DOMAIN, unix.SO_TYPE, unix.SO_PROTOCOL} {
-		v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt)
-		if err != nil {
-			unix.Close(fd)
-			return nil, os.NewSyscallError("getsockopt", err)
-		}
-		ids[i] = v
-	}
+// Adopt makes a Conn of fd, a socket of family, sotype and protocol (as they were asked for) that
+// it then owns, one received from a FDChannel, and traces its opening as a socket call, with
+// host naming where it lives.
+func Adopt(fd int, host string, family, sotype, protocol int, cfg *Config) *Conn {
 	var t *Tracer
 	if cfg != nil {
 		t = cfg.Tracer
 	}
 	if t.On() {
-		t.traceSocketIn(ids[0], ids[1], ids[2], fd, host)
+		t.traceSocketIn(family, sotype, protocol, fd, host)
 	}
-	c := newConn(fd, ids[0], ids[1], ids[2], t)
+	c := newConn(fd, family, sotype, protocol, t)
 	c.host = host
-	return c, nil
+	return c
 }
 
 // Host returns the name of the lab host the socket lives in, or "" for this machine's own.

@@ -74,7 +74,7 @@ func (c *Conn) Recverr() (*ExtendedError, error) {
 			detail = fmt.Sprintf("{cmsg_data={ee_errno=%s, ee_origin=%d, ee_type=%d, ee_code=%d, ee_info=%d, ee_data=%d}}",
 				ErrnoName(e.Errno), e.Origin, e.Type, e.Code, e.Info, e.Data)
 		}
-		c.tracer.call("recvmsg", fmt.Sprintf("%d, {msg_control=%s}, MSG_ERRQUEUE", c.fd, detail), len(e.payloadOrNil()), err)
+		c.traced("recvmsg", fmt.Sprintf("%d, {msg_control=%s}, MSG_ERRQUEUE", c.fd, detail), len(e.payloadOrNil()), err)
 	}
 	return e, err
 }

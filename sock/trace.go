@@ -220,6 +220,15 @@ func (t *Tracer) call(name, args string, r int, err error) {
 	t.emit(name + "(" + args + ") " + traceResult(r, err))
 }
 
+// traced writes c's call "name(args) = result", naming the lab host c lives in, if any.
+func (c *Conn) traced(name, args string, r int, err error) {
+	line := name + "(" + args + ") " + traceResult(r, err)
+	if c.host != "" {
+		line += "   (in " + c.host + ")"
+	}
+	c.tracer.emit(line)
+}
+
 // straceLevel names a level as strace does: SOL_IP where C passes IPPROTO_IP.
 func straceLevel(level int) string {
 	return strings.Replace(LevelName(level), "IPPROTO_", "SOL_", 1)
@@ -320,7 +329,7 @@ func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
 }
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
-	c.tracer.call(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
+	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
 }
 
 func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
@@ -328,7 +337,7 @@ func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	c.tracer.call("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
+	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
@@ -343,7 +352,7 @@ func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n i
 	case wantFrom:
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
-	c.tracer.call("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
@@ -351,7 +360,7 @@ func (c *Conn) traceName(name string, a *Addr, err error) {
 	if err == nil {
 		addr = fmt.Sprintf("%s, [%d => %d]", traceSockaddr(a), unix.SizeofSockaddrAny, a.rawLen)
 	}
-	c.tracer.call(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
+	c.traced(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
 }
 
 func (c *Conn) traceSockopt(name string, level, number int, value string, size int, err error) {
@@ -363,7 +372,7 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 	if name == "getsockopt" {
 		sizeText = "[" + sizeText + "]"
 	}
-	c.tracer.call(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
+	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
 }
 
 func traceTimeval(d time.Duration) string {
