@@ -175,3 +175,22 @@ func TestTraceNamesLabHost(t *testing.T) {
 		t.Errorf("trace (exit %d):\n%s\nwant:\n%s", r.code, got, want)
 	}
 }
+
+// The wire view of a lab: ARP, the datagram and the ICMP error on the LAN, with the hosts named.
+func TestWireInLab(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("capturing needs CAP_NET_RAW")
+	}
+	r := udplab(t, "", "--wire", "-e", `local net = assert(network{"a", "b"})
+		local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 9); send(s, "x"); net:close()`)
+	for _, want := range []string{
+		"ARP who-has b 10.0.0.2 tell a 10.0.0.1\n",
+		"> b 10.0.0.2:9 UDP len 1 \"x\"\n",
+		"b 10.0.0.2 > a 10.0.0.1 ICMP port unreachable for UDP a 10.0.0.1:",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the wire view lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}

@@ -101,6 +101,9 @@ func helperMain() int {
 
 // serve carries out one request on the built lab; a socket request returns its descriptor.
 func (b *built) serve(req *request) (int, error) {
+	if req.Op == "capture" {
+		return sock.OpenPacketIn(int(b.lab))
+	}
 	h := b.host(req.Host)
 	if h < 0 {
 		return -1, fmt.Errorf("no host %q", req.Host)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"sync"
@@ -114,6 +115,30 @@ func (n *Network) ask(req *request) (int, error) {
 // Socket opens a socket inside host and returns its descriptor, owned by the caller.
 func (n *Network) Socket(host string, family, sotype, protocol int) (int, error) {
 	return n.ask(&request{Op: "socket", Host: host, Family: family, Type: sotype, Proto: protocol})
+}
+
+// Captures returns, for each LAN, a capture of its bridge (every frame between its hosts), for
+// the wire view.
+func (n *Network) Captures() ([]*sock.Capture, error) {
+	names := map[netip.Addr]string{}
+	for _, h := range n.Spec.Hosts {
+		for k := range h.LANs {
+			names[h.Addr4[k]], names[h.Addr6[k]] = h.Name, h.Name
+		}
+	}
+	var captures []*sock.Capture
+	for j := range n.Spec.LANs {
+		fd, err := n.ask(&request{Op: "capture"})
+		if err != nil {
+			return captures, err
+		}
+		c, err := sock.CaptureFD(fd, bridgeIf(j), names)
+		if err != nil {
+			return captures, err
+		}
+		captures = append(captures, c)
+	}
+	return captures, nil
 }
 
 // Down unplugs host from its LANs (ARP and NDP get no answer); Up plugs it back.

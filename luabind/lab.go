@@ -55,6 +55,9 @@ func (rt *Runtime) networkCall(a args) int {
 	rt.mu.Lock()
 	rt.labs = append(rt.labs, n)
 	rt.mu.Unlock()
+	if rt.tracer.Capturing() {
+		rt.captureLab(n)
+	}
 	net := L.CreateTable(0, len(spec.Hosts))
 	names := make([]string, len(spec.Hosts))
 	for i := range spec.Hosts {
@@ -294,6 +297,17 @@ func parseRate(v lua.LValue) (uint64, error) {
 		return uint64(r), nil
 	}
 	return 0, fmt.Errorf("impairment rate %s is out of range", m[0])
+}
+
+// captureLab adds the lab's LANs to the wire view; a LAN that cannot be captured is said once.
+func (rt *Runtime) captureLab(n *lab.Network) {
+	captures, err := n.Captures()
+	for _, c := range captures {
+		rt.tracer.AddCapture(c)
+	}
+	if err != nil {
+		fmt.Fprintf(rt.stderr(), "udplab: no wire view of the lab's LANs: %v\n", err)
+	}
 }
 
 // closeLabs takes every lab down.

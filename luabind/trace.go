@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	"github.com/udplab/udplab/lab"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -73,6 +74,12 @@ func (rt *Runtime) StartWire(w io.Writer) error {
 		return err
 	}
 	rt.tracer.AddCapture(capture)
+	rt.mu.Lock()
+	labs := append([]*lab.Network(nil), rt.labs...)
+	rt.mu.Unlock()
+	for _, n := range labs {
+		rt.captureLab(n)
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -36,7 +37,8 @@ import (
 type Capture struct {
 	file  *os.File
 	rc    syscall.RawConn
-	owner *Tracer // whose sockets' frames are kept, and who is told when some arrive
+	owner *Tracer               // whose sockets' frames are kept, and who is told when some arrive
+	names map[netip.Addr]string // a lab's hosts by address; nil on lo
 
 	mu      sync.Mutex // guards the fields below
 	buf     []byte
@@ -60,37 +62,60 @@ const (
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // captureFilter is the classic BPF program the kernel runs on each frame: keep the incoming
-// copies of UDP datagrams and ICMP (v4) or ICMPv6 error messages, over IPv4 or IPv6.
+// copies of ARP, and of UDP datagrams and ICMP (v4) or ICMPv6 error messages over IPv4 or IPv6.
 var captureFilter = []unix.SockFilter{
 	/* 0 */ {Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0xfffff000 + 4}, // SKF_AD_OFF + SKF_AD_PKTTYPE
-	/* 1 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.PACKET_OUTGOING, Jt: 11},
+	/* 1 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.PACKET_OUTGOING, Jt: 12},
 	/* 2 */ {Code: unix.BPF_LD | unix.BPF_H | unix.BPF_ABS, K: 12}, // ethertype
-	/* 3 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.ETH_P_IP, Jf: 3},
-	/* 4 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 9}, // IPv4 protocol
-	/* 5 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_UDP, Jt: 8},
-	/* 6 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_ICMP, Jt: 7, Jf: 6},
-	/* 7 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.ETH_P_IPV6, Jf: 5},
-	/* 8 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 6}, // IPv6 next header
-	/* 9 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_UDP, Jt: 4},
-	/* 10 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_ICMPV6, Jf: 2},
-	/* 11 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 40}, // ICMPv6 type: errors are below 128
-	/* 12 */ {Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: 128, Jf: 1},
-	/* 13 */ {Code: unix.BPF_RET | unix.BPF_K, K: 0},
-	/* 14 */ {Code: unix.BPF_RET | unix.BPF_K, K: 0xffff},
+	/* 3 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.ETH_P_ARP, Jt: 11},
+	/* 4 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.ETH_P_IP, Jf: 3},
+	/* 5 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 9}, // IPv4 protocol
+	/* 6 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_UDP, Jt: 8},
+	/* 7 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_ICMP, Jt: 7, Jf: 6},
+	/* 8 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.ETH_P_IPV6, Jf: 5},
+	/* 9 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 6}, // IPv6 next header
+	/* 10 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_UDP, Jt: 4},
+	/* 11 */ {Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.IPPROTO_ICMPV6, Jf: 2},
+	/* 12 */ {Code: unix.BPF_LD | unix.BPF_B | unix.BPF_ABS, K: 14 + 40}, // ICMPv6 type: errors are below 128
+	/* 13 */ {Code: unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, K: 128, Jf: 1},
+	/* 14 */ {Code: unix.BPF_RET | unix.BPF_K, K: 0},
+	/* 15 */ {Code: unix.BPF_RET | unix.BPF_K, K: 0xffff},
 }
 
 // OpenCapture opens a capture on the interface called ifname ("lo"). Capturing needs CAP_NET_RAW:
 // without it OpenCapture fails with EPERM.
 func OpenCapture(ifname string) (*Capture, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	// Protocol 0: the socket receives nothing until it is bound, filter on.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
+	return captureOn(fd, ifname, nil)
+}
+
+// OpenPacketIn opens, inside the network namespace ns, the packet socket a capture is made of
+// (CaptureFD), and returns its descriptor: for a lab's helper, whose bridges live there.
+func OpenPacketIn(ns int) (int, error) {
+	return OpenIn(ns, unix.AF_PACKET, unix.SOCK_RAW, 0)
+}
+
+// CaptureFD makes a capture of fd, a packet socket from OpenPacketIn, on the interface called
+// ifname in its namespace (a lab's bridge), which it watches whole (promiscuous: a bridge's
+// frames are between its ports). The capture also shows ARP, and names the addresses in names
+// ("a 10.0.0.1:40000 > b 10.0.0.2:43211 UDP len 2 ...").
+func CaptureFD(fd int, ifname string, names map[netip.Addr]string) (*Capture, error) {
+	return captureOn(fd, ifname, names)
+}
+
+// captureOn makes a capture of the packet socket fd on ifname: the filter, a large buffer, the
+// binding; promiscuous, with ARP shown, when names is not nil (a lab's bridge).
+func captureOn(fd int, ifname string, names map[netip.Addr]string) (*Capture, error) {
 	fail := func(err error) (*Capture, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	// The interface's index, asked on the capture's own socket: no other descriptor is needed.
+	// The interface's index, asked on the capture's own socket (in its namespace): no other
+	// descriptor is needed.
 	ifr, err := unix.NewIfreq(ifname)
 	if err == nil {
 		err = unix.IoctlIfreq(fd, unix.SIOCGIFINDEX, ifr)
@@ -98,6 +123,7 @@ func OpenCapture(ifname string) (*Capture, error) {
 	if err != nil {
 		return fail(fmt.Errorf("no interface %q: %w", ifname, err))
 	}
+	index := int(ifr.Uint32())
 	prog := unix.SockFprog{Len: uint16(len(captureFilter)), Filter: &captureFilter[0]}
 	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog); err != nil {
 		return fail(os.NewSyscallError("setsockopt", err))
@@ -105,8 +131,13 @@ func OpenCapture(ifname string) (*Capture, error) {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, captureBuffer) != nil {
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, captureBuffer) // unprivileged: as large as allowed
 	}
-	// Bound only now, with the filter on: no unfiltered frame is queued before.
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: int(ifr.Uint32())}); err != nil {
+	if names != nil {
+		mreq := unix.PacketMreq{Ifindex: int32(index), Type: unix.PACKET_MR_PROMISC}
+		if err := unix.SetsockoptPacketMreq(fd, unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mreq); err != nil {
+			return fail(os.NewSyscallError("setsockopt", err))
+		}
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: index}); err != nil {
 		return fail(os.NewSyscallError("bind", err))
 	}
 	file := os.NewFile(uintptr(fd), "capture:"+ifname)
@@ -115,7 +146,7 @@ func OpenCapture(ifname string) (*Capture, error) {
 		file.Close()
 		return nil, err
 	}
-	return &Capture{file: file, rc: rc, buf: make([]byte, 1<<16+256), done: make(chan struct{})}, nil
+	return &Capture{file: file, rc: rc, names: names, buf: make([]byte, 1<<16+256), done: make(chan struct{})}, nil
 }
 
 // start begins reading in the background, for owner.
@@ -159,11 +190,20 @@ func (c *Capture) readAll() int {
 			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 				continue
 			}
-			sport, dport, ok := framePorts(c.buf[:n])
-			if !ok || !c.owner.owns(sport, dport) {
-				continue // another program's traffic: not even described
+			raw := c.buf[:n]
+			var f frame
+			if line := describeARP(raw, c.names); line != "" {
+				if c.names == nil {
+					continue
+				}
+				f.line = line
+			} else {
+				sport, dport, ok := framePorts(raw)
+				if !ok || !c.owner.owns(sport, dport) {
+					continue // another program's traffic: not even described
+				}
+				f.line = describeFrame(raw, c.names)
 			}
-			f := frame{line: describeFrame(c.buf[:n], func(uint16, uint16) bool { return true })}
 			kept++
 			c.enqueue(f)
 		}
@@ -227,19 +267,53 @@ func framePorts(frame []byte) (sport, dport uint16, ok bool) {
 	return udpPorts(l4)
 }
 
-// describeFrame describes an Ethernet frame captured on lo when it carries UDP that keep wants,
-// or an ICMP error about such a datagram; else it returns "".
-func describeFrame(frame []byte, keep func(sport, dport uint16) bool) string {
+// describeFrame describes an Ethernet frame that carries UDP, or an ICMP error about a UDP
+// datagram; else it returns "". Addresses in names are shown with their host's name.
+func describeFrame(frame []byte, names map[netip.Addr]string) string {
 	if len(frame) < 14 {
 		return ""
 	}
 	switch binary.BigEndian.Uint16(frame[12:14]) {
 	case unix.ETH_P_IP:
-		return describeIPv4(frame[14:], keep)
+		return describeIPv4(frame[14:], names)
 	case unix.ETH_P_IPV6:
-		return describeIPv6(frame[14:], keep)
+		return describeIPv6(frame[14:], names)
 	}
 	return ""
+}
+
+// describeARP describes an ARP request or reply: "ARP who-has b 10.0.0.2 tell a 10.0.0.1", "ARP
+// b 10.0.0.2 is-at 02:...:01"; for any other frame it returns "".
+func describeARP(frame []byte, names map[netip.Addr]string) string {
+	if len(frame) < 14+28 || binary.BigEndian.Uint16(frame[12:14]) != unix.ETH_P_ARP {
+		return ""
+	}
+	arp := frame[14:]
+	sender, target := netip.AddrFrom4([4]byte(arp[14:18])), netip.AddrFrom4([4]byte(arp[24:28]))
+	switch binary.BigEndian.Uint16(arp[6:8]) {
+	case 1:
+		return fmt.Sprintf("ARP who-has %s tell %s", named(target, names), named(sender, names))
+	case 2:
+		return fmt.Sprintf("ARP %s is-at %s", named(sender, names), net.HardwareAddr(arp[8:14]))
+	}
+	return ""
+}
+
+// named shows an address with the name of its host, when names has it: "a 10.0.0.1".
+func named(a netip.Addr, names map[netip.Addr]string) string {
+	if n, ok := names[a]; ok {
+		return n + " " + a.String()
+	}
+	return a.String()
+}
+
+// namedPort is named with a port: "a 10.0.0.1:40000", "[fd00::1]:40000".
+func namedPort(a netip.Addr, port uint16, names map[netip.Addr]string) string {
+	ap := netip.AddrPortFrom(a, port).String()
+	if n, ok := names[a]; ok {
+		return n + " " + ap
+	}
+	return ap
 }
 
 // ipv4Header returns the source, destination, protocol and payload of an IPv4 packet.
@@ -270,14 +344,14 @@ func udpPorts(p []byte) (sport, dport uint16, ok bool) {
 	return binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]), true
 }
 
-func describeIPv4(p []byte, keep func(sport, dport uint16) bool) string {
+func describeIPv4(p []byte, names map[netip.Addr]string) string {
 	src, dst, proto, l4, ok := ipv4Header(p)
 	if !ok {
 		return ""
 	}
 	switch proto {
 	case unix.IPPROTO_UDP:
-		return describeUDP(src, dst, l4, keep)
+		return describeUDP(src, dst, l4, names)
 	case unix.IPPROTO_ICMP:
 		if len(l4) < 8 {
 			return ""
@@ -286,19 +360,19 @@ func describeIPv4(p []byte, keep func(sport, dport uint16) bool) string {
 		if !ok || iproto != unix.IPPROTO_UDP {
 			return ""
 		}
-		return describeICMP("ICMP", icmpName(false, l4[0], l4[1]), src, dst, isrc, idst, inner, keep)
+		return describeICMP("ICMP", icmpName(false, l4[0], l4[1]), src, dst, isrc, idst, inner, names)
 	}
 	return ""
 }
 
-func describeIPv6(p []byte, keep func(sport, dport uint16) bool) string {
+func describeIPv6(p []byte, names map[netip.Addr]string) string {
 	src, dst, proto, l4, ok := ipv6Header(p)
 	if !ok {
 		return ""
 	}
 	switch proto {
 	case unix.IPPROTO_UDP:
-		return describeUDP(src, dst, l4, keep)
+		return describeUDP(src, dst, l4, names)
 	case unix.IPPROTO_ICMPV6:
 		if len(l4) < 8 || l4[0] >= 128 { // informational messages (echo, neighbour discovery)
 			return ""
@@ -307,14 +381,14 @@ func describeIPv6(p []byte, keep func(sport, dport uint16) bool) string {
 		if !ok || iproto != unix.IPPROTO_UDP {
 			return ""
 		}
-		return describeICMP("ICMP6", icmpName(true, l4[0], l4[1]), src, dst, isrc, idst, inner, keep)
+		return describeICMP("ICMP6", icmpName(true, l4[0], l4[1]), src, dst, isrc, idst, inner, names)
 	}
 	return ""
 }
 
-func describeUDP(src, dst netip.Addr, udp []byte, keep func(sport, dport uint16) bool) string {
+func describeUDP(src, dst netip.Addr, udp []byte, names map[netip.Addr]string) string {
 	sport, dport, ok := udpPorts(udp)
-	if !ok || !keep(sport, dport) {
+	if !ok {
 		return ""
 	}
 	length := int(binary.BigEndian.Uint16(udp[4:6])) - 8
@@ -322,14 +396,14 @@ func describeUDP(src, dst netip.Addr, udp []byte, keep func(sport, dport uint16)
 	if length >= 0 && length < len(data) {
 		data = data[:length]
 	}
-	return fmt.Sprintf("%s > %s UDP len %d %s", netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport), length, traceData(data))
+	return fmt.Sprintf("%s > %s UDP len %d %s", namedPort(src, sport, names), namedPort(dst, dport, names), length, traceData(data))
 }
 
-func describeICMP(proto, what string, src, dst, isrc, idst netip.Addr, inner []byte, keep func(sport, dport uint16) bool) string {
+func describeICMP(proto, what string, src, dst, isrc, idst netip.Addr, inner []byte, names map[netip.Addr]string) string {
 	sport, dport, ok := udpPorts(inner)
-	if !ok || !keep(sport, dport) {
+	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%s > %s %s %s for UDP %s > %s", src, dst, proto, what,
-		netip.AddrPortFrom(isrc, sport), netip.AddrPortFrom(idst, dport))
+	return fmt.Sprintf("%s > %s %s %s for UDP %s > %s", named(src, names), named(dst, names), proto, what,
+		namedPort(isrc, sport, names), namedPort(idst, dport, names))
 }
