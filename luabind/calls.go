@@ -82,6 +82,9 @@ var socketBinding = binding{name: "socket", fn: (*Runtime).socketCall, help: hel
 
 func (rt *Runtime) socketCall(a args) int {
 	family, sotype, protocol := a.cint(1), a.cint(2), a.optCint(3, 0)
+	if kind := sotype &^ (unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC); kind == unix.SOCK_STREAM || kind == unix.SOCK_SEQPACKET {
+		a.argError(2, "udplab has datagram sockets only (SOCK_DGRAM)")
+	}
 	c, err := sock.Socket(family, sotype, protocol, &rt.sockConfig)
 	if err != nil {
 		return pushFailure(a.L, err)
@@ -182,8 +185,8 @@ func (rt *Runtime) checkMaxlen(a args, n int) []byte {
 }
 
 var recvBinding = binding{name: "recv", method: true, fn: (*Runtime).recvCall, help: helpEntry{
-	"recv(s, maxlen[, flags])", "receive one datagram (at most maxlen bytes of it); blocks unless MSG_DONTWAIT or a timeout",
-	"the data (an empty datagram is \"\"); on failure nil, message, errno",
+	"recv(s, maxlen[, flags])", "receive one datagram (at most maxlen bytes of it, the rest is lost); blocks unless MSG_DONTWAIT or a timeout",
+	"the data (an empty datagram is \"\"), and with MSG_TRUNC the datagram's real length; on failure nil, message, errno",
 	"ECONNREFUSED (111)  the peer's port is closed: an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
 
 func (rt *Runtime) recvCall(a args) int {
@@ -199,12 +202,16 @@ func (rt *Runtime) recvCall(a args) int {
 		return pushFailure(a.L, err)
 	}
 	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	if flags&unix.MSG_TRUNC != 0 {
+		a.L.Push(intValue(n)) // the datagram's real length, which MSG_TRUNC asked for
+		return 2
+	}
 	return 1
 }
 
 var recvfromBinding = binding{name: "recvfrom", method: true, fn: (*Runtime).recvfromCall, help: helpEntry{
 	"recvfrom(s, maxlen[, flags])", "receive one datagram and the address it came from",
-	"data, address; on failure nil, message, errno",
+	"data, address, and with MSG_TRUNC the datagram's real length; on failure nil, message, errno",
 	"ECONNREFUSED (111)  an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
 
 func (rt *Runtime) recvfromCall(a args) int {
@@ -222,6 +229,10 @@ func (rt *Runtime) recvfromCall(a args) int {
 	}
 	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
 	rt.pushAddr(a.L, from)
+	if flags&unix.MSG_TRUNC != 0 {
+		a.L.Push(intValue(n))
+		return 3
+	}
 	return 2
 }
 

@@ -150,6 +150,15 @@ var badInputs = []struct{ code, want string }{
 	{`print(pcall(io.read, 2^50))`, "false\t<string>:1: not enough memory\n"},
 	{`print(string.rep("ab", 3, ","), table.concat({1, "b", 2.5}, "-"), "x" .. 1 .. "y")`, "ab,ab,ab\t1-b-2.5\tx1y\n"},
 	{`print(pcall(function() return "a" .. {} end))`, "false\t<string>:1: attempt to concatenate a table value\n"},
+	// what udplab does not do, and options that take names
+	{`socket(AF_INET, SOCK_STREAM)`, "raise: bad argument #2 to 'socket' (udplab has datagram sockets only (SOCK_DGRAM))"},
+	{`socket(AF_INET6, 5)`, "raise: bad argument #2 to 'socket' (udplab has datagram sockets only (SOCK_DGRAM))"},
+	{`print(setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "lo"), getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE))`, "0\tlo\n"},
+	{`print(setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, "nosuch0"))`, "nil\tNo such device\t19\n"},
+	// truncation: cut silently, or the real length with MSG_TRUNC
+	{`sendto(s, ("x"):rep(5000), here); local d = recv(s, 4096); print(#d)`, "4096\n"},
+	{`sendto(s, ("x"):rep(5000), here); local d, n = recv(s, 4096, MSG_TRUNC); print(#d, n)`, "4096\t5000\n"},
+	{`sendto(s, ("x"):rep(300), here); local d, from, n = recvfrom(s, 100, MSG_TRUNC); print(#d, from.port == here.port, n)`, "100\ttrue\t300\n"},
 	// helpers
 	{`fatal()`, "raise: bad argument #1 to 'fatal' (number expected, got no value)"},
 	{`signal(SIGINT, 5)`, "raise: bad argument #2 to 'signal' (function expected, got number)"},

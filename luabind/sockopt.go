@@ -72,6 +72,8 @@ func (rt *Runtime) setsockoptCall(a args) int {
 		t := a.table(4)
 		group := a.ip(4, a.field(t, 4, "multiaddr"))
 		err = c.SetsockoptIPv6Mreq(level, number, group, a.iface(c, t.RawGetString("interface"), 4))
+	case sock.KindDevice:
+		err = c.SetsockoptString(level, number, a.string(4))
 	case sock.KindIfindex:
 		var ifindex int
 		if _, ok := L.Get(4).(lua.LString); ok {
@@ -101,6 +103,13 @@ func (rt *Runtime) getsockoptCall(a args) int {
 			return pushFailure(L, err)
 		}
 		L.Push(lua.LNumber(float64(c.ReadTimeout()) / float64(time.Second)))
+		return 1
+	case sock.KindDevice:
+		name, err := c.GetsockoptString(level, number)
+		if err != nil {
+			return pushFailure(L, err)
+		}
+		L.Push(lua.LString(name))
 		return 1
 	case sock.KindInet4Addr:
 		ip, err := c.GetsockoptInet4Addr(level, number)

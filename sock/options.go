@@ -24,6 +24,7 @@ const (
 	KindMreqn                       // a group and an interface: IP_ADD_MEMBERSHIP (struct ip_mreqn)
 	KindIPv6Mreq                    // a group and an interface index: IPV6_JOIN_GROUP (struct ipv6_mreq)
 	KindIfindex                     // an interface index: IP_UNICAST_IF, IPV6_MULTICAST_IF, IPV6_UNICAST_IF
+	KindDevice                      // an interface name: SO_BINDTODEVICE
 )
 
 // Option names one socket option: its level, number and the kind of value it takes.
@@ -45,7 +46,7 @@ var Options = []Option{
 	{"SO_RCVTIMEO", unix.SOL_SOCKET, unix.SO_RCVTIMEO, KindTimeout},
 	{"SO_ERROR", unix.SOL_SOCKET, unix.SO_ERROR, KindInt},
 	{"SO_TYPE", unix.SOL_SOCKET, unix.SO_TYPE, KindInt},
-	{"SO_BINDTODEVICE", unix.SOL_SOCKET, unix.SO_BINDTODEVICE, KindInt},
+	{"SO_BINDTODEVICE", unix.SOL_SOCKET, unix.SO_BINDTODEVICE, KindDevice},
 	{"IP_TTL", unix.IPPROTO_IP, unix.IP_TTL, KindInt},
 	{"IP_TOS", unix.IPPROTO_IP, unix.IP_TOS, KindInt},
 	{"IP_RECVERR", unix.IPPROTO_IP, unix.IP_RECVERR, KindInt},
@@ -212,4 +213,27 @@ func (c *Conn) InterfaceIndex(name string) (int, error) {
 		return 0, err
 	}
 	return int(ifr.Uint32()), nil
+}
+
+// SetsockoptString wraps setsockopt(2) for an option whose value is a string (SO_BINDTODEVICE:
+// an interface name; "" undoes it).
+func (c *Conn) SetsockoptString(level, number int, value string) error {
+	err := c.control("setsockopt", func(fd int) error { return unix.SetsockoptString(fd, level, number, value) })
+	if c.tracer.On() {
+		c.traceSockopt("setsockopt", level, number, strconv.Quote(value), len(value), err)
+	}
+	return err
+}
+
+// GetsockoptString wraps getsockopt(2) for an option whose value is a string.
+func (c *Conn) GetsockoptString(level, number int) (string, error) {
+	var v string
+	err := c.control("getsockopt", func(fd int) (err error) {
+		v, err = unix.GetsockoptString(fd, level, number)
+		return err
+	})
+	if c.tracer.On() {
+		c.traceSockopt("getsockopt", level, number, strconv.Quote(v), len(v), err)
+	}
+	return v, err
 }
