@@ -76,7 +76,7 @@ func FuzzConsoleLine(f *testing.F) {
 				continue
 			}
 			ctx := s.chunk.start()
-			deadline := time.AfterFunc(100*time.Millisecond, func() { s.chunk.cancel(errFuzzDeadline) })
+			deadline := time.AfterFunc(20*time.Millisecond, func() { s.chunk.cancel(errFuzzDeadline) })
 			err := s.eval(ctx, src)
 			deadline.Stop()
 			s.chunk.stop()
