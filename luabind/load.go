@@ -120,7 +120,7 @@ func checkChunk(chunk []ast.Stmt, name string) error {
 	return nil
 }
 
-// fail records a limit passed at node; it reports whether the walk must stop.
+// tooDeep records a limit passed at line; it reports whether the walk must stop.
 func (c *treeCheck) tooDeep(line, level, depth int) bool {
 	if c.err != nil {
 		return true
@@ -226,17 +226,13 @@ func (c *treeCheck) expr(e ast.Expr, level, depth int) {
 		c.expr(e.Receiver, level, depth+1)
 		c.exprs(e.Args, level+1, depth+1)
 	case *ast.LogicalOpExpr:
-		c.expr(e.Lhs, level, depth+1)
-		c.expr(e.Rhs, level+1, depth+1)
+		c.binary(e.Lhs, e.Rhs, level, depth)
 	case *ast.RelationalOpExpr:
-		c.expr(e.Lhs, level, depth+1)
-		c.expr(e.Rhs, level+1, depth+1)
+		c.binary(e.Lhs, e.Rhs, level, depth)
 	case *ast.StringConcatOpExpr:
-		c.expr(e.Lhs, level, depth+1)
-		c.expr(e.Rhs, level+1, depth+1)
+		c.binary(e.Lhs, e.Rhs, level, depth)
 	case *ast.ArithmeticOpExpr:
-		c.expr(e.Lhs, level, depth+1)
-		c.expr(e.Rhs, level+1, depth+1)
+		c.binary(e.Lhs, e.Rhs, level, depth)
 	case *ast.UnaryMinusOpExpr:
 		c.expr(e.Expr, level+1, depth+1)
 	case *ast.UnaryNotOpExpr:
@@ -246,6 +242,13 @@ func (c *treeCheck) expr(e ast.Expr, level, depth int) {
 	case *ast.FunctionExpr:
 		c.stmts(e.Stmts, level+1, depth+1)
 	}
+}
+
+// binary walks a binary operator's operands: the left at the same level (PUC Lua loops over a
+// chain of them), the right one level down.
+func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
+	c.expr(lhs, level, depth+1)
+	c.expr(rhs, level+1, depth+1)
 }
 
 // installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
