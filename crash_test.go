@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -131,7 +132,7 @@ func TestHandlerYieldsAcrossCall(t *testing.T) {
 			return recv(s, 10)
 		end)
 		print(coroutine.resume(co))`)
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -145,8 +146,26 @@ func TestHandlerYieldsAcrossCall(t *testing.T) {
 	}
 }
 
+// syncBuffer is a bytes.Buffer a running command writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // waitOutput waits until buf (written by a running command) holds want.
-func waitOutput(t *testing.T, buf *bytes.Buffer, want string) {
+func waitOutput(t *testing.T, buf *syncBuffer, want string) {
 	t.Helper()
 	for deadline := time.Now().Add(runBound); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if strings.Contains(buf.String(), want) {
@@ -162,7 +181,7 @@ func TestQuitIsQuiet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "udplab", "-e", `s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); print("ready"); io.stdout:flush(); recv(s, 10)`)
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -273,7 +292,7 @@ func TestThirdInterruptEndsStuckScript(t *testing.T) {
 		signal(SIGINT, function() print("handled") end)
 		print("ready"); io.stdout:flush()
 		string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")`)
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

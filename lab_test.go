@@ -126,7 +126,7 @@ func TestLabKilled(t *testing.T) {
 	cmd := exec.Command("udplab", "-e", `local net = network{"a", "b"}; local r = net.b:socket(AF_INET, SOCK_DGRAM)
 		bind(r, net.b.addr, 5); print("up"); io.stdout:flush(); recv(r, 10)`)
 	cmd.Env = append(os.Environ(), mark)
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
