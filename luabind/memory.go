@@ -127,14 +127,13 @@ func (rt *Runtime) reserve(L *lua.LState, n int64) {
 	}
 }
 
-// watchMemory checks the heap against the budget every interval until ctx is done. Past the
-// budget (after a collection), it tells the host (OnMemoryExceeded: the console cancels its
-// chunk) or marks the state, so that the next udplab call raises "not enough memory". When the
-// mark stays (the code makes no udplab call) and the heap goes on growing by an eighth of the
-// budget, it ends the process with the message rather than let it grow until the kernel or the
-// runtime kills it. A heap that stays past the budget without growing is left alone: its next
-// udplab call fails once, as an allocation fails in Lua; the next fail only once the heap grew
-// again.
+// watchMemory checks the heap against the budget every interval until ctx is done. When the
+// heap passes the budget (after a collection) while growing, it tells the host
+// (OnMemoryExceeded: the console cancels its chunk) or marks the state, so that the next udplab
+// call raises "not enough memory". When the mark stays (the code makes no udplab call) and the
+// heap goes on growing by an eighth of the budget, it ends the process with the message rather
+// than let it grow until the kernel or the runtime kills it. A heap that stays past the budget
+// without growing is left alone: what runs then did not take the memory, and may free it.
 func (rt *Runtime) watchMemory(ctx context.Context, interval time.Duration) {
 	limit := rt.opts.MemoryLimit
 	tick := time.NewTicker(interval)
@@ -159,14 +158,16 @@ func (rt *Runtime) watchMemory(ctx context.Context, interval time.Duration) {
 				continue
 			}
 		}
+		if markedAt != 0 && h <= markedAt+limit/16 {
+			continue // past the budget, but not growing: what runs now is not what took it
+		}
 		if rt.opts.OnMemoryExceeded != nil && rt.opts.OnMemoryExceeded() {
+			markedAt = h
 			continue
 		}
 		if !rt.lowMemory.Load() {
-			if markedAt == 0 || h > markedAt+limit/16 { // mark again only once the heap grew
-				markedAt = h
-				rt.lowMemory.Store(true)
-			}
+			markedAt = h
+			rt.lowMemory.Store(true)
 			continue
 		}
 		if h > markedAt+limit/8 {
