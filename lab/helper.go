@@ -94,7 +94,7 @@ func helperMain() int {
 			return 1
 		}
 		if fd >= 0 {
-			unix.Close(fd)
+			sock.CloseFD(fd)
 		}
 	}
 }

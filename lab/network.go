@@ -105,7 +105,7 @@ func (n *Network) ask(req *request) (int, error) {
 	}
 	if rep.Err != "" {
 		if fd >= 0 {
-			unix.Close(fd)
+			sock.CloseFD(fd)
 		}
 		return -1, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
 	}

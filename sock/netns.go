@@ -70,6 +70,11 @@ func Adopt(fd int, host string, family, sotype, protocol int, cfg *Config) *Conn
 // Host returns the name of the lab host the socket lives in, or "" for this machine's own.
 func (c *Conn) Host() string { return c.host }
 
+// CloseFD closes a descriptor received from, or sent over, a FDChannel that no Conn owns.
+func CloseFD(fd int) error {
+	return os.NewSyscallError("close", unix.Close(fd))
+}
+
 // FDChannel is one end of a connected AF_UNIX SOCK_SEQPACKET pair: messages keep their
 // boundaries, and each may carry one file descriptor (SCM_RIGHTS).
 type FDChannel struct {
