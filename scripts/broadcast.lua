@@ -28,4 +28,19 @@ lab.expect(lab.call("send", sender, "to everyone") == 11, "send succeeds")
 local data, from = lab.call("recvfrom", receiver, 100)
 lab.expect(data == "to everyone", "the receiver gets the broadcast datagram")
 
-lab.finish("connect() to 255.255.255.255 failed with EACCES until SO_BROADCAST was set; then connect and send worked and the receiver got the datagram")
+lab.section("lo's own broadcast address, 127.255.255.255")
+local other = lab.udp(AF_INET, "127.0.0.1", "other")
+local lobcast = {family = AF_INET, addr = "127.255.255.255", port = port}
+lab.expect(lab.errno("sendto", other, "to lo", lobcast) == EACCES, "sendto 127.255.255.255 without SO_BROADCAST fails with EACCES (13) too")
+lab.call("setsockopt", other, SOL_SOCKET, SO_BROADCAST, 1)
+lab.call("sendto", other, "to lo", lobcast)
+lab.expect(lab.call("recv", receiver, 100) == "to lo", "with SO_BROADCAST the receiver gets it")
+
+lab.section("a broadcast to a port nobody listens on")
+local probe = lab.udp(AF_INET, "127.0.0.1", "probe")
+lab.call("setsockopt", probe, SOL_SOCKET, SO_BROADCAST, 1)
+lab.call("connect", probe, {family = AF_INET, addr = "127.255.255.255", port = port + 1})
+lab.call("send", probe, "anyone?")
+lab.expect(lab.errno("recv", probe, 100) == EAGAIN, "no ICMP comes back for a broadcast: recv times out, no ECONNREFUSED")
+
+lab.finish("connect() to 255.255.255.255 failed with EACCES until SO_BROADCAST was set, as did 127.255.255.255; then the receiver got the datagrams; a broadcast to a closed port brought back no refusal")

@@ -5,6 +5,9 @@
 -- socket on that port to take it, the kernel answers the stranger with ICMP port unreachable,
 -- which the stranger sees as ECONNREFUSED only if it is itself connected (an unconnected
 -- stranger gets no error at all).
+-- But the filter applies on arrival: a datagram a stranger sent before connect() is already
+-- queued, and the connected socket still reads it (so a pinned server can read a stranger's
+-- earlier datagram).
 
 local lab = require("lab")
 
@@ -32,4 +35,13 @@ local data, from = lab.call("recvfrom", server, 100)
 lab.expect(data == "from the peer", "the server receives its peer's datagram, and only that one")
 lab.expect(lab.call("recv", server, 100, MSG_DONTWAIT) == nil, "nothing else is queued for the server")
 
-lab.finish("the connected server received only its peer's datagram; the kernel refused the strangers, and only the connected stranger saw ECONNREFUSED")
+lab.section("a stranger's datagram queued before connect()")
+local late = lab.udp(AF_INET, "127.0.0.1", "late_server")
+local early = lab.udp(AF_INET, "127.0.0.1", "early_stranger")
+lab.call("sendto", early, "sent before connect", getsockname(late))
+lab.call("connect", late, getsockname(peer))
+local got, sender = lab.call("recvfrom", late, 100)
+lab.expect(got == "sent before connect" and tostring(sender) == tostring(getsockname(early)),
+  "the connected socket still reads the stranger's datagram queued before connect()")
+
+lab.finish("the connected server received only its peer's datagram; the kernel refused the strangers, and only the connected stranger saw ECONNREFUSED; a datagram queued before connect() was still read")
