@@ -13,7 +13,7 @@ var lessonPrograms = map[string]bool{"refused": true, "udpconnectserver": true, 
 // keyLines are lines each experiment must print, besides its closing verdict: the kernel's
 // answers that the script is about.
 var keyLines = map[string][]string{
-	"reconnect":        {"getpeername(client) = 127.0.0.1:", `recv(B, 100, 0) = "second"`},
+	"reconnect":        {"getpeername(client) = 127.0.0.1:", `recv(B, 100, 0) = "second"`, `connect(fresh, "192.0.2.1", 9): connect failed: Invalid argument (22)`, "getsockname(roamer) = 0.0.0.0:0"},
 	"disconnect":       {"connect(client, {family=AF_UNSPEC}) = 0", "getpeername failed: Transport endpoint is not connected (107)", "send failed: Destination address required (89)"},
 	"broadcast":        {"connect failed: Permission denied (13)", `recvfrom(receiver, 100) = "to everyone"`},
 	"multicast":        {`recvfrom(member, 100) = "hello group"`, `recv(outsider, 100) = "hello group"`, "recv(outsider, 100): recv failed: Resource temporarily unavailable (11)", "recv(elsewhere, 100, MSG_DONTWAIT): recv failed: Resource temporarily unavailable (11)"},

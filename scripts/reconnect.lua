@@ -4,6 +4,15 @@
 -- connect() again at any time; each call replaces the recorded peer ("setpeername").
 -- This script connects one client to receiver A, then B, then A again, and shows after each
 -- connect() what getpeername() answers and which receiver a send() reaches.
+--
+-- What a reconnect keeps, on an unbound socket (binding first would hide the first two):
+--   The local address the first connect() chose sticks: connected to 127.0.0.1, the socket has
+--   127.0.0.1 as its own address, and a connect() to a non-local address then fails with EINVAL
+--   (22): that source cannot reach it.
+--   connect(AF_UNSPEC) gives back the port the first connect() bound automatically: the next
+--   connect() picks a new one.
+--   A pending error survives a reconnect: the refusal from the old peer is reported after it.
+--   Datagrams queued from the old peer stay queued: the next recv still returns them.
 
 local lab = require("lab")
 
@@ -33,4 +42,49 @@ connect_and_send("A", "first")
 connect_and_send("B", "second")
 connect_and_send("A", "third")
 
-lab.finish("connect() on one UDP socket succeeded three times; each time getpeername changed and datagrams went to the new peer only")
+local function unbound(name)
+  local s = lab.name(assert(socket(AF_INET, SOCK_DGRAM)), name)
+  assert(settimeout(s, lab.TIMEOUT))
+  print(name .. " = socket(AF_INET, SOCK_DGRAM), not bound")
+  return s
+end
+
+lab.section("the local address the first connect() chose sticks")
+local fresh = unbound("fresh")
+lab.call("connect", fresh, getsockname(a))
+local me = lab.call("getsockname", fresh)
+lab.expect(me and me.addr == "127.0.0.1", "connect() bound the socket to 127.0.0.1")
+lab.expect(lab.errno("connect", fresh, "192.0.2.1", 9) == EINVAL, "a connect() to a non-local address then fails with EINVAL (22)")
+
+lab.section("connect(AF_UNSPEC) gives back the automatic port")
+local roamer = unbound("roamer")
+lab.call("connect", roamer, getsockname(a))
+local first = lab.call("getsockname", roamer)
+lab.call("connect", roamer, {family = AF_UNSPEC})
+local dissolved = lab.call("getsockname", roamer)
+lab.expect(dissolved and dissolved.port == 0, "after AF_UNSPEC the socket has no port")
+lab.call("connect", roamer, getsockname(b))
+local second = lab.call("getsockname", roamer)
+lab.expect(first and second and second.port ~= 0 and second.port ~= first.port, "the next connect() picked a new port")
+
+lab.section("a pending error survives a reconnect")
+local probe = lab.udp(AF_INET, "127.0.0.1", "probe")
+local closed = getsockname(probe)
+lab.call("close", probe)
+local hurt = lab.udp(AF_INET, "127.0.0.1", "hurt")
+lab.call("connect", hurt, closed)
+lab.call("send", hurt, "to nobody")
+lab.call("poll", {hurt}, 1)
+lab.call("connect", hurt, getsockname(a))
+lab.expect(lab.errno("recv", hurt, 100) == ECONNREFUSED, "the refusal from the old peer is reported after the reconnect")
+
+lab.section("datagrams queued from the old peer stay queued")
+local listener = lab.udp(AF_INET, "127.0.0.1", "listener")
+lab.call("connect", listener, getsockname(a))
+lab.call("sendto", a, "queued from A", getsockname(listener))
+lab.call("poll", {listener}, 1)
+lab.call("connect", listener, getsockname(b))
+local queued, from = lab.call("recvfrom", listener, 100)
+lab.expect(queued == "queued from A" and tostring(from) == tostring(getsockname(a)), "the next recv still returns A's datagram")
+
+lab.finish("connect() on one UDP socket succeeded three times, each time moving the peer; the first local address stuck (EINVAL for a non-local peer), AF_UNSPEC gave back the port, and a pending error and queued datagrams outlived the reconnect")
