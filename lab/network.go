@@ -31,6 +31,7 @@ type Error struct {
 	Errno unix.Errno
 }
 
+// Error returns the helper's words.
 func (e *Error) Error() string { return e.Msg }
 
 // Unwrap returns the errno, so that sock.ErrnoOf finds it.

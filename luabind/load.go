@@ -43,6 +43,7 @@ type SyntaxError struct {
 	AtEOF bool
 }
 
+// Error returns the message as PUC Lua writes it: "file:3: unexpected symbol near 'x'".
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
 }
