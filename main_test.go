@@ -45,9 +45,24 @@ const runBound = 60 * time.Second
 // udplab runs udplab with args and stdin, bounded by runBound.
 func udplab(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runUdplab(t, nil, stdin, args...)
+}
+
+// udplabEnv runs udplab with args, its environment extended by env, and no input.
+func udplabEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return runUdplab(t, env, "", args...)
+}
+
+// runUdplab runs udplab with args, stdin and env added to its environment, bounded by runBound.
+func runUdplab(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "udplab", args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,5 +77,37 @@ func TestExperimentsDocumented(t *testing.T) {
 		if !strings.HasPrefix(src, "-- "+filepath.Base(path)+": ") {
 			t.Errorf("%s does not start with a comment naming it and its question", path)
 		}
+	}
+}
+
+// TestChecksCanFail proves that every check a self-checking script makes can fail it: the script
+// is run once for each of its checks with that check taken as its opposite (UDPLAB_FLIP, see
+// scripts/lib/lab.lua), and must then exit 1 and say the check was not met. A check whose result
+// did not reach the verdict would let the script pass.
+func TestChecksCanFail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every script once per check")
+	}
+	paths, _ := filepath.Glob("scripts/*.lua")
+	lan, _ := filepath.Glob("scripts/lan/*.lua")
+	for _, path := range append(paths, lan...) {
+		name := strings.TrimSuffix(filepath.Base(path), ".lua")
+		if lessonPrograms[name] || name == "pinned" {
+			continue
+		}
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			r := udplabEnv(t, []string{"UDPLAB_FLIP=0"}, path)
+			var n int
+			if _, err := fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "expectations: "):], "expectations: %d", &n); err != nil || n == 0 || r.code != 0 {
+				t.Fatalf("no count of expectations (exit %d):\n%s", r.code, r.stdout)
+			}
+			for k := 1; k <= n; k++ {
+				r := udplabEnv(t, []string{fmt.Sprintf("UDPLAB_FLIP=%d", k)}, path)
+				if r.code != 1 || !strings.Contains(r.stdout, "NOT AS EXPECTED") {
+					t.Errorf("check %d of %d taken as its opposite: exit %d, the script did not fail on it", k, n, r.code)
+				}
+			}
+		})
 	}
 }

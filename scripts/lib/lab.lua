@@ -153,8 +153,19 @@ function lab.timed(name, ...)
   return dt, unpack(r, 1, r.n)
 end
 
+-- For the test that proves every check can fail: with UDPLAB_FLIP=n in the environment, the
+-- n-th expectation is taken as its opposite (the script must then fail), and lab.finish says how
+-- many expectations there were.
+local flip = tonumber(os.getenv("UDPLAB_FLIP") or "")
+local expectations = 0
+
 -- lab.expect(ok, fmt, ...) records the expectation string.format(fmt, ...) as failed unless ok.
 function lab.expect(ok, fmt, ...)
+  expectations = expectations + 1
+  if flip == expectations then
+    ok = not ok
+    print("  (UDPLAB_FLIP: this check is taken as its opposite)")
+  end
   if not ok then
     local msg = string.format(fmt, ...)
     table.insert(lab.failures, msg)
@@ -173,6 +184,7 @@ end
 -- expectation held, else the failed expectations on stderr and exit 1.
 function lab.finish(verdict)
   print()
+  if flip then print("expectations: " .. expectations) end
   if #lab.failures == 0 then
     print("verdict: " .. verdict)
     os.exit(0)
