@@ -200,7 +200,7 @@ func TestBufferedOutputFlushed(t *testing.T) {
 	const full = `io.stdout:setvbuf("full") io.write("E") `
 	udplab(t, "", "-e", full).check(t, "E", "", 0)
 	udplab(t, "", "-e", full+`os.exit(3)`).check(t, "E", "", 3)
-	udplab(t, "", "-e", full+`fatal(4, 0, "bye")`).check(t, "E", "bye\n", 4)
+	udplab(t, "", "-e", full+`fatal(4, 0, "bye\n")`).check(t, "E", "bye\n", 4)
 	udplab(t, "", "-e", full+`error("x")`).check(t, "E", "udplab: <string>:1: x\n", 1)
 	udplab(t, full+"\n").check(t, "E", "", 0)
 	file := filepath.Join(t.TempDir(), "out.txt")

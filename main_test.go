@@ -119,7 +119,7 @@ func TestRefused(t *testing.T) {
 
 func TestRefusedUsage(t *testing.T) {
 	t.Parallel()
-	const usage = "usage: udpconnectclient [IPaddress] [port]\n"
+	const usage = "usage: udpconnectclient [IPaddress] [port]" // no newline: the course's error() writes none
 	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "1", "extra").check(t, "", usage, 1)
 	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "65536").check(t, "", usage, 1)
 	udplab(t, "", "scripts/refused.lua", "127.0.0.1", "http").check(t, "", usage, 1)

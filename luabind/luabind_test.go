@@ -215,7 +215,7 @@ func TestFatal(t *testing.T) {
 	if err := L.DoString(`fatal(0, 0, "usage: %s <IPaddress>", "x"); fatal(1, ECONNREFUSED, "recvfrom failed")`); err != nil {
 		t.Fatal(err)
 	}
-	if got := stderr.String(); got != "usage: x <IPaddress>\nrecvfrom failed: Connection refused (111)\n" || code != 1 {
+	if got := stderr.String(); got != "usage: x <IPaddress>recvfrom failed: Connection refused (111)\n" || code != 1 {
 		t.Fatalf("fatal wrote %q and exited %d", got, code)
 	}
 }

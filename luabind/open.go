@@ -117,13 +117,13 @@ type failure struct{ err error }
 func failWith(err error) { panic(failure{err}) }
 
 var fatalBinding = binding{name: "fatal", fn: (*Runtime).fatalCall, help: helpEntry{
-	"fatal(status, errnum, fmt, ...)", "the course's error(): print fmt, then \": <strerror> (<errnum>)\" if errnum is not 0, exit with status if not 0",
+	"fatal(status, errnum, fmt, ...)", "the course's error(): print fmt, then \": <strerror> (<errnum>)\\n\" if errnum is not 0 (else no newline, as in C), exit with status if not 0",
 	"nothing", ""}}
 
-// fatalCall is fatal(status, errnum, fmt, ...), the course's error(): it writes
-// string.format(fmt, ...) to stderr, then ": <strerror> (<errnum>)" when errnum is not 0, then a
-// newline (which the course's helper forgets when errnum is 0), and exits with status when it is
-// not 0.
+// fatalCall is fatal(status, errnum, fmt, ...), the course's error() (lib/log.c of the course's
+// repository, byte for byte): it writes string.format(fmt, ...) to stderr, then, when errnum is
+// not 0, ": <strerror> (<errnum>)" and a newline, and exits with status when it is not 0. With
+// errnum 0 no newline is written, as the C helper writes none: a script adds "\n" itself.
 func (rt *Runtime) fatalCall(a args) int {
 	L := a.L
 	status := a.int(1)
@@ -138,9 +138,9 @@ func (rt *Runtime) fatalCall(a args) int {
 	msg := L.ToString(-1)
 	L.Pop(1)
 	if errnum != 0 {
-		msg += ": " + sock.Strerror(unix.Errno(errnum)) + " (" + strconv.Itoa(errnum) + ")"
+		msg += ": " + sock.Strerror(unix.Errno(errnum)) + " (" + strconv.Itoa(errnum) + ")\n"
 	}
-	io.WriteString(rt.stderr(), msg+"\n")
+	io.WriteString(rt.stderr(), msg)
 	if status != 0 {
 		rt.exitFrom(L, status)
 	}
