@@ -81,16 +81,23 @@ var socketBinding = binding{name: "socket", fn: (*Runtime).socketCall, help: hel
 	"EAFNOSUPPORT (97)  the family is not supported\nEMFILE (24)  too many open files\nEPROTONOSUPPORT (93)  no such protocol for this type"}}
 
 func (rt *Runtime) socketCall(a args) int {
-	family, sotype, protocol := a.cint(1), a.cint(2), a.optCint(3, 0)
-	if kind := sotype &^ (unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC); kind == unix.SOCK_STREAM || kind == unix.SOCK_SEQPACKET {
-		a.argError(2, "udplab has datagram sockets only (SOCK_DGRAM)")
-	}
+	family, sotype, protocol := a.cint(1), a.sotype(2), a.optCint(3, 0)
 	c, err := sock.Socket(family, sotype, protocol, &rt.sockConfig)
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
 	rt.pushSocket(a.L, c)
 	return 1
+}
+
+// sotype reads a socket type at argument n, refusing the connection-oriented ones: udplab's calls
+// are the datagram calls, and a stream socket would half work.
+func (a args) sotype(n int) int {
+	sotype := a.cint(n)
+	if kind := sotype &^ (unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC); kind == unix.SOCK_STREAM || kind == unix.SOCK_SEQPACKET {
+		a.argError(n, "udplab has datagram sockets only (SOCK_DGRAM)")
+	}
+	return sotype
 }
 
 // pushSocket pushes the Lua value of c, a socket the runtime now owns.

@@ -140,6 +140,7 @@ var badInputs = []struct{ code, want string }{
 	{`print(pcall(coroutine.yield))`, "false\t<string>:1: attempt to yield from outside a coroutine\n"},
 	{`print(coroutine.resume(coroutine.create(function() return pcall(coroutine.yield) end)))`, "true\tfalse\t<string>:1: attempt to yield across a C-call boundary\n"},
 	{`local co = coroutine.wrap(function(a) local b = coroutine.yield(a + 1) return b * 2 end) print(co(1), co(5))`, "2\t10\n"},
+	{`coroutine.wrap(5)`, "raise: bad argument #1 to 'wrap' (function expected, got number)"},
 	{`coroutine.wrap(function() error("inside") end)()`, "raise: <string>:1: inside"},
 	// memory
 	{`print(pcall(string.rep, "x", 1e13))`, "false\t<string>:1: not enough memory\n"},

@@ -194,7 +194,7 @@ func (rt *Runtime) checkHost(a args) labHost {
 }
 
 func (rt *Runtime) hostSocket(a args, h labHost) int {
-	family, sotype, protocol := a.cint(2), a.cint(3), a.optCint(4, 0)
+	family, sotype, protocol := a.cint(2), a.sotype(3), a.optCint(4, 0)
 	fd, err := h.net.Socket(h.name, family, sotype, protocol)
 	if err != nil {
 		return labResult(a, 2, err)

@@ -37,6 +37,7 @@ func TestLabBadInputs(t *testing.T) {
 		{`net.a:impair{loss = 2}`, `raise: bad argument #2 to 'impair' (impairment loss must be a number (loss within 0..1, delay within 0..60 seconds))`},
 		{`net.a:impair{rate = "fast"}`, `raise: bad argument #2 to 'impair' (impairment rate: give bytes per second, or "1mbit", "500kbit", "2mbps")`},
 		{`net.a.socket({}, AF_INET, SOCK_DGRAM)`, `raise: bad argument #1 to 'socket' (host expected, got table)`},
+		{`net.a:socket(AF_INET, SOCK_STREAM)`, "raise: bad argument #3 to 'socket' (udplab has datagram sockets only (SOCK_DGRAM))"},
 		{`print(net.a:socket(12345, SOCK_DGRAM))`, "nil\tAddress family not supported by protocol\t97\n"},
 		{`print(net.a:impair{rate = "1mbit"}, net.a:impair(), net.b:firewall("drop"), net.b:firewall(nil))`, "0\t0\t0\t0\n"},
 		{`print(tostring(net), tostring(net.b))`, "network(a, b)\thost b (10.0.0.2, fd00::2)\n"},

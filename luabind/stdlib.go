@@ -39,6 +39,9 @@ func (rt *Runtime) installStdlib(L *lua.LState) {
 		co.RawSetString("resume", resumeFn)
 		co.RawSetString("yield", L.NewFunction(yieldCall))
 		co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
+			if _, ok := L.Get(1).(*lua.LFunction); !ok {
+				args{L, "wrap"}.typeError(1, "function")
+			}
 			L.Push(create)
 			L.Push(L.Get(1))
 			L.Call(1, 1)
