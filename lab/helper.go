@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -190,7 +191,58 @@ func build(spec *Spec) (*built, error) {
 			return nil, fmt.Errorf("host %s: %w", spec.Hosts[i].Name, err)
 		}
 	}
+	if err := b.waitLinks(here); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// linksUpBound is how long the links of a new lab may take to come up.
+const linksUpBound = 10 * time.Second
+
+// waitLinks waits until every link of the lab is up at both ends. The kernel notes a veth's
+// carrier later, in its link watch (deferred by up to a second, more under load), and only then
+// does the bridge forward on that port: a datagram sent before would be lost. Reading the state
+// through netlink takes the lock the link watch holds while it also updates the bridge, so a link
+// seen up here is one the bridge forwards on.
+func (b *built) waitLinks(here *netlink.Handle) error {
+	deadline := time.Now().Add(linksUpBound)
+	for i := range b.spec.Hosts {
+		if err := b.waitHostLinks(here, i, deadline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitHostLinks waits, until deadline, for the links of host i to be up at both ends.
+func (b *built) waitHostLinks(here *netlink.Handle, i int, deadline time.Time) error {
+	in, err := netlink.NewHandleAt(b.hosts[i])
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	for k, lan := range b.spec.Hosts[i].LANs {
+		for _, end := range []struct {
+			h    *netlink.Handle
+			name string
+		}{{here, portIf(i, lan)}, {in, hostIf(k)}} {
+			for {
+				link, err := end.h.LinkByName(end.name)
+				if err != nil {
+					return err
+				}
+				if link.Attrs().OperState == netlink.OperUp {
+					break
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("host %s: link %s not up after %v", b.spec.Hosts[i].Name, end.name, linksUpBound)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}
+	return nil
 }
 
 // plug links host i to its LANs and gives it its addresses.
@@ -311,6 +363,9 @@ func (b *built) setLinks(i int, up bool) error {
 		if err != nil {
 			return err
 		}
+	}
+	if up {
+		return b.waitHostLinks(here, i, time.Now().Add(linksUpBound))
 	}
 	return nil
 }
