@@ -115,6 +115,9 @@ func TestRefused(t *testing.T) {
 	port := fmt.Sprint(freePort(t))
 	udplab(t, "g1\n", "scripts/refused.lua", "127.0.0.1", port).check(t,
 		"now sending g1\nsend bytes: 2 \n", "recvfrom failed: Connection refused (111)\n", 1)
+	// A line ends at "\n" only, as fgets reads it: the "\r" of "g1\r\n" is sent, 3 bytes.
+	udplab(t, "g1\r\n", "scripts/refused.lua", "127.0.0.1", port).check(t,
+		"now sending g1\r\nsend bytes: 3 \n", "recvfrom failed: Connection refused (111)\n", 1)
 }
 
 func TestRefusedUsage(t *testing.T) {

@@ -118,3 +118,14 @@ func TestShowValue(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// Piped input read by io.read is input, not console lines: the line after x = io.read() is what
+// x holds, and it does not run.
+func TestBatchIORead(t *testing.T) {
+	t.Parallel()
+	s, stdout, stderr := newSession(t)
+	status := s.REPL(strings.NewReader("x, n = io.read(), io.read('n')\nprint(1)\n 42\nprint(x, n)\n"))
+	if got, want := stdout.String(), "print(1)\t42\n"; got != want || status != 0 || stderr.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q, status %d; want %q, 0", got, stderr, status, want)
+	}
+}

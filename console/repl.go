@@ -44,6 +44,7 @@ func (s *Session) batch(stdin io.Reader) int {
 	}
 	var chunks chunkReader
 	r := bufio.NewReader(stdin)
+	s.rt.SetStdin(r) // io.read takes the next lines, which are then not run
 	for {
 		line, err := r.ReadString('\n')
 		if line != "" || err == nil {
@@ -88,7 +89,7 @@ func (s *Session) console(stdin *os.File) int {
 	// readline's Close can hang while its reader goroutine sits in read(0) (chzyer/readline#217);
 	// the terminal is already restored when Readline returns, so exit does not wait for it.
 	defer func() { go rl.Close() }()
-	s.replaceStdinReaders(rl)
+	s.rt.SetStdin(&consoleInput{s: s, rl: rl})
 	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", s.version)
 
 	interrupt := func(sig unix.Signal) bool {
@@ -122,11 +123,13 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		Prompt:            prompt,
 		HistoryFile:       historyPath(),
 		HistorySearchFold: true,
-		AutoComplete:      &completer{L: s.L},
-		InterruptPrompt:   "^C",
-		Stdin:             stdin,
-		Stdout:            s.stdout,
-		Stderr:            s.stderr,
+		// Only the console's own lines go to the history, not what io.read reads.
+		DisableAutoSaveHistory: true,
+		AutoComplete:           &completer{L: s.L},
+		InterruptPrompt:        "^C",
+		Stdin:                  stdin,
+		Stdout:                 s.stdout,
+		Stderr:                 s.stderr,
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
 		// editor as a NUL: read it as the ^D it was.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
@@ -168,6 +171,9 @@ func (s *Session) readChunk(rl *readline.Instance) (src string, ok bool) {
 			continue
 		case err != nil:
 			return "", false
+		}
+		if strings.TrimSpace(line) != "" {
+			rl.SaveHistory(line)
 		}
 		if src, complete := chunks.add(line); complete {
 			return src, true
@@ -239,45 +245,32 @@ func (s *Session) reportWithTraceback(err error) {
 	fmt.Fprintln(s.stderr, strings.Join(lines, "\n"))
 }
 
-// replaceStdinReaders makes io.read() and io.lines() typed at the console read through readline,
-// which owns the terminal (and buffers stdin, so a plain read would lose lines).
-func (s *Session) replaceStdinReaders(rl *readline.Instance) {
-	L := s.L
-	ioTable, ok := L.GetGlobal("io").(*lua.LTable)
-	if !ok {
-		return
-	}
-	readLine := func() (string, bool) {
-		rl.SetPrompt("")
-		line, err := rl.Readline()
-		return line, err == nil
-	}
-	ioTable.RawSetString("read", L.NewFunction(func(L *lua.LState) int {
-		format := L.OptString(1, "l")
-		line, ok := readLine()
-		if !ok {
-			L.Push(lua.LNil)
-			return 1
+// consoleInput is io.stdin at the console: the line editor owns the terminal (and buffers what it
+// reads, so a plain read of stdin would lose lines), so each read of io.read or io.lines takes one
+// line from it. What is typed there is not kept in the history.
+type consoleInput struct {
+	s       *Session
+	rl      *readline.Instance
+	pending []byte // the rest of the line read last
+}
+
+// Read gives the next line, with its "\n"; Ctrl-D is the end of the input, Ctrl-C interrupts the
+// chunk that reads.
+func (in *consoleInput) Read(p []byte) (int, error) {
+	if len(in.pending) == 0 {
+		in.rl.SetPrompt("")
+		line, err := in.rl.Readline()
+		switch {
+		case errors.Is(err, readline.ErrInterrupt):
+			in.s.chunk.cancel(errInterrupted)
+			return 0, io.EOF
+		case err != nil:
+			return 0, io.EOF
 		}
-		switch strings.TrimPrefix(format, "*") {
-		case "n":
-			L.Push(lua.LVAsNumber(lua.LString(strings.TrimSpace(line))))
-		case "L":
-			L.Push(lua.LString(line + "\n"))
-		default:
-			L.Push(lua.LString(line))
-		}
-		return 1
-	}))
-	ioTable.RawSetString("lines", L.NewFunction(func(L *lua.LState) int {
-		L.Push(L.NewFunction(func(L *lua.LState) int {
-			if line, ok := readLine(); ok {
-				L.Push(lua.LString(line))
-			} else {
-				L.Push(lua.LNil)
-			}
-			return 1
-		}))
-		return 1
-	}))
+		in.pending = append(in.pending[:0], line...)
+		in.pending = append(in.pending, '\n')
+	}
+	n := copy(p, in.pending)
+	in.pending = in.pending[n:]
+	return n, nil
 }

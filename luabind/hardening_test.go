@@ -32,7 +32,7 @@ var badInputs = []struct{ code, want string }{
 	{`send(nil, "x")`, "raise: bad argument #1 to 'send' (socket expected, got nil)"},
 	{`recv({}, 10)`, "raise: bad argument #1 to 'recv' (socket expected, got table)"},
 	{`close("s")`, "raise: bad argument #1 to 'close' (socket expected, got string)"},
-	{`getsockname(io.stdout)`, "raise: bad argument #1 to 'getsockname' (socket expected, got userdata)"},
+	{`getsockname(io.stdout)`, "raise: bad argument #1 to 'getsockname' (socket expected, got FILE*)"}, // luaL_typeerror names a userdata by its __name,
 	{`print(send(closed, "x"))`, "nil\tBad file descriptor\t9\n"},
 	{`print(recv(closed, 10))`, "nil\tBad file descriptor\t9\n"},
 	{`print(recvfrom(closed, 10))`, "nil\tBad file descriptor\t9\n"},

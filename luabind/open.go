@@ -71,7 +71,6 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	L.SetGlobal("print", L.NewFunction(rt.printCall))
 	installLoaders(L)
 	rt.installStdlib(L)
-	rt.trackFiles(L)
 	rt.installLab(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
 	if opts.MemoryLimit > 0 {

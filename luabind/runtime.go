@@ -22,6 +22,8 @@ type Options struct {
 	Stdout io.Writer
 	// Stderr receives fatal's messages; os.Stderr when nil.
 	Stderr io.Writer
+	// Stdin is what io.read reads; os.Stdin when nil.
+	Stdin io.Reader
 	// Exit ends the process for os.exit and fatal, after every socket is closed; os.Exit when nil.
 	Exit func(code int)
 	// OnSignal is told when Lua registers a handler for a signal, so that the host can start
@@ -62,8 +64,8 @@ type Runtime struct {
 
 	resolved map[resolveKey]*sock.Addr // "host, port" arguments already parsed or looked up
 
-	files       []*lua.LUserData // files the script opened, flushed at exit (files.go)
-	resumeDepth int              // coroutine resumes in progress, nested
+	io          ioLib // Lua's io library (iolib.go)
+	resumeDepth int   // coroutine resumes in progress, nested
 
 	labs           []*lab.Network // the labs up, taken down at exit
 	networks       map[*lua.LTable]*lab.Network

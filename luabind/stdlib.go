@@ -8,9 +8,10 @@ import (
 )
 
 // The parts of gopher-lua's standard library that could take the process down, or answer
-// otherwise than Lua does, replaced or wrapped here: string.rep, table.concat and io.read check
-// the memory they ask for; string.format is PUC Lua's (format.go); coroutine.resume and wrap
-// stop at PUC Lua's nesting limit, and run a coroutine under its resumer's context;
+// otherwise than Lua does, replaced or wrapped here: string.rep and table.concat check the
+// memory they ask for; io (iolib.go) and string.format (format.go) are PUC Lua's;
+// coroutine.resume and wrap stop at PUC Lua's nesting limit, and run a coroutine under its
+// resumer's context;
 // coroutine.yield refuses to cross a Go call, as Lua refuses to cross a C call.
 
 // maxCCalls is PUC Lua's LUAI_MAXCCALLS: how deep coroutine resumes may nest.
@@ -25,14 +26,7 @@ func (rt *Runtime) installStdlib(L *lua.LState) {
 	if tbl, ok := L.GetGlobal("table").(*lua.LTable); ok {
 		tbl.RawSetString("concat", L.NewFunction(rt.tableConcatCall))
 	}
-	if ioTable, ok := L.GetGlobal("io").(*lua.LTable); ok {
-		ioTable.RawSetString("read", rt.sizedRead(L, ioTable.RawGetString("read"), "read", 1))
-	}
-	if mt, ok := L.GetTypeMetatable("FILE*").(*lua.LTable); ok {
-		if methods, ok := mt.RawGetString("__index").(*lua.LTable); ok {
-			methods.RawSetString("read", rt.sizedRead(L, methods.RawGetString("read"), "read", 2))
-		}
-	}
+	rt.installIO(L)
 	if co, ok := L.GetGlobal("coroutine").(*lua.LTable); ok {
 		create, resume := co.RawGetString("create"), co.RawGetString("resume")
 		resumeFn := L.NewFunction(func(L *lua.LState) int { return rt.resume(L, resume) })
@@ -124,25 +118,6 @@ func (rt *Runtime) tableConcatCall(L *lua.LState) int {
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
-}
-
-// sizedRead wraps io.read and file:read: a count of bytes (read(n)) is checked against the
-// memory budget before gopher-lua allocates it. first is the index of the first format.
-func (rt *Runtime) sizedRead(L *lua.LState, read lua.LValue, name string, first int) *lua.LFunction {
-	return L.NewFunction(func(L *lua.LState) int {
-		for i := first; i <= L.GetTop(); i++ {
-			if n, ok := L.Get(i).(lua.LNumber); ok {
-				if n < 0 || n != n {
-					args{L, name}.argError(i, "invalid format")
-				}
-				rt.reserve(L, int64(min(float64(n), math.MaxInt64/2)))
-			}
-		}
-		top := L.GetTop()
-		L.Insert(read, 1)
-		L.Call(top, lua.MultRet)
-		return L.GetTop()
-	})
 }
 
 // resume is coroutine.resume(co, ...): gopher-lua's, run under the resumer's context (so that a
