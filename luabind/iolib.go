@@ -559,6 +559,7 @@ func (rt *Runtime) fileSetvbuf(L *lua.LState) int {
 	a := args{L, "setvbuf"}
 	mode := a.string(2)
 	size := a.optInt(3, 4096)
+	rt.reserve(L, int64(size))
 	if err := f.flush(); err != nil {
 		return fileResult(L, err, "")
 	}
