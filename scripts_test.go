@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -102,12 +106,50 @@ func TestChecksCanFail(t *testing.T) {
 			if _, err := fmt.Sscanf(r.stdout[strings.LastIndex(r.stdout, "expectations: "):], "expectations: %d", &n); err != nil || n == 0 || r.code != 0 {
 				t.Fatalf("no count of expectations (exit %d):\n%s", r.code, r.stdout)
 			}
+			// The runs mostly wait (for timeouts, for labs): they run several at a time,
+			// beyond the test's own parallelism.
+			failed := make([]string, n+1)
+			var wg sync.WaitGroup
 			for k := 1; k <= n; k++ {
-				r := udplabEnv(t, []string{fmt.Sprintf("UDPLAB_FLIP=%d", k)}, path)
-				if r.code != 1 || !strings.Contains(r.stdout, "NOT AS EXPECTED") {
-					t.Errorf("check %d of %d taken as its opposite: exit %d, the script did not fail on it", k, n, r.code)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					flipSlots <- struct{}{}
+					defer func() { <-flipSlots }()
+					failed[k] = flipRun(path, k)
+				}()
+			}
+			wg.Wait()
+			for k := 1; k <= n; k++ {
+				if failed[k] != "" {
+					t.Errorf("check %d of %d taken as its opposite: %s", k, n, failed[k])
 				}
 			}
 		})
 	}
+}
+
+// flipSlots bounds how many flipped runs of TestChecksCanFail run at once.
+var flipSlots = make(chan struct{}, 4)
+
+// flipRun runs the script at path with its check k taken as its opposite, and says what went
+// wrong: "" when the script failed on that very check (exit 1, the check reported right after
+// it was flipped).
+func flipRun(path string, k int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "udplab", path)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("UDPLAB_FLIP=%d", k))
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return err.Error()
+	}
+	const flipped = "(UDPLAB_FLIP: this check is taken as its opposite)\n  NOT AS EXPECTED"
+	if code != 1 || !strings.Contains(string(out), flipped) {
+		return fmt.Sprintf("exit %d, the script did not fail on it:\n%s", code, out)
+	}
+	return ""
 }

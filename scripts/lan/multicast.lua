@@ -11,6 +11,10 @@
 --   A member that connect()s to the sender gets nothing more from the group, not even the
 --   sender's datagrams: connect() gives the socket a unicast local address (getsockname shows
 --   it), and datagrams sent to the group no longer match it.
+--   A member bound to the group address (not 0.0.0.0) that connect()s keeps the group as its
+--   local address: it still gets the group's datagrams, but only those from its peer.
+--   A sender connected to the group never gets the members' replies: they come from a member's
+--   unicast address, which is not the peer it connected to; an unconnected sender gets them.
 --   e never gets them, with TTL (hop limit) 1 or 8: without a multicast router the group stays
 --   on its LAN.
 
@@ -82,11 +86,32 @@ local function run(family)
   lab.call("sendto", other, "from d", group, PORT)
   lab.expect(lab.call("recv", members.c, 100) == nil, "c, connected to a, gets neither a's datagram nor d's")
   lab.expect(lab.call("recv", members.b, 100) == "from a" and lab.call("recv", members.b, 100) == "from d", "b, not connected, gets both")
+
+  lab.section("a member bound to the group address, connected to the sender")
+  local PORT2 = PORT + 1
+  local pinned = lab.udp_in(net.b, family, group, "group_bound_b", PORT2)
+  lab.expect(join(pinned, net.b) == 0, "b joins %s", group)
+  lab.call("connect", pinned, getsockname(sender))
+  local local_addr = lab.call("getsockname", pinned)
+  lab.expect(local_addr and local_addr.addr == group, "its local address stays the group %s", group)
+  lab.call("sendto", sender, "from a", group, PORT2)
+  lab.call("sendto", other, "from d", group, PORT2)
+  lab.expect(lab.call("recv", pinned, 100) == "from a", "it gets the datagram its peer a sent to the group")
+  lab.expect(lab.call("recv", pinned, 100) == nil, "and not the one d sent to the same group and port")
+
+  lab.section("a sender connected to the group, and the replies")
+  lab.call("sendto", members.b, "reply from b", getsockname(sender))
+  lab.expect(lab.call("recv", sender, 100) == nil, "a, connected to the group, never gets b's reply: it comes from b's address, not the group's")
+  local plain = lab.udp_in(net.a, family, net.a[addr], "unconnected_a")
+  lab.call("sendto", plain, "hello group", group, PORT)
+  local got, from = lab.call("recvfrom", members.b, 100)
+  lab.call("sendto", members.b, "reply from b", from)
+  lab.expect(got == "hello group" and lab.call("recv", plain, 100) == "reply from b", "an unconnected sender gets it")
   for _, s in pairs(members) do close(s) end
-  close(outsider) close(sender) close(other)
+  close(outsider) close(sender) close(other) close(pinned) close(plain)
 end
 
 run(AF_INET)
 run(AF_INET6)
 net:close()
-lab.finish("members got the group's datagrams and a non-member host did not, on IPv4 and IPv6; an unjoined socket on a member host did until IP_MULTICAST_ALL was 0; a member that connected heard the group no more; the group stayed on its LAN")
+lab.finish("members got the group's datagrams and a non-member host did not, on IPv4 and IPv6; an unjoined socket on a member host did until IP_MULTICAST_ALL was 0; a member that connected heard the group no more, one bound to the group heard only its peer; a sender connected to the group got no reply; the group stayed on its LAN")
