@@ -66,7 +66,7 @@ func TestBatch(t *testing.T) {
 	t.Parallel()
 	s, stdout, stderr := newSession(t)
 	status := s.REPL(strings.NewReader("print(1+1)\nx = 3\nx * 2\nfor i = 1, 2 do\n print(i)\nend\nerror('boom')\n'last'"))
-	if got, want := stdout.String(), "2\n6\n1\n2\nlast\n"; got != want || status != 1 {
+	if got, want := stdout.String(), "2\n6\n1\n2\n\"last\"\n"; got != want || status != 1 {
 		t.Errorf("stdout %q, status %d; want %q, 1", got, status, want)
 	}
 	if got, want := stderr.String(), "udplab: stdin:1: boom\n"; got != want {
@@ -114,7 +114,7 @@ func TestShowValue(t *testing.T) {
 	if err := s.eval(context.Background(), `1, "two", {1, "a", x = 2, [true] = 3}, nil`); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := stdout.String(), "1\ttwo\t{1, \"a\", [true]=3, x=2}\tnil\n"; got != want {
+	if got, want := stdout.String(), "1\t\"two\"\t{1, \"a\", [true]=3, x=2}\tnil\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -90,6 +90,9 @@ func (s *Session) console(stdin *os.File) int {
 	// the terminal is already restored when Readline returns, so exit does not wait for it.
 	defer func() { go rl.Close() }()
 	s.rt.SetStdin(&consoleInput{s: s, rl: rl})
+	if os.Getenv("NO_COLOR") == "" {
+		s.paint = colours
+	}
 	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", s.version)
 
 	interrupt := func(sig unix.Signal) bool {
@@ -216,11 +219,11 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		L.Push(fn)
 		L.Call(0, lua.MultRet)
 		if n := L.GetTop(); n > 0 {
-			parts := make([]string, n)
-			for i := range parts {
-				parts[i] = showValue(L, L.Get(i+1), true)
+			values := make([]lua.LValue, n)
+			for i := range values {
+				values[i] = L.Get(i + 1)
 			}
-			io.WriteString(s.stdout, strings.Join(parts, "\t")+"\n")
+			io.WriteString(s.stdout, showValues(L, values, s.paint)+"\n")
 		}
 		return 0
 	}))

@@ -47,6 +47,7 @@ type Session struct {
 	sigs    chan os.Signal
 
 	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
+	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
 	// interrupt, set by the console, sees a signal before any Lua handler does (Ctrl-C there
 	// cancels the running chunk) and reports whether it dealt with it.

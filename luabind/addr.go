@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -38,11 +39,37 @@ func (rt *Runtime) checkAddr(a args, n int, family int) (*sock.Addr, int) {
 	case *lua.LTable:
 		return rt.tableAddr(a, n, v, family), n + 1
 	case lua.LString:
+		if host, port, ok := splitHostPort(string(v)); ok {
+			if port < 0 || port > 65535 {
+				a.argError(n, "port out of range 0..65535")
+			}
+			return rt.resolve(a, n, host, port, family), n + 1
+		}
 		port := a.port(n + 1)
 		return rt.resolve(a, n, string(v), port, family), n + 2
 	}
 	a.typeError(n, "address")
 	return nil, 0
+}
+
+// splitHostPort reads the forms addresses print as: "127.0.0.1:43211", "[::1]:43211",
+// "localhost:43211". A bare IPv6 address ("::1") is not one.
+func splitHostPort(s string) (host string, port int, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	host, digits := s[:i], s[i+1:]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	} else if strings.Contains(host, ":") {
+		return "", 0, false
+	}
+	p, err := strconv.ParseUint(digits, 10, 32)
+	if err != nil || host == "" {
+		return "", 0, false
+	}
+	return host, int(min(p, 1<<20)), true
 }
 
 // resolveKey names one "host, port" argument as read on a socket of some family.
@@ -137,9 +164,10 @@ func (rt *Runtime) parseTableAddr(a args, n int, fam, host, port lua.LValue, fam
 
 // newAddrMetatable returns the metatable of one address table.
 func (rt *Runtime) newAddrMetatable(L *lua.LState, c *addrCache) *lua.LTable {
-	mt := L.CreateTable(0, 3)
+	mt := L.CreateTable(0, 4)
 	mt.RawSetString("__name", lua.LString(addrTypeName))
 	mt.RawSetString("__tostring", rt.addrToString)
+	mt.RawSetString("__eq", rt.addrEqual)
 	mt.RawSetString(addrCacheKey, &lua.LUserData{Value: c})
 	return mt
 }
@@ -157,6 +185,22 @@ func (rt *Runtime) pushAddr(L *lua.LState, a *sock.Addr) {
 	}
 	t.Metatable = rt.newAddrMetatable(L, c)
 	L.Push(t)
+}
+
+// addrEqual is an address table's __eq: two addresses are equal when their family, addr and port
+// fields are, so that getsockname(s) == getsockname(s).
+func addrEqual(L *lua.LState) int {
+	a, ok1 := L.Get(1).(*lua.LTable)
+	b, ok2 := L.Get(2).(*lua.LTable)
+	equal := ok1 && ok2
+	for _, field := range []string{"family", "addr", "port"} {
+		if !equal {
+			break
+		}
+		equal = a.RawGetString(field) == b.RawGetString(field)
+	}
+	L.Push(lua.LBool(equal))
+	return 1
 }
 
 // addrString is an address table's __tostring: "127.0.0.1:43211", "[::1]:43211", "AF_UNSPEC",

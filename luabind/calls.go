@@ -111,7 +111,7 @@ func (rt *Runtime) pushSocket(L *lua.LState, c *sock.Conn) {
 }
 
 var bindBinding = binding{name: "bind", method: true, fn: (*Runtime).bindCall, help: helpEntry{
-	"bind(s, host, port) | bind(s, addr)", "give the socket its local address; port 0 lets the kernel pick",
+	"bind(s, host, port) | bind(s, \"host:port\") | bind(s, addr)", "give the socket its local address; port 0 lets the kernel pick",
 	"0; on failure nil, message, errno",
 	"EADDRINUSE (98)  another socket has that address\nEADDRNOTAVAIL (99)  no interface has that address\nEACCES (13)  a port below 1024 needs privilege\nEINVAL (22)  the socket is already bound"}}
 
@@ -122,7 +122,7 @@ func (rt *Runtime) bindCall(a args) int {
 }
 
 var connectBinding = binding{name: "connect", method: true, fn: (*Runtime).connectCall, help: helpEntry{
-	"connect(s, host, port) | connect(s, addr) | connect(s, {family=AF_UNSPEC})",
+	"connect(s, host, port) | connect(s, \"host:port\") | connect(s, addr) | connect(s, {family=AF_UNSPEC})",
 	"on UDP: record the peer (nothing is sent); AF_UNSPEC dissolves the association",
 	"0; on failure nil, message, errno",
 	"EACCES (13)  a broadcast address without SO_BROADCAST\nENETUNREACH (101)  no route to that address\nEAFNOSUPPORT (97)  an address of the wrong family"}}
@@ -160,7 +160,7 @@ func pushCount(L *lua.LState, n int, err error) int {
 }
 
 var sendtoBinding = binding{name: "sendto", method: true, fn: (*Runtime).sendtoCall, help: helpEntry{
-	"sendto(s, data, host, port[, flags]) | sendto(s, data, addr[, flags])",
+	"sendto(s, data, host, port[, flags]) | sendto(s, data, \"host:port\"[, flags]) | sendto(s, data, addr[, flags])",
 	"send data as one datagram to the address given (on Linux, even on a connected socket)",
 	"the number of bytes sent; on failure nil, message, errno",
 	"EACCES (13)  a broadcast address without SO_BROADCAST\nECONNREFUSED (111)  an earlier datagram was refused (connected socket)\nEMSGSIZE (90)  the datagram is too large\nENETUNREACH (101)  no route to that address"}}

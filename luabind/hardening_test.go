@@ -52,7 +52,8 @@ var badInputs = []struct{ code, want string }{
 	{`connect(s, "1.2.3", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv4 address "1.2.3")`},
 	{`connect(s, "", 1)`, "raise: bad argument #2 to 'connect' (empty host name)"},
 	{`connect(s, "::g", 1)`, `raise: bad argument #2 to 'connect' (invalid IPv6 address "::g")`},
-	{`connect(s, "localhost:80", 1)`, `raise: bad argument #2 to 'connect' (invalid host "localhost:80": give the port as a separate argument)`},
+	{`connect(s, "127.0.0.1:65536")`, "raise: bad argument #2 to 'connect' (port out of range 0..65535)"},
+	{`print(connect(s, "127.0.0.1:9"), getpeername(s))`, "0\t127.0.0.1:9\n"}, // the form addresses print as
 	{`sendto(s, "x", "no-such-host.invalid", 9)`, `raise: bad argument #3 to 'sendto' (cannot resolve host "no-such-host.invalid": no such host)`},
 	{`connect(s, "127.0.0.1", -1)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},
 	{`connect(s, "127.0.0.1", 65536)`, "raise: bad argument #3 to 'connect' (port out of range 0..65535)"},

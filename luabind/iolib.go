@@ -246,6 +246,21 @@ func (rt *Runtime) FlushFiles(*lua.LState) {
 	}
 }
 
+// closeFiles closes the files the script opened and left open, as lua_close does, without
+// flushing them (FlushFiles did, on the Lua state's goroutine) or waiting for io.popen's
+// processes.
+func (rt *Runtime) closeFiles() {
+	for _, f := range rt.io.opened {
+		if f.f != nil {
+			f.f.Close()
+		}
+		if f.closer != nil {
+			f.closer.Close()
+		}
+	}
+	rt.io.opened = nil
+}
+
 // keep records f as opened by the script, dropping the closed ones from the list first.
 func (rt *Runtime) keep(f *luaFile) {
 	open := rt.io.opened[:0]

@@ -48,7 +48,8 @@ func TestIOIsPUCLua(t *testing.T) {
 			var out bytes.Buffer
 			L := lua.NewState()
 			defer L.Close()
-			Open(L, Options{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("typed\r\nmore\n")})
+			rt := Open(L, Options{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("typed\r\nmore\n")})
+			defer rt.Shutdown()
 			L.SetGlobal("path", lua.LString(path))
 			if err := runChunk(L, tc.code); err != nil {
 				t.Fatal(err)
@@ -67,7 +68,8 @@ func TestOpenedFilesFlushedAtExit(t *testing.T) {
 	L := lua.NewState()
 	defer L.Close()
 	exited := -1
-	Open(L, Options{Stdout: &bytes.Buffer{}, Exit: func(code int) { exited = code; L.RaiseError("exit") }})
+	rt := Open(L, Options{Stdout: &bytes.Buffer{}, Exit: func(code int) { exited = code; L.RaiseError("exit") }})
+	defer rt.Shutdown()
 	L.SetGlobal("path", lua.LString(path))
 	runChunk(L, `local f = io.open(path, "w"); f:write("kept"); os.exit(4)`)
 	if b, err := os.ReadFile(path); exited != 4 || err != nil || string(b) != "kept" {

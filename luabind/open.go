@@ -39,6 +39,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	rt := &Runtime{opts: opts, tracer: sock.NewTracer(), bindings: bindings}
 	rt.sockConfig.Tracer = rt.tracer
 	rt.addrToString = L.NewFunction(addrString)
+	rt.addrEqual = L.NewFunction(addrEqual)
 
 	methods := L.CreateTable(0, len(bindings))
 	module := L.CreateTable(0, 128)

@@ -50,6 +50,7 @@ type Runtime struct {
 
 	socketMT     *lua.LTable    // the metatable of socket values
 	addrToString *lua.LFunction // __tostring of address tables
+	addrEqual    *lua.LFunction // __eq of address tables
 	funcNames    map[*lua.LFunction]string
 	bindings     []*binding // what Open installed, for help
 
@@ -117,6 +118,7 @@ func (rt *Runtime) Shutdown() {
 	rt.tracer.Flush()
 	rt.CloseAll()
 	rt.closeLabs()
+	rt.closeFiles()
 }
 
 // exitFrom is Exit called on the Lua state's goroutine, from L: it flushes Lua's files first.
