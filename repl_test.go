@@ -170,7 +170,7 @@ func TestConsole(t *testing.T) {
 	term := startTerminal(t, state)
 
 	term.enter("1+1", "\n2\n")
-	term.enter("nil, 'Connection refused', 111", "\nnil\tConnection refused\t111\n")
+	term.enter("nil, 'Connection refused', 111", "\nnil\tConnection refused\t111\t-- ECONNREFUSED\n")
 	term.enter("=2*3", "\n6\n")
 
 	// a multi-line for loop: continuation prompt, then it runs
@@ -273,7 +273,7 @@ func TestConsoleAfterScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	term := startTerminal(t, dir, "-i", script)
-	term.enter("greeting", "\nhello from the script\n")
+	term.enter("greeting", "\n\"hello from the script\"\n")
 	term.typeKeys("\x04")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("exit %d", code)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -49,6 +50,9 @@ func (s *Session) batch(stdin io.Reader) int {
 		line, err := r.ReadString('\n')
 		if line != "" || err == nil {
 			if src, complete := chunks.add(strings.TrimSuffix(line, "\n")); complete {
+				if isLeave(src) {
+					return status
+				}
 				run(src)
 			}
 		}
@@ -93,7 +97,8 @@ func (s *Session) console(stdin *os.File) int {
 	if os.Getenv("NO_COLOR") == "" {
 		s.paint = colours
 	}
-	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D exits.\n", s.version)
+	s.rt.SetWidth(readline.GetScreenWidth)
+	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.\n", s.version)
 
 	interrupt := func(sig unix.Signal) bool {
 		if sig != unix.SIGINT {
@@ -107,7 +112,7 @@ func (s *Session) console(stdin *os.File) int {
 
 	for {
 		src, ok := s.readChunk(rl)
-		if !ok {
+		if !ok || isLeave(src) {
 			return 0
 		}
 		switch err := s.runChunk(src); {
@@ -149,6 +154,13 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 			return 80
 		},
 	})
+}
+
+// isLeave says the console line is exit or quit, typed alone, which leave the console (in Lua they
+// are not a statement: a person means to leave).
+func isLeave(src string) bool {
+	word := strings.TrimSpace(src)
+	return word == "exit" || word == "quit"
 }
 
 // readChunk reads lines until they make a complete chunk: the prompt, then the continuation
@@ -199,6 +211,9 @@ func historyPath() string {
 	return ""
 }
 
+// helpOfName is a console line asking for help about a name: help(SO_BROADCAST).
+var helpOfName = regexp.MustCompile(`^\s*help\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*;?\s*$`)
+
 // eval runs one chunk of console input under ctx, "return <src>" first so that an expression
 // prints its values, as Lua 5.4's console does; "=expr" works too. The values are shown under
 // the same protection and context as the chunk: a __tostring that fails or loops is the chunk's
@@ -206,6 +221,14 @@ func historyPath() string {
 func (s *Session) eval(ctx context.Context, src string) error {
 	L := s.L
 	src = strings.TrimPrefix(src, "=")
+	// help(SO_BROADCAST) hands help only the number 6, which ENXIO and IPPROTO_TCP share: the
+	// console, which sees the name, asks for the name.
+	if m := helpOfName.FindStringSubmatch(src); m != nil {
+		if _, ok := L.GetGlobal(m[1]).(lua.LNumber); ok {
+			src = `help("` + m[1] + `")`
+		}
+	}
+	s.sources["stdin"] = src
 	fn, err := luabind.Load(L, strings.NewReader("return "+src), "stdin")
 	if err != nil {
 		fn, err = luabind.Load(L, strings.NewReader(src), "stdin")
@@ -230,22 +253,35 @@ func (s *Session) eval(ctx context.Context, src string) error {
 	return L.PCall(0, 0, nil)
 }
 
-// reportWithTraceback prints a console error: "file:line: message", then a short traceback.
+// reportWithTraceback prints a console error: "file:line: message", then the traceback when it
+// has more than the console's own frames (the chunk itself, the Go function that raised).
 func (s *Session) reportWithTraceback(err error) {
 	apiErr, ok := err.(*lua.ApiError)
 	if !ok {
-		fmt.Fprintln(s.stderr, err)
+		fmt.Fprintln(s.stderr, s.paint.paint(s.paint.err, err.Error()))
 		return
 	}
-	fmt.Fprintln(s.stderr, errorMessage(err))
-	if apiErr.StackTrace == "" {
+	fmt.Fprintln(s.stderr, s.paint.paint(s.paint.err, s.errorMessage(err)))
+	var frames []string
+	lua := 0
+	for _, line := range strings.Split(strings.TrimSpace(apiErr.StackTrace), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || line == "stack traceback:" || line == "[G]: ?":
+			continue
+		case strings.HasSuffix(line, ": in main chunk"):
+		case !strings.HasPrefix(line, "[G]:"):
+			lua++
+		}
+		frames = append(frames, "\t"+line)
+	}
+	if lua == 0 {
 		return
 	}
-	lines := strings.Split(strings.TrimSpace(apiErr.StackTrace), "\n")
-	if len(lines) > 6 {
-		lines = append(lines[:6], "\t...")
+	if len(frames) > 6 {
+		frames = append(frames[:6], "\t...")
 	}
-	fmt.Fprintln(s.stderr, strings.Join(lines, "\n"))
+	fmt.Fprintln(s.stderr, s.paint.paint(s.paint.dim, "stack traceback:\n"+strings.Join(frames, "\n")))
 }
 
 // consoleInput is io.stdin at the console: the line editor owns the terminal (and buffers what it

@@ -14,6 +14,7 @@ import (
 
 // RunChunk runs the Lua chunk src (a -e argument).
 func (s *Session) RunChunk(src string) error {
+	s.sources["<string>"] = src
 	fn, err := luabind.Load(s.L, strings.NewReader(src), "<string>")
 	if err != nil {
 		return err
@@ -50,6 +51,10 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 		if st, err := f.Stat(); err == nil && st.IsDir() {
 			return fmt.Errorf("cannot read %s: Is a directory", path)
 		}
+		if b, err := io.ReadAll(f); err == nil {
+			s.sources[path] = string(b)
+			f.Seek(0, io.SeekStart)
+		}
 		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(f)), path)
 	}
 	if err != nil {
@@ -74,12 +79,24 @@ func skipShebang(r *bufio.Reader) io.Reader {
 
 // Report prints a Lua error as lua(1) does: "udplab: file:line: message".
 func (s *Session) Report(err error) {
-	fmt.Fprintf(s.stderr, "udplab: %s\n", errorMessage(err))
+	fmt.Fprintf(s.stderr, "udplab: %s\n", s.errorMessage(err))
 }
 
-// errorMessage is the message of a Lua error: its text, or what kind of value it is when it is
+// errorMessage is errorText with the culprit of a call or an index named, as PUC Lua names it,
+// from the source of the chunk the error is in.
+func (s *Session) errorMessage(err error) string {
+	msg := errorText(err)
+	if chunk, _, ok := strings.Cut(msg, ":"); ok {
+		if src, ok := s.sources[chunk]; ok {
+			return luabind.NameCulprit(s.L, msg, src)
+		}
+	}
+	return msg
+}
+
+// errorText is the message of a Lua error: its text, or what kind of value it is when it is
 // not a string or a number.
-func errorMessage(err error) string {
+func errorText(err error) string {
 	apiErr, ok := err.(*lua.ApiError)
 	if !ok {
 		return err.Error()

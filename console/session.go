@@ -49,6 +49,10 @@ type Session struct {
 	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
 	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
+	// sources are the chunks run, by chunk name (the console's latest line is "stdin"), so that
+	// an error can name its culprit.
+	sources map[string]string
+
 	// interrupt, set by the console, sees a signal before any Lua handler does (Ctrl-C there
 	// cancels the running chunk) and reports whether it dealt with it.
 	interrupt atomic.Pointer[func(sig unix.Signal) bool]
@@ -62,7 +66,7 @@ type Session struct {
 // New returns a Session with a fresh Lua state.
 func New(opts Options) *Session {
 	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
-		sigs: make(chan os.Signal, 4), exitHook: os.Exit}
+		sigs: make(chan os.Signal, 4), exitHook: os.Exit, sources: map[string]string{}}
 	limit := opts.MemoryLimit
 	if limit == 0 {
 		limit = luabind.DefaultMemoryLimit()

@@ -165,7 +165,7 @@ var badInputs = []struct{ code, want string }{
 	{`fatal()`, "raise: bad argument #1 to 'fatal' (number expected, got no value)"},
 	{`signal(SIGINT, 5)`, "raise: bad argument #2 to 'signal' (function expected, got number)"},
 	{`signal(99, print)`, "raise: bad argument #1 to 'signal' (invalid signal number)"},
-	{`help(42)`, "raise: bad argument #1 to 'help' (no help for 42)"},
+	{`help(4242)`, "raise: bad argument #1 to 'help' (no help for 4242)"},
 	{`print(strerror(111), errname(99999), strerror(99999))`, "Connection refused\tnil\tUnknown error 99999\n"},
 }
 

@@ -82,14 +82,68 @@ func syntaxError(err error, name, src string) error {
 		msg = "unexpected symbol"
 	}
 	if perr.Pos.Line == parse.EOF {
-		return &SyntaxError{Source: name, Line: strings.Count(strings.TrimRight(src, "\n"), "\n") + 1,
-			Msg: msg + " near <eof>", AtEOF: true}
+		last := strings.Count(strings.TrimRight(src, "\n"), "\n") + 1
+		if msg == "unexpected symbol" {
+			msg = expectedAtEOF(src, name, last)
+		}
+		return &SyntaxError{Source: name, Line: last, Msg: msg + " near <eof>", AtEOF: true}
 	}
 	near := perr.Token
 	if near == "" {
 		return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg}
 	}
 	return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg + " near '" + printable(near) + "'"}
+}
+
+// expectedAtEOF says, as PUC Lua does, what the chunk src lacks at its end (line last): the
+// closer of the innermost construct left open, "')' expected" or "'end' expected (to close 'for'
+// at line 3)"; "unexpected symbol" when nothing is open (x = ).
+func expectedAtEOF(src, name string, last int) string {
+	type open struct {
+		closer, opener string
+		line           int
+	}
+	var stack []open
+	var loop *open // a for or while whose do is still to come
+	sc := parse.NewScanner(strings.NewReader(src), name)
+	lexer := &parse.Lexer{}
+	for {
+		tok, err := sc.Scan(lexer)
+		if err != nil || tok.Type <= 0 {
+			break
+		}
+		lexer.PrevTokenType = tok.Type
+		line := tok.Pos.Line
+		switch tok.Type {
+		case '(', '[', '{':
+			stack = append(stack, open{map[int]string{'(': ")", '[': "]", '{': "}"}[tok.Type], tok.Str, line})
+		case ')', ']', '}', parse.TEnd, parse.TUntil:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case parse.TFor, parse.TWhile:
+			loop = &open{"end", tok.Str, line}
+		case parse.TDo:
+			if loop != nil {
+				stack = append(stack, *loop)
+				loop = nil
+			} else {
+				stack = append(stack, open{"end", "do", line})
+			}
+		case parse.TIf, parse.TFunction:
+			stack = append(stack, open{"end", tok.Str, line})
+		case parse.TRepeat:
+			stack = append(stack, open{"until", "repeat", line})
+		}
+	}
+	if len(stack) == 0 {
+		return "unexpected symbol"
+	}
+	top := stack[len(stack)-1]
+	if top.line == last {
+		return "'" + top.closer + "' expected"
+	}
+	return fmt.Sprintf("'%s' expected (to close '%s' at line %d)", top.closer, top.opener, top.line)
 }
 
 // printable shows a token as text: a NUL or other control byte (a binary file) as \ddd.

@@ -281,6 +281,7 @@ func TestEveryGlobalHasHelp(t *testing.T) {
 	var out bytes.Buffer
 	L, rt := newState(t, &out)
 	rt.opts.Stdout = &out
+	rt.SetWidth(func() int { return 1000 }) // lines unwrapped, to compare them whole
 	L.SetGlobal("print", plain.GetGlobal("print")) // newState's print is not udplab's
 	checked := 0
 	L.G.Global.ForEach(func(k, v lua.LValue) {
@@ -314,6 +315,33 @@ func TestEveryGlobalHasHelp(t *testing.T) {
 	for _, b := range bindings {
 		if !strings.Contains(out.String(), "\n  "+padRight(b.name, 12)+b.help.summary+"\n") {
 			t.Errorf("help() does not list %s", b.name)
+		}
+	}
+}
+
+// help wraps at word boundaries to the terminal's width: at 40 columns no line is longer unless
+// it is one word, and no word is cut (at 100 it cut "tim" / "eout").
+func TestHelpWraps(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	L, rt := newState(t, &out)
+	rt.opts.Stdout = &out
+	rt.SetWidth(func() int { return 40 })
+	if err := L.DoString(`help() help(settimeout) help("SO_BROADCAST") help("ECONNREFUSED")`); err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if len(line) > 40 && len(strings.Fields(line)) > 1 {
+			t.Errorf("line of %d columns: %q", len(line), line)
+		}
+		for _, w := range strings.Fields(line) {
+			words[w] = true
+		}
+	}
+	for _, w := range []string{"timeout", "SO_BROADCAST", "ECONNREFUSED", "settimeout(s,"} {
+		if !words[w] {
+			t.Errorf("the word %q was cut or is missing:\n%s", w, out.String())
 		}
 	}
 }

@@ -60,6 +60,10 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	rt.socketMT = mt
 
 	setConstants(L.G.Global)
+	rt.constants = map[string]lua.LValue{}
+	constants := L.NewTable()
+	setConstants(constants)
+	constants.ForEach(func(k, v lua.LValue) { rt.constants[string(k.(lua.LString))] = v })
 	setConstants(module)
 	L.PreloadModule("sock", func(L *lua.LState) int {
 		L.Push(module)

@@ -24,6 +24,8 @@ type Options struct {
 	Stderr io.Writer
 	// Stdin is what io.read reads; os.Stdin when nil.
 	Stdin io.Reader
+	// Width is the terminal's width in columns, which help wraps its text to; nil or 0: 80.
+	Width func() int
 	// Exit ends the process for os.exit and fatal, after every socket is closed; os.Exit when nil.
 	Exit func(code int)
 	// OnSignal is told when Lua registers a handler for a signal, so that the host can start
@@ -52,7 +54,8 @@ type Runtime struct {
 	addrToString *lua.LFunction // __tostring of address tables
 	addrEqual    *lua.LFunction // __eq of address tables
 	funcNames    map[*lua.LFunction]string
-	bindings     []*binding // what Open installed, for help
+	bindings     []*binding            // what Open installed, for help
+	constants    map[string]lua.LValue // the constants by name, for help
 
 	recvBuf []byte // one receive at a time: the Lua state is single-threaded
 
