@@ -281,7 +281,7 @@ func TestEveryGlobalHasHelp(t *testing.T) {
 	var out bytes.Buffer
 	L, rt := newState(t, &out)
 	rt.opts.Stdout = &out
-	rt.SetWidth(func() int { return 1000 }) // lines unwrapped, to compare them whole
+	rt.SetWidth(func() int { return 1000 })        // lines unwrapped, to compare them whole
 	L.SetGlobal("print", plain.GetGlobal("print")) // newState's print is not udplab's
 	checked := 0
 	L.G.Global.ForEach(func(k, v lua.LValue) {
