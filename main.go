@@ -160,17 +160,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()
 
+	// With -i, a chunk or script that fails leaves the console open with what it made, as
+	// python -i does; without, it ends udplab with status 1.
 	for _, chunk := range o.chunks {
 		if err := sess.RunChunk(chunk); err != nil {
 			sess.Report(err)
-			return 1
+			if !o.interactive {
+				return 1
+			}
+			return sess.REPL(stdin)
 		}
 	}
 	switch {
 	case o.script != "":
 		if err := sess.RunScript(o.script, o.args, stdin); err != nil {
 			sess.Report(err)
-			return 1
+			if !o.interactive {
+				return 1
+			}
 		}
 		if !o.interactive {
 			return 0

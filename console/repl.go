@@ -14,6 +14,7 @@ import (
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/luabind"
@@ -98,6 +99,8 @@ func (s *Session) console(stdin *os.File) int {
 		s.paint = colours
 	}
 	s.rt.SetWidth(readline.GetScreenWidth)
+	s.interactive.Store(true)
+	defer s.interactive.Store(false)
 	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.\n", s.version)
 
 	interrupt := func(sig unix.Signal) bool {
@@ -115,7 +118,13 @@ func (s *Session) console(stdin *os.File) int {
 		if !ok || isLeave(src) {
 			return 0
 		}
-		switch err := s.runChunk(src); {
+		err := s.runChunk(src)
+		if s.luaOut.take() != "" {
+			// the chunk left a line unfinished (io.write("abc")): end it, or the prompt's
+			// redraw would erase it
+			io.WriteString(s.stdout, "\n")
+		}
+		switch {
 		case err == nil:
 		case errors.Is(err, errInterrupted), errors.Is(err, luabind.ErrNoMemory):
 			fmt.Fprintln(s.stderr, err)
@@ -156,6 +165,33 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	})
 }
 
+// saveHistory keeps a chunk in the history as one entry, so that one Up recalls it whole: its
+// lines joined by spaces when that reads as the same Lua (no comment or long string spans a
+// line end), else line by line.
+func saveHistory(rl *readline.Instance, src string) {
+	src = strings.TrimRight(src, "\n")
+	if strings.TrimSpace(src) == "" {
+		return
+	}
+	lines := strings.Split(src, "\n")
+	if len(lines) > 1 && !strings.Contains(src, "--") && !strings.Contains(src, "[[") && !strings.Contains(src, "[=") {
+		joined := make([]string, len(lines))
+		for i, l := range lines {
+			joined[i] = strings.TrimSpace(l)
+		}
+		one := strings.Join(joined, " ")
+		if _, err := parse.Parse(strings.NewReader(one), "history"); err == nil {
+			rl.SaveHistory(one)
+			return
+		}
+	}
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			rl.SaveHistory(l)
+		}
+	}
+}
+
 // isLeave says the console line is exit or quit, typed alone, which leave the console (in Lua they
 // are not a statement: a person means to leave).
 func isLeave(src string) bool {
@@ -187,10 +223,9 @@ func (s *Session) readChunk(rl *readline.Instance) (src string, ok bool) {
 		case err != nil:
 			return "", false
 		}
-		if strings.TrimSpace(line) != "" {
-			rl.SaveHistory(line)
-		}
-		if src, complete := chunks.add(line); complete {
+		src, complete := chunks.add(line)
+		if complete {
+			saveHistory(rl, src)
 			return src, true
 		}
 	}
@@ -239,6 +274,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	L.Push(L.NewFunction(func(L *lua.LState) int {
+		s.rt.RunHandlers(L) // the signals that came while the console waited
 		L.Push(fn)
 		L.Call(0, lua.MultRet)
 		if n := L.GetTop(); n > 0 {
@@ -297,7 +333,8 @@ type consoleInput struct {
 // chunk that reads.
 func (in *consoleInput) Read(p []byte) (int, error) {
 	if len(in.pending) == 0 {
-		in.rl.SetPrompt("")
+		// What the script wrote on this line ("name? ") stays on screen as the prompt.
+		in.rl.SetPrompt(in.s.luaOut.take())
 		line, err := in.rl.Readline()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):

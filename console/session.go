@@ -4,6 +4,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,6 +50,13 @@ type Session struct {
 	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
 	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
+	interactive atomic.Bool // the console reads a terminal
+	sigintNoted bool        // the console said what a SIGINT handler does there
+
+	// luaOut is Lua's standard output (print, io.write): it remembers the text after the last
+	// newline, which io.read at the console keeps on screen as its prompt.
+	luaOut *lineTail
+
 	// sources are the chunks run, by chunk name (the console's latest line is "stdin"), so that
 	// an error can name its culprit.
 	sources map[string]string
@@ -67,6 +75,7 @@ type Session struct {
 func New(opts Options) *Session {
 	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
 		sigs: make(chan os.Signal, 4), exitHook: os.Exit, sources: map[string]string{}}
+	s.luaOut = &lineTail{w: opts.Stdout}
 	limit := opts.MemoryLimit
 	if limit == 0 {
 		limit = luabind.DefaultMemoryLimit()
@@ -75,14 +84,24 @@ func New(opts Options) *Session {
 	// process runs out (it is a target, not a cap).
 	debug.SetMemoryLimit(2 * limit)
 	s.rt = luabind.Open(s.L, luabind.Options{
-		Stdout:           opts.Stdout,
+		Stdout:           s.luaOut,
 		Stderr:           opts.Stderr,
 		Exit:             s.exit,
-		OnSignal:         func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+		OnSignal:         s.onLuaSignal,
 		MemoryLimit:      limit,
 		OnMemoryExceeded: func() bool { return s.chunk.cancel(luabind.ErrNoMemory) },
 	})
 	return s
+}
+
+// onLuaSignal is told that Lua set a handler for sig: udplab starts catching it. At the console,
+// Ctrl-C (SIGINT) belongs to the console, which says so once.
+func (s *Session) onLuaSignal(sig unix.Signal) {
+	signal.Notify(s.sigs, sig)
+	if sig == unix.SIGINT && s.interactive.Load() && !s.sigintNoted {
+		s.sigintNoted = true
+		fmt.Fprintln(s.stderr, "note: at the console Ctrl-C (SIGINT) interrupts the running line, and a SIGINT handler is not called; it is when a script runs (udplab FILE)")
+	}
 }
 
 // Close flushes Lua's files and what the wire view still holds, closes every socket and the Lua
@@ -252,4 +271,39 @@ func (c *chunkRun) stop() error {
 	c.cancelFn(nil)
 	c.cancelFn, c.ctx = nil, nil
 	return cause
+}
+
+// lineTail is a writer that remembers what was written after the last newline.
+type lineTail struct {
+	w    io.Writer
+	mu   sync.Mutex
+	tail []byte
+}
+
+// maxTail is how much of a line lineTail keeps.
+const maxTail = 256
+
+func (t *lineTail) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	t.mu.Lock()
+	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+		t.tail, p = t.tail[:0], p[i+1:n]
+	} else {
+		p = p[:n]
+	}
+	t.tail = append(t.tail, p...)
+	if len(t.tail) > maxTail {
+		t.tail = append(t.tail[:0], t.tail[len(t.tail)-maxTail:]...)
+	}
+	t.mu.Unlock()
+	return n, err
+}
+
+// take returns the text after the last newline and forgets it.
+func (t *lineTail) take() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := string(t.tail)
+	t.tail = t.tail[:0]
+	return s
 }

@@ -234,6 +234,11 @@ func (rt *Runtime) interrupted(L *lua.LState, err error) bool {
 	return true
 }
 
+// RunHandlers calls the Lua handlers of the signals that arrived and have not been handled: the
+// console runs them before a line, so that a handler's output does not surface in the middle of
+// that line's calls.
+func (rt *Runtime) RunHandlers(L *lua.LState) { rt.runHandlers(L) }
+
 // runHandlers calls the Lua handlers of the signals that arrived, once each.
 func (rt *Runtime) runHandlers(L *lua.LState) {
 	pending := rt.pending.Swap(0)

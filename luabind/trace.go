@@ -14,21 +14,23 @@ import (
 )
 
 var traceBinding = binding{name: "trace", fn: (*Runtime).traceCall, help: helpEntry{
-	"trace(on)", "print every socket call on stderr as strace does (udplab --trace)", "whether it was on", ""}}
+	"trace([on])", "print every socket call on stderr as strace does (udplab --trace)", "nothing; trace() with no argument: whether it is on", ""}}
 
-// traceCall is trace(on): the strace-format call trace on stderr, on or off. It returns whether
-// it was on.
+// traceCall is trace(on): the strace-format call trace on stderr, on or off; it returns nothing,
+// so that trace(true) at the console prints nothing. trace() returns whether it is on.
 func (rt *Runtime) traceCall(a args) int {
-	was := rt.tracer.On()
+	if a.L.GetTop() == 0 {
+		a.L.Push(lua.LBool(rt.tracer.On()))
+		return 1
+	}
 	if lua.LVAsBool(a.L.Get(1)) {
-		if !was {
+		if !rt.tracer.On() {
 			rt.tracer.Start(rt.stderr())
 		}
 	} else {
 		rt.tracer.Stop()
 	}
-	a.L.Push(lua.LBool(was))
-	return 1
+	return 0
 }
 
 var wireBinding = binding{name: "wire", fn: (*Runtime).wireCall, help: helpEntry{
