@@ -38,7 +38,12 @@ options:
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
   -h, --help   print this help and exit
+  --list       list the scripts udplab ships, and exit
   --version    print the version and exit
+
+The shipped scripts run from any directory: udplab scripts/refused.lua, or udplab refused
+(a file on disk of that name wins). In the console, run("pinned") runs one and
+bg("udpconnectserver") starts one in the background.
 
 Try: udplab scripts/refused.lua   (the lesson's client: type g1, then Enter)
 `
@@ -137,6 +142,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if a == "--version" {
 			fmt.Fprintln(stdout, version)
+			return 0
+		}
+		if a == "--list" {
+			console.ListScripts(stdout)
 			return 0
 		}
 		if a == "--" || !strings.HasPrefix(a, "-") {

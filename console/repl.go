@@ -46,7 +46,7 @@ func (s *Session) batch(stdin io.Reader) int {
 	}
 	var chunks chunkReader
 	r := bufio.NewReader(stdin)
-	s.rt.SetStdin(r) // io.read takes the next lines, which are then not run
+	s.setStdin(r) // io.read takes the next lines, which are then not run
 	for {
 		line, err := r.ReadString('\n')
 		if line != "" || err == nil {
@@ -94,7 +94,10 @@ func (s *Session) console(stdin *os.File) int {
 	// readline's Close can hang while its reader goroutine sits in read(0) (chzyer/readline#217);
 	// the terminal is already restored when Readline returns, so exit does not wait for it.
 	defer func() { go rl.Close() }()
-	s.rt.SetStdin(&consoleInput{s: s, rl: rl})
+	s.setStdin(&consoleInput{s: s, rl: rl})
+	s.jobs.mu.Lock()
+	s.jobs.async = rl.Stdout() // a job's line redraws the prompt after it
+	s.jobs.mu.Unlock()
 	if os.Getenv("NO_COLOR") == "" {
 		s.paint = colours
 	}

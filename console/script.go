@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -42,20 +43,22 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
 	} else {
 		luabind.AddScriptPath(L, path)
-		var f *os.File
-		f, err = os.Open(path)
+		f, err := openScript(path)
 		if err != nil {
 			return fmt.Errorf("cannot open %s", path)
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			return fmt.Errorf("cannot read %s: Is a directory", path)
+		if file, ok := f.(*os.File); ok {
+			if st, err := file.Stat(); err == nil && st.IsDir() {
+				return fmt.Errorf("cannot read %s: Is a directory", path)
+			}
 		}
-		if b, err := io.ReadAll(f); err == nil {
-			s.sources[path] = string(b)
-			f.Seek(0, io.SeekStart)
+		b, err := io.ReadAll(f)
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %v", path, err)
 		}
-		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(f)), path)
+		s.sources[path] = string(b)
+		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), path)
 	}
 	if err != nil {
 		return err
@@ -107,4 +110,10 @@ func errorText(err error) string {
 		return "(error object is a " + apiErr.Object.Type().String() + " value)"
 	}
 	return strings.TrimSpace(lua.LVAsString(apiErr.Object))
+}
+
+// setStdin makes io.read (and the scripts run() runs) read r.
+func (s *Session) setStdin(r io.Reader) {
+	s.stdinSource = r
+	s.rt.SetStdin(r)
 }

@@ -50,8 +50,11 @@ type Session struct {
 	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
 	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
-	interactive atomic.Bool // the console reads a terminal
-	sigintNoted bool        // the console said what a SIGINT handler does there
+	interactive atomic.Bool                     // the console reads a terminal
+	foreground  atomic.Pointer[luabind.Runtime] // a script run() runs: it sees signals first
+	jobs        jobsState                       // the scripts bg() started
+	stdinSource io.Reader                       // what io.read reads: a script run() reads it too
+	sigintNoted bool                            // the console said what a SIGINT handler does there
 
 	// luaOut is Lua's standard output (print, io.write): it remembers the text after the last
 	// newline, which io.read at the console keeps on screen as its prompt.
@@ -85,12 +88,14 @@ func New(opts Options) *Session {
 	debug.SetMemoryLimit(2 * limit)
 	s.rt = luabind.Open(s.L, luabind.Options{
 		Stdout:           s.luaOut,
+		Lib:              shippedLib(),
 		Stderr:           opts.Stderr,
 		Exit:             s.exit,
 		OnSignal:         s.onLuaSignal,
 		MemoryLimit:      limit,
 		OnMemoryExceeded: func() bool { return s.chunk.cancel(luabind.ErrNoMemory) },
 	})
+	s.installJobs()
 	return s
 }
 
@@ -171,6 +176,9 @@ func (s *Session) CatchSignals() (stop func()) {
 func (s *Session) deliver(sig unix.Signal) {
 	if sig == unix.SIGQUIT {
 		s.exit(128 + int(sig))
+	}
+	if fg := s.foreground.Load(); fg != nil && fg.Signal(sig) {
+		return // a script run() runs handles it (the pinned server counts on Ctrl-C)
 	}
 	unanswered := sig == unix.SIGINT && (s.chunk.cancelled() || s.rt.SignalPending(sig))
 	if interrupt := s.interrupt.Load(); interrupt != nil && (*interrupt)(sig) || s.rt.Signal(sig) {

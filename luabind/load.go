@@ -2,9 +2,11 @@ package luabind
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -308,7 +310,7 @@ func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
 
 // installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
 // compile through Load.
-func installLoaders(L *lua.LState) {
+func (rt *Runtime) installLoaders(L *lua.LState) {
 	L.SetGlobal("loadstring", L.NewFunction(func(L *lua.LState) int {
 		a := args{L, "loadstring"}
 		return pushLoaded(L, strings.NewReader(a.string(1)), L.OptString(2, "<string>"))
@@ -345,7 +347,7 @@ func installLoaders(L *lua.LState) {
 		return L.GetTop() - top
 	}))
 	if loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable); ok {
-		loaders.RawSetInt(2, L.NewFunction(luaFileLoader))
+		loaders.RawSetInt(2, L.NewFunction(rt.luaFileLoader))
 	}
 }
 
@@ -392,9 +394,10 @@ func pushLoaded(L *lua.LState, r io.Reader, name string) int {
 	return 1
 }
 
-// luaFileLoader is require's loader of Lua files: it searches package.path and says, as PUC Lua
-// does, which files it tried ("no file './x.lua'").
-func luaFileLoader(L *lua.LState) int {
+// luaFileLoader is require's loader of Lua files: it searches package.path, then the modules
+// udplab ships (Options.Lib), and says, as PUC Lua does, which files it tried ("no file
+// './x.lua'").
+func (rt *Runtime) luaFileLoader(L *lua.LState) int {
 	name := args{L, "require"}.string(1)
 	path, ok := L.GetField(L.GetGlobal("package"), "path").(lua.LString)
 	if !ok {
@@ -415,6 +418,18 @@ func luaFileLoader(L *lua.LState) int {
 		}
 		L.Push(fn)
 		return 1
+	}
+	if rt.opts.Lib != nil {
+		file := strings.ReplaceAll(name, ".", "/") + ".lua"
+		if b, err := fs.ReadFile(rt.opts.Lib, file); err == nil {
+			fn, err := Load(L, bytes.NewReader(b), "udplab:lib/"+file)
+			if err != nil {
+				L.RaiseError("error loading module '%s' from udplab's lib/%s:\n\t%s", name, file, err.Error())
+			}
+			L.Push(fn)
+			return 1
+		}
+		tried = append(tried, "no module 'lib/"+file+"' in udplab")
 	}
 	L.Push(lua.LString(strings.Join(tried, "\n\t")))
 	return 1

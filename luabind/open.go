@@ -74,7 +74,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
 	L.SetGlobal("print", L.NewFunction(rt.printCall))
-	installLoaders(L)
+	rt.installLoaders(L)
 	rt.installStdlib(L)
 	rt.installLab(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))

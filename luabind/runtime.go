@@ -3,6 +3,7 @@ package luabind
 import (
 	"context"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,9 @@ type Options struct {
 	Stderr io.Writer
 	// Stdin is what io.read reads; os.Stdin when nil.
 	Stdin io.Reader
+	// Lib holds the Lua modules udplab ships (scripts/lib), which require finds when
+	// package.path does not.
+	Lib fs.FS
 	// Width is the terminal's width in columns, which help wraps its text to; nil or 0: 80.
 	Width func() int
 	// Exit ends the process for os.exit and fatal, after every socket is closed; os.Exit when nil.
