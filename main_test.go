@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -246,5 +247,74 @@ func TestTooManyOpenFiles(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || string(out) != "Too many open files\t24\ttrue\ntrue\t1\n" {
 		t.Fatalf("got %q (%v)", out, err)
+	}
+}
+
+// The shipped scripts run from any directory (they are in the binary): by path as in the
+// repository, or by name; --list lists them; a file on disk of that name wins.
+func TestShippedScriptsFromAnywhere(t *testing.T) {
+	t.Parallel()
+	run := func(dir string, args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), runBound)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "udplab", args...)
+		cmd.Dir = dir
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{stdout: out.String(), stderr: errb.String(), code: code}
+	}
+	for _, name := range []string{"scripts/truncation.lua", "truncation"} {
+		if r := run("/", name); r.code != 0 || !strings.Contains(r.stdout, "verdict: a datagram longer than the buffer was cut silently") {
+			t.Errorf("udplab %s from /: %+v", name, r)
+		}
+	}
+	r := run("/", "--list")
+	for _, want := range []string{"refused.lua", "lan/unreachable.lua", "the lesson's first client"} {
+		if !strings.Contains(r.stdout, want) || r.code != 0 {
+			t.Errorf("--list lacks %q: %+v", want, r)
+		}
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "scripts"), 0o755)
+	os.WriteFile(filepath.Join(dir, "scripts", "truncation.lua"), []byte(`print("the file on disk")`), 0o644)
+	if r := run(dir, "scripts/truncation.lua"); r.stdout != "the file on disk\n" {
+		t.Errorf("the file on disk did not win: %+v", r)
+	}
+	if r := run("/", "nothere"); r.code != 1 || r.stderr != "udplab: cannot open nothere\n" {
+		t.Errorf("udplab nothere: %+v", r)
+	}
+}
+
+// In the console, bg starts a script in the background (its lines prefixed with its name) and
+// run runs one to its end, reading the console's input.
+func TestConsoleJobs(t *testing.T) {
+	t.Parallel()
+	port := fmt.Sprint(freePort(t))
+	r := udplab(t, `j = bg("udpconnectserver", `+port+`)
+c = socket(AF_INET, SOCK_DGRAM); connect(c, "127.0.0.1:`+port+`"); settimeout(c, 5)
+send(c, "g1"); print(recv(c, 100))
+jobs()
+print(stop(j))
+print(run("refused", "127.0.0.1", `+port+`))
+g2
+`)
+	for _, want := range []string{
+		"Hi, g1\n",
+		"(pid ", "udp 127.0.0.1:" + port + " -> 127.0.0.1:",
+		"[udpconnectserver] received 2 bytes: g1\n",
+		"[udpconnectserver] received 1 datagrams\n",
+		"now sending g2\nsend bytes: 2 \n1\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("console with jobs lacks %q:\n%s\n%s", want, r.stdout, r.stderr)
+		}
+	}
+	if r.stderr != "recvfrom failed: Connection refused (111)\n" {
+		t.Errorf("stderr %q: want only the refused client's error", r.stderr)
 	}
 }

@@ -44,7 +44,13 @@ func startTerminal(t *testing.T, state string, args ...string) *terminal {
 // startTerminalCmd starts cmd in an 80x24 pseudo-terminal and waits for the prompt.
 func startTerminalCmd(t *testing.T, cmd *exec.Cmd) *terminal {
 	t.Helper()
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	return startTerminalSized(t, cmd, 80)
+}
+
+// startTerminalSized starts cmd in a pseudo-terminal of cols columns and 24 rows.
+func startTerminalSized(t *testing.T, cmd *exec.Cmd, cols uint16) *terminal {
+	t.Helper()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: cols})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +246,13 @@ func TestConsole(t *testing.T) {
 	term.typeKeys("typed line\r")
 	term.promptAfter("got typed line\n", screenWait)
 
-	// an error: message and traceback, then the prompt
-	term.enter("error('boom')", "stdin:1: boom\nstack traceback:")
+	// an error: the message, then the prompt; a traceback only past the console's own frames
+	term.enter("error('boom')", "stdin:1: boom\n")
+	if strings.Contains(term.screen(), "traceback") {
+		t.Errorf("a traceback of the console line alone:\n%s", term.screen())
+	}
+	term.enter("function f() error('deep') end", "end\n")
+	term.enter("f()", "stdin:1: deep\nstack traceback:")
 
 	// Ctrl-D exits 0 and the history is written
 	term.enter("marker_for_history = 1", "marker_for_history = 1\n")
@@ -288,4 +299,122 @@ func TestConsolePiped(t *testing.T) {
 	if r.stdout != "5\n" || r.code != 1 || !strings.Contains(r.stderr, "boom") {
 		t.Fatalf("piped error: %+v", r)
 	}
+}
+
+// raw returns what was printed since the last mark, escapes included.
+func (term *terminal) raw() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.String()
+}
+
+// The console teaches: values as Lua reads them back, errno names, colour, errors that name the
+// culprit, help for constants, io.read's prompt kept and its input out of the history, a
+// multi-line chunk as one history entry, exit.
+func TestConsoleTeaches(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	term := startTerminal(t, dir)
+	term.enter(`"\0\1\2\27[31mRED\n", ""`, "\n\"\\0\\1\\2\\27[31mRED\\n\"\t\"\"\n")
+	if !strings.Contains(term.raw(), "\x1b[32m\"\\0") {
+		t.Errorf("a string value is not coloured in a terminal: %q", term.raw())
+	}
+	term.enter(`string.rep("x", 5000)`, `..." (5000 bytes)`)
+	term.enter(`s = socket(AF_INET, SOCK_DGRAM); connect(s, "127.0.0.1:9")`, "\n")
+	term.enter(`send(s, "g1")`, "\n2\n")
+	term.enter(`recv(s, 100)`, "\nnil\tConnection refused\t111\t-- ECONNREFUSED\n")
+	term.enter(`getsockname(s) == getsockname(s)`, "\ntrue\n")
+	term.enter(`sokcet(AF_INET, SOCK_DGRAM)`, "attempt to call a nil value (global 'sokcet'); did you mean socket?\n")
+	if strings.Contains(term.screen(), "traceback") {
+		t.Errorf("a traceback of the console's own frames:\n%s", term.screen())
+	}
+	term.enter(`help(SO_BROADCAST)`, "socket option at level SOL_SOCKET")
+	term.enter(`trace(true)`, "trace(true)\n")
+	if strings.Contains(term.screen(), "false") {
+		t.Errorf("trace(true) printed a value:\n%s", term.screen())
+	}
+	term.enter(`trace(false)`, "trace(false)\n")
+
+	term.mark()
+	term.typeKeys(`io.write("name? "); x = io.read()` + "\r")
+	term.waitFor("name? ", screenWait)
+	term.typeKeys("bob\r")
+	term.promptAfter("name? bob", screenWait)
+	term.enter(`x`, "\n\"bob\"\n")
+
+	term.mark()
+	term.typeKeys("for i = 1, 2 do\rprint(i * 111)\rend\r")
+	term.promptAfter("222\n", screenWait)
+	term.mark()
+	term.typeKeys("\x1b[A")
+	term.waitFor("for i = 1, 2 do print(i * 111) end", screenWait)
+	term.typeKeys("\x15") // clear the recalled line
+	term.typeKeys("exit\r")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("exit: status %d", code)
+	}
+	history, _ := os.ReadFile(filepath.Join(dir, "state", "udplab", "history"))
+	if strings.Contains(string(history), "bob") || !strings.Contains(string(history), "for i = 1, 2 do print(i * 111) end\n") {
+		t.Errorf("history holds what io.read read, or not the chunk as one entry:\n%s", history)
+	}
+}
+
+// NO_COLOR turns colour off.
+func TestConsoleNoColor(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command("udplab")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_STATE_HOME="+dir, "TERM=xterm", "NO_COLOR=1")
+	term := startTerminalCmd(t, cmd)
+	term.enter(`"text", 42, nil, error`, "\n\"text\"\t42\tnil\tfunction")
+	if raw := term.raw(); strings.Contains(raw, "\x1b[32m") || strings.Contains(raw, "\x1b[36m") {
+		t.Errorf("colour with NO_COLOR set: %q", raw)
+	}
+}
+
+// help wraps at word boundaries to the terminal's width: at 40 columns no word is cut.
+func TestConsoleHelpWraps(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command("udplab")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_STATE_HOME="+dir, "TERM=xterm")
+	term := startTerminalSized(t, cmd, 40)
+	term.enter("help()", "settimeout")
+	for _, line := range strings.Split(term.screen(), "\n") {
+		if len(line) > 40 && len(strings.Fields(line)) > 1 && !strings.Contains(line, "help()") {
+			t.Errorf("help() line of %d columns at 40: %q", len(line), line)
+		}
+	}
+	if !strings.Contains(term.screen(), "timeout") {
+		t.Errorf("a word was cut:\n%s", term.screen())
+	}
+}
+
+// -i stays in the console when the script fails, with what it made before.
+func TestConsoleAfterFailedScript(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "half.lua")
+	if err := os.WriteFile(script, []byte("x = 42\nerror('half way')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(t, dir, "-i", script)
+	if !strings.Contains(term.screen(), "half way") {
+		t.Errorf("the script's error was not shown:\n%s", term.screen())
+	}
+	term.enter("x", "\n42\n")
+}
+
+// Tab on an empty line says how many names there are before listing them all, as bash asks.
+func TestConsoleTabAsksFirst(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys("\t")
+	term.waitFor("possibilities: press Tab again to list them", screenWait)
+	if strings.Contains(term.screen(), "xpcall") {
+		t.Errorf("the names were listed at once:\n%s", term.screen())
+	}
+	term.typeKeys("\t")
+	term.waitFor("xpcall", screenWait)
 }

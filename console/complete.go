@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -11,6 +12,11 @@ import (
 // a field after "table." (string.fo → string.format), or a socket method after "s:".
 type completer struct {
 	L *lua.LState
+	// screen, when set, gives the terminal's size; a list longer than the screen is then shown
+	// only on a second Tab, after tell says how long it is (as bash asks first).
+	screen func() (cols, rows int)
+	tell   func(msg string)
+	asked  *string // the line for which the length was told
 }
 
 // Do implements readline.AutoCompleter: it returns the possible endings of the word before pos
@@ -52,11 +58,34 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 	})
 	sort.Strings(names)
+	if c.screen != nil && len(names) > 1 {
+		if c.tooLong(names) && (c.asked == nil || *c.asked != string(line)) {
+			asked := string(line)
+			c.asked = &asked
+			c.tell(fmt.Sprintf("%d possibilities: press Tab again to list them", len(names)))
+			return nil, 0
+		}
+		c.asked = nil
+	}
 	endings := make([][]rune, len(names))
 	for i, n := range names {
 		endings[i] = []rune(n[len(word):])
 	}
 	return endings, len([]rune(word))
+}
+
+// tooLong says the list of names would scroll the prompt off the screen.
+func (c *completer) tooLong(names []string) bool {
+	cols, rows := c.screen()
+	if cols <= 0 || rows <= 0 {
+		return false
+	}
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n)+1)
+	}
+	perLine := max(1, (cols-1)/width)
+	return (len(names)+perLine-1)/perLine > rows-2
 }
 
 func isNameRune(r rune) bool {

@@ -139,13 +139,20 @@ func (s *Session) console(stdin *os.File) int {
 
 // newLineEditor opens the line editor on stdin, with completion and history.
 func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
-	return readline.NewEx(&readline.Config{
+	complete := &completer{L: s.L, screen: func() (int, int) {
+		ws, err := unix.IoctlGetWinsize(int(stdin.Fd()), unix.TIOCGWINSZ)
+		if err != nil {
+			return 0, 0
+		}
+		return int(ws.Col), int(ws.Row)
+	}}
+	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
 		HistoryFile:       historyPath(),
 		HistorySearchFold: true,
 		// Only the console's own lines go to the history, not what io.read reads.
 		DisableAutoSaveHistory: true,
-		AutoComplete:           &completer{L: s.L},
+		AutoComplete:           complete,
 		InterruptPrompt:        "^C",
 		Stdin:                  stdin,
 		Stdout:                 s.stdout,
@@ -166,6 +173,13 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 			return 80
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Told from the completer, which runs inside the line editor: written once it has returned,
+	// through the editor, which redraws the line after it.
+	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
+	return rl, nil
 }
 
 // saveHistory keeps a chunk in the history as one entry, so that one Up recalls it whole: its
@@ -308,7 +322,8 @@ func (s *Session) reportWithTraceback(err error) {
 		switch {
 		case line == "" || line == "stack traceback:" || line == "[G]: ?":
 			continue
-		case strings.HasSuffix(line, ": in main chunk"):
+		case strings.HasSuffix(line, ": in main chunk"), strings.HasSuffix(line, "in function <stdin:0>"):
+			continue // the console line itself
 		case !strings.HasPrefix(line, "[G]:"):
 			lua++
 		}
