@@ -324,6 +324,7 @@ func TestConsoleTeaches(t *testing.T) {
 	term.enter(`send(s, "g1")`, "\n2\n")
 	term.enter(`recv(s, 100)`, "\nnil\tConnection refused\t111\t-- ECONNREFUSED\n")
 	term.enter(`getsockname(s) == getsockname(s)`, "\ntrue\n")
+	term.enter(`getsockname(s).family`, "\n2\t-- AF_INET\n")
 	term.enter(`sokcet(AF_INET, SOCK_DGRAM)`, "attempt to call a nil value (global 'sokcet'); did you mean socket?\n")
 	if strings.Contains(term.screen(), "traceback") {
 		t.Errorf("a traceback of the console's own frames:\n%s", term.screen())
@@ -417,4 +418,32 @@ func TestConsoleTabAsksFirst(t *testing.T) {
 	}
 	term.typeKeys("\t")
 	term.waitFor("xpcall", screenWait)
+}
+
+// Ctrl-D with a socket open ends the console with one ^D shown.
+func TestConsoleCtrlDWithSocket(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.enter(`s = socket(AF_INET, SOCK_DGRAM)`, "\n")
+	term.mark()
+	term.typeKeys("\x04")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	<-term.done
+	if n := strings.Count(term.screen(), "^D"); n != 1 {
+		t.Errorf("^D shown %d times:\n%q", n, term.screen())
+	}
+}
+
+// Ctrl-C while the list of completions is open clears the line, as Ctrl-C does at the prompt.
+func TestConsoleCtrlCInCompletion(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys("SO_B\t")
+	term.waitFor("SO_BROADCAST", screenWait)
+	term.typeKeys("\x03")
+	term.waitFor("^C", screenWait)
+	term.enter("print(7)", "\n7\n")
 }

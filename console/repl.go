@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/luabind"
+	"github.com/udplab/udplab/sock"
 )
 
 const (
@@ -146,6 +148,7 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		}
 		return int(ws.Col), int(ws.Row)
 	}}
+	var editor atomic.Pointer[readline.Instance] // for the filter, which runs in the editor's goroutine
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
 		HistoryFile:       historyPath(),
@@ -160,8 +163,13 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
 		// editor as a NUL: read it as the ^D it was.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
-			if r == 0 {
+			switch {
+			case r == 0:
 				return readline.CharDelete, true
+			case r == readline.CharInterrupt && editor.Load() != nil && editor.Load().Operation.IsInCompleteMode():
+				// The line editor's Ctrl-C would only close the list of completions: closed
+				// here first, Ctrl-C clears the line as it does everywhere else.
+				editor.Load().Operation.ExitCompleteMode(true)
 			}
 			return r, true
 		},
@@ -176,6 +184,7 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	editor.Store(rl)
 	// Told from the completer, which runs inside the line editor: written once it has returned,
 	// through the editor, which redraws the line after it.
 	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
@@ -263,6 +272,24 @@ func historyPath() string {
 	return ""
 }
 
+// familyField is a console line that reads an address's family: getsockname(s).family.
+var familyField = regexp.MustCompile(`\.family\s*$`)
+
+// familyName names the family a line like getsockname(s).family shows: AF_INET for 2.
+func familyName(src string, values []lua.LValue) string {
+	if len(values) != 1 || !familyField.MatchString(src) {
+		return ""
+	}
+	if n, ok := values[0].(lua.LNumber); ok {
+		for _, c := range sock.Families {
+			if float64(c.Value) == float64(n) {
+				return c.Name
+			}
+		}
+	}
+	return ""
+}
+
 // helpOfName is a console line asking for help about a name: help(SO_BROADCAST).
 var helpOfName = regexp.MustCompile(`^\s*help\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*;?\s*$`)
 
@@ -299,7 +326,11 @@ func (s *Session) eval(ctx context.Context, src string) error {
 			for i := range values {
 				values[i] = L.Get(i + 1)
 			}
-			io.WriteString(s.stdout, showValues(L, values, s.paint)+"\n")
+			line := showValues(L, values, s.paint)
+			if name := familyName(src, values); name != "" {
+				line += "\t" + s.paint.paint(s.paint.dim, "-- "+name)
+			}
+			io.WriteString(s.stdout, line+"\n")
 		}
 		return 0
 	}))
