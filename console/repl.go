@@ -95,7 +95,10 @@ func (s *Session) console(stdin *os.File) int {
 	}
 	// readline's Close can hang while its reader goroutine sits in read(0) (chzyer/readline#217);
 	// the terminal is already restored when Readline returns, so exit does not wait for it.
-	defer func() { go rl.Close() }()
+	defer func() {
+		s.editorClosing.Store(true) // the NUL that closing makes is not a ^D (see the filter)
+		go rl.Close()
+	}()
 	s.setStdin(&consoleInput{s: s, rl: rl})
 	s.jobs.mu.Lock()
 	s.jobs.async = rl.Stdout() // a job's line redraws the prompt after it
@@ -164,7 +167,7 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		// editor as a NUL: read it as the ^D it was.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
 			switch {
-			case r == 0:
+			case r == 0 && !s.editorClosing.Load():
 				return readline.CharDelete, true
 			case r == readline.CharInterrupt && editor.Load() != nil && editor.Load().Operation.IsInCompleteMode():
 				// The line editor's Ctrl-C would only close the list of completions: closed

@@ -55,6 +55,8 @@ type Session struct {
 	jobs        jobsState                       // the scripts bg() started
 	stdinSource io.Reader                       // what io.read reads: a script run() reads it too
 	sigintNoted bool                            // the console said what a SIGINT handler does there
+	// editorClosing: the line editor is being closed, and the end of its input is no ^D
+	editorClosing atomic.Bool
 
 	// luaOut is Lua's standard output (print, io.write): it remembers the text after the last
 	// newline, which io.read at the console keeps on screen as its prompt.
