@@ -72,3 +72,49 @@ func BenchmarkLuaPingPong(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// luaLoop runs setup, then body b.N times in one Lua loop (its locals given by locals), timed.
+func luaLoop(b *testing.B, setup, locals, body string) {
+	b.Helper()
+	var out bytes.Buffer
+	L, _ := newState(b, &out)
+	if err := L.DoString(setup); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := L.DoString(fmt.Sprintf("local %s = %s\nfor i = 1, %d do\n%s\nend", locals, locals, b.N, body)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// recvSetup is a socket that sends 64-byte datagrams to itself: a batch of 100 is queued, then
+// received, so that the receive buffer never overflows.
+const recvSetup = `
+	s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 2)
+	me = getsockname(s); payload = string.rep("x", 64)`
+
+// BenchmarkLuaRecv measures recv of a queued 64-byte datagram (each op includes a 1/100 share
+// of the untimed-in-C refill: read it against BenchmarkLuaSendtoAddr).
+func BenchmarkLuaRecv(b *testing.B) {
+	luaLoop(b, recvSetup, "recv, sendto, s, me, payload",
+		`if i % 100 == 1 then for k = 1, 100 do sendto(s, payload, me) end end
+		 if recv(s, 100) ~= payload then error("bad datagram") end`)
+}
+
+// BenchmarkLuaRecvfrom is BenchmarkLuaRecv with the sender's address.
+func BenchmarkLuaRecvfrom(b *testing.B) {
+	luaLoop(b, recvSetup, "recvfrom, sendto, s, me, payload",
+		`if i % 100 == 1 then for k = 1, 100 do sendto(s, payload, me) end end
+		 local d, from = recvfrom(s, 100)
+		 if d ~= payload or from.port ~= me.port then error("bad datagram") end`)
+}
+
+// BenchmarkLuaPoll1000 measures poll over 1000 sockets, one of them readable.
+func BenchmarkLuaPoll1000(b *testing.B) {
+	luaLoop(b, `
+		list = {}
+		for i = 1, 1000 do list[i] = socket(AF_INET, SOCK_DGRAM); bind(list[i], "127.0.0.1", 0) end
+		sendto(list[1000], "x", getsockname(list[500]))`, "poll, list",
+		`if #poll(list, 1) ~= 1 then error("not one ready") end`)
+}

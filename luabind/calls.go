@@ -235,12 +235,27 @@ func (rt *Runtime) recvfromCall(a args) int {
 		return pushFailure(a.L, err)
 	}
 	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
-	rt.pushAddr(a.L, from)
+	rt.pushSender(a.L, s, from)
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n))
 		return 3
 	}
 	return 2
+}
+
+// pushSender pushes the address table of a datagram's sender: the one pushed last on s when the
+// same peer sent again and the table still says so, so that a server's receive loop makes no
+// table (and getsockname-style equality holds by identity too).
+func (rt *Runtime) pushSender(L *lua.LState, s *socket, from *sock.Addr) {
+	if t := s.fromTable; t != nil && from == s.from && t.RawGetString("family") == s.fromFields[0] &&
+		t.RawGetString("addr") == s.fromFields[1] && t.RawGetString("port") == s.fromFields[2] {
+		L.Push(t)
+		return
+	}
+	rt.pushAddr(L, from)
+	t, _ := L.Get(-1).(*lua.LTable)
+	s.from, s.fromTable = from, t
+	s.fromFields = [3]lua.LValue{t.RawGetString("family"), t.RawGetString("addr"), t.RawGetString("port")}
 }
 
 var closeBinding = binding{name: "close", method: true, fn: (*Runtime).closeCall, help: helpEntry{
@@ -326,8 +341,11 @@ func (rt *Runtime) pollCall(a args) int {
 			timeout = d
 		}
 	}
-	socks := make([]*socket, list.Len())
-	conns := make([]*sock.Conn, len(socks))
+	n := list.Len()
+	if cap(rt.pollSocks) < n {
+		rt.pollSocks, rt.pollConns = make([]*socket, n), make([]*sock.Conn, n)
+	}
+	socks, conns := rt.pollSocks[:n], rt.pollConns[:n]
 	for i := range socks {
 		v := list.RawGetInt(i + 1)
 		ud, _ := v.(*lua.LUserData)
@@ -341,18 +359,26 @@ func (rt *Runtime) pollCall(a args) int {
 	}
 	var ready []bool
 	err := rt.blocking(L, func(ctx context.Context) (err error) {
-		ready, err = sock.Poll(ctx, conns, timeout)
+		ready, err = rt.poller.Poll(ctx, conns, timeout)
 		return err
 	})
 	if err != nil {
 		return pushFailure(L, err)
 	}
-	t := L.CreateTable(len(ready), 0)
+	count := 0
+	for _, r := range ready {
+		if r {
+			count++
+		}
+	}
+	t := L.CreateTable(count, 0)
 	for i, r := range ready {
 		if r {
 			t.Append(socks[i].ud)
 		}
 	}
+	clear(socks) // drop the references until the next poll
+	clear(conns)
 	L.Push(t)
 	return 1
 }

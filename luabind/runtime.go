@@ -63,6 +63,10 @@ type Runtime struct {
 
 	recvBuf []byte // one receive at a time: the Lua state is single-threaded
 
+	poller    sock.Poller  // poll's buffers, kept between calls
+	pollSocks []*socket    // poll's list, read from its table
+	pollConns []*sock.Conn // and its conns
+
 	// Signals: handled has bit n set when Lua registered a handler for signal n; pending has bit
 	// n set when signal n arrived and its handler has not run yet.
 	handled  atomic.Uint64
@@ -100,6 +104,12 @@ const maxDatagram = 65535 - 8
 type socket struct {
 	conn *sock.Conn
 	ud   *lua.LUserData // the one userdata of this socket, so that sockets() returns the same values
+
+	// The address table recvfrom returned last, and what it was made from: returned again while
+	// the same peer sends and the script has not changed its fields.
+	from       *sock.Addr
+	fromTable  *lua.LTable
+	fromFields [3]lua.LValue // family, addr, port
 }
 
 func (rt *Runtime) stdout() io.Writer {

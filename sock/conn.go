@@ -42,6 +42,7 @@ type Conn struct {
 
 	readTimeout time.Duration
 	rsa         unix.RawSockaddrAny // filled by recvfrom(2): one receive at a time
+	lastFrom    *Addr               // the sender Recvfrom decoded last: returned again while it sends
 	rsaLen      uint32
 }
 

@@ -99,15 +99,28 @@ func (c *Conn) Recvfrom(ctx context.Context, p []byte, flags int) (int, *Addr, e
 	n, err := c.recvfrom(ctx, "recvfrom", p, flags, true)
 	var from *Addr
 	if err == nil {
-		var ok bool
-		if from, ok = decodeAddr(&c.rsa); !ok {
-			from = Unspec
-		}
+		from = c.sender()
 	}
 	if c.tracer.On() {
 		c.traceRecvfrom(p, flags, true, from, n, err)
 	}
 	return n, from, err
+}
+
+// sender is the address recvfrom(2) left in c.rsa: the one decoded last when the same peer sent
+// again (a server's client, a connected socket's peer), so that a receive allocates nothing for
+// it. Addrs are never changed once made, so sharing one is safe.
+func (c *Conn) sender() *Addr {
+	if last := c.lastFrom; last != nil && last.family == int(c.rsa.Addr.Family) &&
+		string(unsafe.Slice((*byte)(unsafe.Pointer(&c.rsa)), last.rawLen)) == string(last.raw[:last.rawLen]) {
+		return last
+	}
+	from, ok := decodeAddr(&c.rsa)
+	if !ok {
+		return Unspec
+	}
+	c.lastFrom = from
+	return from
 }
 
 func (c *Conn) recvfrom(ctx context.Context, op string, p []byte, flags int, wantFrom bool) (int, error) {

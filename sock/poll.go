@@ -18,7 +18,21 @@ const pollSlice = 50 * time.Millisecond
 // bound; zero: not at all), and returns ctx.Err() when ctx is done first. A closed conn fails
 // with EBADF. The call is traced by the tracer of the first conn that has one.
 func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
-	ready, err := poll(ctx, conns, timeout)
+	var p Poller
+	return p.Poll(ctx, conns, timeout)
+}
+
+// Poller is Poll with its buffers kept from one call to the next: a loop that polls the same
+// sockets allocates nothing. The slice a call returns is valid until the next call. A Poller is
+// for one goroutine at a time.
+type Poller struct {
+	fds   []unix.PollFd
+	ready []bool
+}
+
+// Poll is the package's Poll, reusing p's buffers.
+func (p *Poller) Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
+	ready, err := p.poll(ctx, conns, timeout)
 	for _, c := range conns {
 		if c.tracer != nil {
 			if c.tracer.On() {
@@ -30,8 +44,11 @@ func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 	return ready, err
 }
 
-func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
-	fds := make([]unix.PollFd, len(conns))
+func (p *Poller) poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
+	if cap(p.fds) < len(conns) {
+		p.fds, p.ready = make([]unix.PollFd, len(conns)), make([]bool, len(conns))
+	}
+	fds, ready := p.fds[:len(conns)], p.ready[:len(conns)]
 	for i, c := range conns {
 		fd, err := c.hold()
 		if err != nil {
@@ -65,7 +82,6 @@ func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 			return nil, os.NewSyscallError("poll", err)
 		}
 		if n > 0 {
-			ready := make([]bool, len(conns))
 			for i, fd := range fds {
 				ready[i] = fd.Revents != 0
 			}
@@ -80,7 +96,8 @@ func poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 			return nil, err
 		}
 		if timeout >= 0 && !time.Now().Before(deadline) {
-			return make([]bool, len(conns)), nil
+			clear(ready)
+			return ready, nil
 		}
 	}
 }

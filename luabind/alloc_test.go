@@ -1,0 +1,75 @@
+package luabind
+
+import (
+	"bytes"
+	"testing"
+)
+
+// allocsPerCall counts the allocations of one call of the Lua function fname, made after setup.
+func allocsPerCall(t *testing.T, setup, fname string) float64 {
+	t.Helper()
+	var out bytes.Buffer
+	L, _ := newState(t, &out)
+	if err := L.DoString(setup); err != nil {
+		t.Fatal(err)
+	}
+	fn := L.GetGlobal(fname)
+	return testing.AllocsPerRun(200, func() {
+		L.Push(fn)
+		L.Call(0, 0)
+	})
+}
+
+// The Lua → system call path allocates nothing for a send: the design keeps it so (the Lua
+// string is sent as it is, the address table keeps its sockaddr).
+func TestSendAllocatesNothing(t *testing.T) {
+	setup := `
+		sink = socket(AF_INET, SOCK_DGRAM); bind(sink, "127.0.0.1", 0)
+		s = socket(AF_INET, SOCK_DGRAM); connect(s, getsockname(sink))
+		u = socket(AF_INET, SOCK_DGRAM); to = getsockname(sink)
+		payload = string.rep("x", 64)
+		function step() send(s, payload) end
+		function stepto() sendto(u, payload, to) end`
+	if n := allocsPerCall(t, setup, "step"); n != 0 {
+		t.Errorf("send: %.1f allocations per call, want 0", n)
+	}
+	if n := allocsPerCall(t, setup, "stepto"); n != 0 {
+		t.Errorf("sendto with an address table: %.1f allocations per call, want 0", n)
+	}
+}
+
+// recvfrom from the peer that sent last allocates only the data (its copy and its boxing): the
+// sender's address table is the one returned before.
+func TestRecvfromAllocations(t *testing.T) {
+	setup := `
+		s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 2)
+		peer = socket(AF_INET, SOCK_DGRAM); bind(peer, "127.0.0.1", 0)
+		me = getsockname(s); payload = string.rep("x", 64)
+		function step() sendto(peer, payload, me); local d, from = recvfrom(s, 100) end`
+	if n := allocsPerCall(t, setup, "step"); n > 2 {
+		t.Errorf("recvfrom: %.1f allocations per call, want at most 2", n)
+	}
+}
+
+// The address table recvfrom returns is the same while the same peer sends and its fields are
+// untouched; a new one when the peer changes or the script changed the table.
+func TestRecvfromKeepsTheSenderTable(t *testing.T) {
+	var out bytes.Buffer
+	L, _ := newState(t, &out)
+	err := L.DoString(`
+		s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 2)
+		a = socket(AF_INET, SOCK_DGRAM); bind(a, "127.0.0.1", 0)
+		b = socket(AF_INET, SOCK_DGRAM); bind(b, "127.0.0.1", 0)
+		local function from(peer) sendto(peer, "x", getsockname(s)); return select(2, recvfrom(s, 10)) end
+		local f1, f2 = from(a), from(a)
+		assert(rawequal(f1, f2), "the same peer, another table")
+		local f3 = from(b)
+		assert(not rawequal(f3, f2) and f3.port == getsockname(b).port, "another peer, the same table")
+		local f4 = from(b)
+		f4.port = 9
+		local f5 = from(b)
+		assert(not rawequal(f5, f4) and f5.port == getsockname(b).port and f4.port == 9, "a changed table came back")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
