@@ -318,3 +318,12 @@ g2
 		t.Errorf("stderr %q: want only the refused client's error", r.stderr)
 	}
 }
+
+// A script that does not compile fails with the compiler's message and status 1, whether it
+// is a file on disk or a shipped one.
+func TestScriptSyntaxError(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bad.lua")
+	os.WriteFile(path, []byte("print(1\n"), 0o644)
+	udplab(t, "", path).check(t, "", "udplab: "+path+":1: ')' expected near <eof>\n", 1)
+}

@@ -72,7 +72,7 @@ func main() {
 	cOps := filepath.Join(tmp, "ops")
 	var notes []string
 	if out, err := exec.Command("gcc", "-O2", "-o", cOps, filepath.Join(peers, "ops.c")).CombinedOutput(); err != nil {
-		fail(fmt.Errorf("C is the reference and could not be built (apt install gcc): %v\n%s", err, out))
+		fail(fmt.Errorf("the C reference could not be built (apt install gcc): %v\n%s", err, out))
 	}
 	python := "python3"
 	if _, err := os.Stat("/usr/bin/python3"); err == nil {

@@ -43,8 +43,8 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
 	} else {
 		luabind.AddScriptPath(L, path)
-		f, err := openScript(path)
-		if err != nil {
+		f, openErr := openScript(path)
+		if openErr != nil {
 			return fmt.Errorf("cannot open %s", path)
 		}
 		defer f.Close()
@@ -53,9 +53,9 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 				return fmt.Errorf("cannot read %s: Is a directory", path)
 			}
 		}
-		b, err := io.ReadAll(f)
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %v", path, err)
+		b, readErr := io.ReadAll(f)
+		if readErr != nil {
+			return fmt.Errorf("cannot read %s: %v", path, readErr)
 		}
 		s.sources[path] = string(b)
 		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), path)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -73,11 +74,11 @@ func (a args) toInt(n int, f float64) int {
 func parseNumber(s string) (float64, error) {
 	s = strings.Trim(s, " \t\n\r\f\v")
 	body := strings.TrimLeft(s, "+-")
-	if len(s)-len(body) > 1 || !luaNumeral.MatchString(body) {
+	if len(s)-len(body) > 1 || !luaNumeral().MatchString(body) {
 		return 0, strconv.ErrSyntax
 	}
 	negative := strings.HasPrefix(s, "-")
-	if hexInt.MatchString(body) {
+	if hexInt().MatchString(body) {
 		var u uint64
 		for _, c := range body[2:] {
 			d, _ := strconv.ParseUint(string(c), 16, 8)
@@ -103,8 +104,10 @@ func parseNumber(s string) (float64, error) {
 }
 
 var (
-	luaNumeral = regexp.MustCompile(`^(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)$`)
-	hexInt     = regexp.MustCompile(`^0[xX][0-9a-fA-F]+$`)
+	luaNumeral = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)$`)
+	})
+	hexInt = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^0[xX][0-9a-fA-F]+$`) })
 )
 
 // cint returns argument n as an integer that fits a C int, as the system calls take their

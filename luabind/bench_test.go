@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // BenchmarkLuaSend measures the Lua → syscall path: a Lua loop of send(s, 64-byte string) on a
@@ -117,4 +119,38 @@ func BenchmarkLuaPoll1000(b *testing.B) {
 		for i = 1, 1000 do list[i] = socket(AF_INET, SOCK_DGRAM); bind(list[i], "127.0.0.1", 0) end
 		sendto(list[1000], "x", getsockname(list[500]))`, "poll, list",
 		`if #poll(list, 1) ~= 1 then error("not one ready") end`)
+}
+
+// BenchmarkLuaCallOverhead measures a binding that makes no system call (fileno): what the Lua
+// call, the guard and the argument check cost by themselves.
+func BenchmarkLuaCallOverhead(b *testing.B) {
+	luaLoop(b, `s = socket(AF_INET, SOCK_DGRAM)`, "fileno, s", `fileno(s)`)
+}
+
+// BenchmarkLuaRecvOnly times only the receives: each batch of 100 datagrams is queued with the
+// timer stopped (the Lua loop calls back to stop and start it).
+func BenchmarkLuaRecvOnly(b *testing.B) {
+	var out bytes.Buffer
+	L, _ := newState(b, &out)
+	if err := L.DoString(recvSetup); err != nil {
+		b.Fatal(err)
+	}
+	L.SetGlobal("stoptimer", L.NewFunction(func(*lua.LState) int { b.StopTimer(); return 0 }))
+	L.SetGlobal("starttimer", L.NewFunction(func(*lua.LState) int { b.StartTimer(); return 0 }))
+	b.ReportAllocs()
+	b.ResetTimer()
+	err := L.DoString(fmt.Sprintf(`
+		local recv, sendto, s, me, payload, stoptimer, starttimer = recv, sendto, s, me, payload, stoptimer, starttimer
+		local n = %d
+		for done = 0, n - 1, 100 do
+			stoptimer()
+			for k = 1, 100 do sendto(s, payload, me) end
+			starttimer()
+			for k = 1, math.min(100, n - done) do
+				if recv(s, 100) ~= payload then error("bad datagram") end
+			end
+		end`, b.N))
+	if err != nil {
+		b.Fatal(err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -18,21 +19,25 @@ import (
 // nearest name there is ("did you mean socket?").
 
 var (
-	callError  = regexp.MustCompile(`^(.*?:(\d+): )attempt to call a non-function object$`)
-	indexError = regexp.MustCompile(`^(.*?:(\d+): )attempt to index a non-table object\((\w+)\) with key '([^']*)'$`)
+	callError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*?:(\d+): )attempt to call a non-function object$`)
+	})
+	indexError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*?:(\d+): )attempt to index a non-table object\((\w+)\) with key '([^']*)'$`)
+	})
 )
 
 // NameCulprit rewrites a runtime error message of a chunk whose source is src in PUC Lua's words,
 // with a suggestion when a name was misspelt; other messages are returned as they are.
 func NameCulprit(L *lua.LState, msg, src string) string {
-	if m := callError.FindStringSubmatch(msg); m != nil {
+	if m := callError().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[2])
 		if c, ok := findCulprit(L, src, line, culpritCall, ""); ok {
 			return m[1] + "attempt to call a " + c.typ + " value (" + c.what + ")" + c.suggestion()
 		}
 		return msg
 	}
-	if m := indexError.FindStringSubmatch(msg); m != nil {
+	if m := indexError().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[2])
 		if c, ok := findCulprit(L, src, line, culpritIndex, m[4]); ok {
 			return m[1] + "attempt to index a " + m[3] + " value (" + c.what + ")" + c.suggestion()

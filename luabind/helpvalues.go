@@ -72,6 +72,17 @@ var constantMeanings = map[string]string{
 	"SIGUSR2":      "signal: for the user's own use; signal(SIGUSR2, fn)",
 }
 
+// constantsByName returns the constants by name, made on first use (help's only).
+func (rt *Runtime) constantsByName() map[string]lua.LValue {
+	if rt.constants == nil {
+		rt.constants = map[string]lua.LValue{}
+		t := &lua.LTable{}
+		setConstants(t)
+		t.ForEach(func(k, v lua.LValue) { rt.constants[string(k.(lua.LString))] = v })
+	}
+	return rt.constants
+}
+
 // constantHelp describes the constant called name, or says there is none.
 func (rt *Runtime) constantHelp(name string) (string, bool) {
 	for _, c := range stringConstants {
@@ -101,7 +112,7 @@ func (rt *Runtime) constantHelp(name string) (string, bool) {
 	}
 	if meaning, ok := constantMeanings[name]; ok {
 		value := lua.LNil
-		if v := rt.constants[name]; v != nil {
+		if v := rt.constantsByName()[name]; v != nil {
 			value = v
 		}
 		return fmt.Sprintf("%s = %s\n  %s\n", name, value.String(), meaning), true
@@ -113,7 +124,7 @@ func (rt *Runtime) constantHelp(name string) (string, bool) {
 // is also SOCK_DGRAM, ENOENT and SIGINT.
 func (rt *Runtime) valueHelp(n lua.LNumber) (string, bool) {
 	var names []string
-	for name, v := range rt.constants {
+	for name, v := range rt.constantsByName() {
 		if v == lua.LValue(n) {
 			names = append(names, name)
 		}

@@ -213,7 +213,7 @@ func (f *luaFile) write(s string) error {
 }
 
 // close flushes and closes f; for io.popen's, it waits for the process and returns its status.
-func (f *luaFile) close() (err error, status *os.ProcessState) {
+func (f *luaFile) close() (status *os.ProcessState, err error) {
 	err = f.flush()
 	f.closed = true
 	if f.closer != nil {
@@ -223,16 +223,16 @@ func (f *luaFile) close() (err error, status *os.ProcessState) {
 		werr := f.cmd.Wait()
 		var exit *exec.ExitError
 		if werr != nil && !errors.As(werr, &exit) {
-			return werr, nil
+			return nil, werr
 		}
-		return err, f.cmd.ProcessState
+		return f.cmd.ProcessState, err
 	}
 	if f.f != nil {
 		if cerr := f.f.Close(); err == nil {
 			err = cerr
 		}
 	}
-	return err, nil
+	return nil, err
 }
 
 // FlushFiles flushes io.stdout, io.stderr and every file the script opened and has not closed.
@@ -417,7 +417,7 @@ func (rt *Runtime) closeFile(L *lua.LState, f *luaFile) int {
 		L.Push(lua.LString("cannot close standard file"))
 		return 2
 	}
-	err, status := f.close()
+	status, err := f.close()
 	if status == nil {
 		return fileResult(L, err, "")
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -279,7 +280,9 @@ func (rt *Runtime) hostImpair(a args, h labHost) int {
 	return labResult(a, 2, h.net.Impair(h.name, imp))
 }
 
-var rateRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$`)
+var rateRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$`)
+})
 
 // parseRate reads a rate as tc writes one ("1mbit", "500kbit", "2mbps") or a number of bytes per
 // second.
@@ -287,7 +290,7 @@ func parseRate(v lua.LValue) (uint64, error) {
 	if n, ok := v.(lua.LNumber); ok && n > 0 && float64(n) < 1e12 {
 		return uint64(n), nil
 	}
-	m := rateRE.FindStringSubmatch(strings.ToLower(lua.LVAsString(v)))
+	m := rateRE().FindStringSubmatch(strings.ToLower(lua.LVAsString(v)))
 	if m == nil {
 		return 0, fmt.Errorf(`impairment rate: give bytes per second, or "1mbit", "500kbit", "2mbps"`)
 	}

@@ -60,12 +60,9 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	rt.socketMT = mt
 
 	setConstants(L.G.Global)
-	rt.constants = map[string]lua.LValue{}
-	constants := L.NewTable()
-	setConstants(constants)
-	constants.ForEach(func(k, v lua.LValue) { rt.constants[string(k.(lua.LString))] = v })
-	setConstants(module)
+	// The module's copy of the constants is made when a script asks for it: most never do.
 	L.PreloadModule("sock", func(L *lua.LState) int {
+		setConstants(module)
 		L.Push(module)
 		return 1
 	})
