@@ -34,6 +34,9 @@ options:
   --trace      print every socket call on stderr, in strace's format
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
+  --diagram FILE
+               draw the sequence diagram of the run's socket calls: FILE.svg (for a
+               browser), FILE.html (with a legend), else text; "-": text on stdout
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
@@ -59,6 +62,7 @@ type options struct {
 	interactive bool     // -i
 	trace       bool     // --trace
 	wire        bool     // --wire
+	diagram     string   // --diagram
 	mem         int64    // --mem, in bytes; 0: the default
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
@@ -82,6 +86,16 @@ func parseArgs(args []string) (*options, error) {
 			o.trace = true
 		case a == "--wire":
 			o.wire = true
+		case a == "--diagram" || strings.HasPrefix(a, "--diagram="):
+			value, found := strings.CutPrefix(a, "--diagram=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--diagram' needs a file")
+				}
+				i++
+				value = args[i]
+			}
+			o.diagram = value
 		case a == "--mem" || strings.HasPrefix(a, "--mem="):
 			value, found := strings.CutPrefix(a, "--mem=")
 			if !found {
@@ -165,6 +179,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sess.Wire()
 	case o.trace:
 		sess.Trace()
+	}
+	if o.diagram != "" {
+		sess.Diagram(o.diagram)
 	}
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()

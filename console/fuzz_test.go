@@ -28,7 +28,7 @@ const fuzzSandbox = `
 	sendto = function(s, data, host, ...) local_only(host) return real_sendto(s, data, host, ...) end
 	local methods = getmetatable(socket(AF_INET, SOCK_DGRAM)).__index
 	methods.connect, methods.sendto = connect, sendto
-	for _, name in ipairs({"require", "dofile", "loadfile", "signal", "wire", "trace", "run", "bg", "stop"}) do _G[name] = nil end
+	for _, name in ipairs({"require", "dofile", "loadfile", "signal", "wire", "trace", "run", "bg", "stop", "diagram"}) do _G[name] = nil end
 	for _, name in ipairs({"execute", "remove", "rename", "tmpname", "getenv", "setenv"}) do os[name] = nil end
 	for _, name in ipairs({"open", "popen", "read", "lines", "input", "output"}) do io[name] = nil end
 `

@@ -109,6 +109,7 @@ func (s *Session) console(stdin *os.File) int {
 	s.rt.SetWidth(readline.GetScreenWidth)
 	s.interactive.Store(true)
 	defer s.interactive.Store(false)
+	s.rt.StartDiagram() // diagram() draws the session's calls so far
 	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.\n", s.version)
 
 	interrupt := func(sig unix.Signal) bool {

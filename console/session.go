@@ -50,11 +50,12 @@ type Session struct {
 	chunk chunkRun // the console's running chunk, as signals and the memory watch see it
 	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
-	interactive atomic.Bool                     // the console reads a terminal
-	foreground  atomic.Pointer[luabind.Runtime] // a script run() runs: it sees signals first
-	jobs        jobsState                       // the scripts bg() started
-	stdinSource io.Reader                       // what io.read reads: a script run() reads it too
-	sigintNoted bool                            // the console said what a SIGINT handler does there
+	writeDiagram func()                          // writes the diagram --diagram asked for, once
+	interactive  atomic.Bool                     // the console reads a terminal
+	foreground   atomic.Pointer[luabind.Runtime] // a script run() runs: it sees signals first
+	jobs         jobsState                       // the scripts bg() started
+	stdinSource  io.Reader                       // what io.read reads: a script run() reads it too
+	sigintNoted  bool                            // the console said what a SIGINT handler does there
 	// editorClosing: the line editor is being closed, and the end of its input is no ^D
 	editorClosing atomic.Bool
 
@@ -114,6 +115,9 @@ func (s *Session) onLuaSignal(sig unix.Signal) {
 // Close flushes Lua's files and what the wire view still holds, closes every socket and the Lua
 // state.
 func (s *Session) Close() {
+	if s.writeDiagram != nil {
+		s.writeDiagram()
+	}
 	s.rt.FlushFiles(s.L)
 	s.rt.Shutdown()
 	s.L.Close()
@@ -137,6 +141,26 @@ func (s *Session) exit(code int) {
 		fn()
 	}
 	s.exitHook(code)
+}
+
+// Diagram records every socket call and, however the run ends, writes its sequence diagram to
+// path (.svg, .html, else text; "-": as text on stdout).
+func (s *Session) Diagram(path string) {
+	s.rt.StartDiagram()
+	var once sync.Once
+	write := func() {
+		once.Do(func() {
+			width := 80
+			if w, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil && w.Col >= 20 {
+				width = int(w.Col)
+			}
+			if err := s.rt.WriteDiagram(path, width); err != nil {
+				fmt.Fprintf(s.stderr, "udplab: the diagram could not be written: %v\n", err)
+			}
+		})
+	}
+	s.onExit(write)
+	s.writeDiagram = write
 }
 
 // Trace turns on the strace-format call trace on stderr.

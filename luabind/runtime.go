@@ -76,8 +76,9 @@ type Runtime struct {
 
 	resolved map[resolveKey]*sock.Addr // "host, port" arguments already parsed or looked up
 
-	io          ioLib // Lua's io library (iolib.go)
-	resumeDepth int   // coroutine resumes in progress, nested
+	io          ioLib     // Lua's io library (iolib.go)
+	diagram     recording // the calls kept for the sequence diagram (diagram.go)
+	resumeDepth int       // coroutine resumes in progress, nested
 
 	labs           []*lab.Network // the labs up, taken down at exit
 	networks       map[*lua.LTable]*lab.Network

@@ -166,6 +166,7 @@ func (c *Conn) Close() error {
 	err := c.close()
 	if c.tracer.On() {
 		c.traced("close", strconv.Itoa(c.fd), 0, err)
+		c.recordCall("close", 0, err, nil, nil)
 	}
 	return err
 }

@@ -31,8 +31,10 @@ import (
 // captures (see Capture) show the packets of those Conns after each call line. Any goroutine may
 // use a Tracer; a nil *Tracer is never on.
 type Tracer struct {
-	on   atomic.Bool
-	idle atomic.Bool // no call is under way: captured packets are printed as they come
+	on       atomic.Bool // printing or recording: the calls are formatted
+	printing atomic.Bool // Start was called: the lines are written
+	recorder atomic.Pointer[func(CallEvent)]
+	idle     atomic.Bool // no call is under way: captured packets are printed as they come
 
 	mu       sync.Mutex // serialises output; guards w and captures
 	w        io.Writer
@@ -65,12 +67,14 @@ func (t *Tracer) Start(w io.Writer) {
 	t.mu.Lock()
 	t.w = w
 	t.mu.Unlock()
+	t.printing.Store(true)
 	t.on.Store(true)
 }
 
-// Stop turns the trace off and closes its captures.
+// Stop turns the trace off and closes its captures; a recorder (SetRecorder) keeps recording.
 func (t *Tracer) Stop() {
-	t.on.Store(false)
+	t.printing.Store(false)
+	t.on.Store(t.recording())
 	t.mu.Lock()
 	captures := t.captures
 	t.captures = nil
@@ -117,7 +121,7 @@ func (t *Tracer) framesArrived() {
 // Flush prints the packets captured since the last call line: for the end of a program, or
 // while it is idle.
 func (t *Tracer) Flush() {
-	if !t.On() {
+	if !t.printing.Load() {
 		return
 	}
 	t.mu.Lock()
@@ -189,6 +193,9 @@ func (t *Tracer) owns(sport, dport uint16) bool {
 
 // emit writes one trace line, then the packets captured during the call.
 func (t *Tracer) emit(line string) {
+	if !t.printing.Load() {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	io.WriteString(t.w, line+"\n")
@@ -317,6 +324,9 @@ func (t *Tracer) traceSocket(family, sotype, protocol, fd int, err error) {
 		proto = NameOf(Protocols, protocol) // strace names protocol 0 IPPROTO_IP for these
 	}
 	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
+	if err == nil {
+		t.record(CallEvent{FD: fd, Call: "socket", Result: fd})
+	}
 }
 
 // traceSocketIn traces a socket a lab host opened, as a socket call with the host named.
@@ -326,10 +336,12 @@ func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
 		proto = NameOf(Protocols, protocol)
 	}
 	t.emit("socket(" + FamilyName(family) + ", " + TypeName(sotype) + ", " + proto + ") = " + strconv.Itoa(fd) + "   (in " + host + ")")
+	t.record(CallEvent{FD: fd, Host: host, Call: "socket", Result: fd})
 }
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
+	c.recordCall(name, 0, err, a, nil)
 }
 
 func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
@@ -338,6 +350,7 @@ func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
 	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
+	c.recordCall("sendto", n, err, to, p)
 }
 
 func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
@@ -353,6 +366,14 @@ func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n i
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
 	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	var data []byte
+	if err == nil {
+		data = p[:min(n, len(p))]
+	}
+	if from != nil && from.family == unix.AF_UNSPEC {
+		from = nil
+	}
+	c.recordCall("recvfrom", n, err, from, data)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
@@ -373,6 +394,7 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 		sizeText = "[" + sizeText + "]"
 	}
 	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
+	c.recordCall(name+" "+opt, 0, err, nil, nil)
 }
 
 func traceTimeval(d time.Duration) string {

@@ -1,0 +1,305 @@
+// Package diagram draws a run as a message-sequence diagram: one lifeline per socket, each call as
+// a label on its socket's lifeline, each datagram as an arrow from the socket that sent it to the
+// socket that got it (or to a cross where nobody listened), and the ICMP errors that came back
+// as dashed red arrows. Time runs down the page; long idle gaps are drawn as a break.
+//
+// It is drawn from the calls sock's Tracer records (sock.CallEvent): an arrow goes from a send to
+// the traced socket that owns the address it was sent to, and an ICMP error is inferred where a
+// call fails with the errno it gives. The same layout is written as text for a terminal (Text)
+// and as a self-contained SVG or HTML page for a browser (SVG, HTML).
+package diagram
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/udplab/udplab/sock"
+)
+
+// Kind is what a row of the diagram shows.
+type Kind int
+
+// The kinds of row.
+const (
+	Call     Kind = iota // a call's label on its socket's lifeline
+	Datagram             // an arrow from the socket that sent a datagram to the one that got it
+	ICMP                 // a dashed arrow: the ICMP error that came back for a datagram
+	Gap                  // a break: nothing happened for a while
+)
+
+// Lifeline is one socket, or an address no traced socket owns.
+type Lifeline struct {
+	Label  string // "127.0.0.1:48073 (fd 3)", "a 10.0.0.1:5000 (fd 7)", "127.0.0.1:43211 (no socket)"
+	Nobody bool   // an address no traced socket owned when a datagram was sent to it
+	First  int    // the row it starts at
+	Last   int    // the row it ends at: its close, or the last row
+	Closed bool   // it ended with close
+
+	host  string
+	fd    int
+	local netip.AddrPort
+	peer  netip.AddrPort // the peer it is connected to
+}
+
+// Row is one step down the page.
+type Row struct {
+	Kind     Kind
+	Time     time.Time
+	Line     int    // the lifeline of a Call
+	From, To int    // the lifelines of an arrow
+	Text     string // the label
+	Error    bool   // a failed call, or an ICMP error: drawn in red
+	Lost     bool   // a datagram nobody received: the arrow ends on a cross
+	Detail   string // the whole call, for hovering in HTML
+}
+
+// Diagram is the layout of a run: its lifelines, in order of appearance, and its rows.
+type Diagram struct {
+	Lifelines []Lifeline
+	Rows      []Row
+}
+
+// gapThreshold is how long nothing must happen for a break to be drawn.
+const gapThreshold = time.Second
+
+// Build lays out the recorded calls.
+func Build(events []sock.CallEvent) *Diagram {
+	b := &builder{d: &Diagram{}, open: map[string]int{}, nobody: map[string]int{}, pending: map[int][]int{}, lastTo: map[int]int{}}
+	var last time.Time
+	for _, ev := range events {
+		if !last.IsZero() && ev.Time.Sub(last) >= gapThreshold {
+			b.add(Row{Kind: Gap, Time: ev.Time, Text: fmt.Sprintf("%.1f s later", ev.Time.Sub(last).Seconds())})
+		}
+		last = ev.Time
+		b.event(ev)
+	}
+	for i := range b.d.Lifelines {
+		l := &b.d.Lifelines[i]
+		if !l.Closed {
+			l.Last = len(b.d.Rows)
+		}
+		if !l.Nobody {
+			l.Label = socketLabel(l)
+		}
+	}
+	return b.d
+}
+
+type builder struct {
+	d       *Diagram
+	open    map[string]int // "host/fd" → lifeline of the socket open on it
+	nobody  map[string]int // "host/address" → lifeline of an address nobody owned
+	pending map[int][]int  // lifeline → the senders of the datagrams drawn to it, not yet received
+	lastTo  map[int]int    // lifeline → the lifeline it last sent a datagram to
+}
+
+func (b *builder) add(r Row) int {
+	b.d.Rows = append(b.d.Rows, r)
+	return len(b.d.Rows) - 1
+}
+
+func socketKey(host string, fd int) string { return host + "/" + strconv.Itoa(fd) }
+
+// socket returns the lifeline of the socket ev was made on, starting one if needed.
+func (b *builder) socket(ev sock.CallEvent) int {
+	key := socketKey(ev.Host, ev.FD)
+	if i, ok := b.open[key]; ok && ev.Call != "socket" {
+		return i
+	}
+	b.d.Lifelines = append(b.d.Lifelines, Lifeline{host: ev.Host, fd: ev.FD, First: len(b.d.Rows)})
+	i := len(b.d.Lifelines) - 1
+	b.open[key] = i
+	return i
+}
+
+// owner returns the open lifeline whose socket has the address to, or -1.
+func (b *builder) owner(host string, to netip.AddrPort) int {
+	best := -1
+	for _, i := range b.open {
+		l := &b.d.Lifelines[i]
+		if !l.local.IsValid() || l.local.Port() != to.Port() {
+			continue
+		}
+		if l.local.Addr() == to.Addr() || l.local.Addr().Unmap() == to.Addr().Unmap() {
+			return i
+		}
+		// bound to the wildcard address: it owns the port on its host's addresses
+		if l.local.Addr().IsUnspecified() && (l.host == host || !to.Addr().IsLoopback()) && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	return best
+}
+
+// nobodyAt returns the lifeline of the address to, where no traced socket listened.
+func (b *builder) nobodyAt(host string, to netip.AddrPort) int {
+	key := host + "/" + to.String()
+	if i, ok := b.nobody[key]; ok {
+		return i
+	}
+	label := to.String() + " (no socket)"
+	if host != "" && to.Addr().IsLoopback() {
+		label = host + " " + label
+	}
+	b.d.Lifelines = append(b.d.Lifelines, Lifeline{Label: label, Nobody: true, First: len(b.d.Rows), host: host, local: to})
+	i := len(b.d.Lifelines) - 1
+	b.nobody[key] = i
+	return i
+}
+
+func (b *builder) event(ev sock.CallEvent) {
+	line := b.socket(ev)
+	l := &b.d.Lifelines[line]
+	if ev.Local.IsValid() && ev.Local.Port() != 0 {
+		l.local = ev.Local
+	}
+	detail := callDetail(ev)
+	switch {
+	case ev.Call == "connect" && ev.Errno == 0:
+		l.peer = ev.Peer
+		if ev.Unspec {
+			l.peer = netip.AddrPort{}
+		}
+		b.add(Row{Kind: Call, Time: ev.Time, Line: line, Text: callText(ev), Detail: detail})
+	case ev.Call == "sendto" && ev.Errno == 0 && ev.Peer.IsValid():
+		to := b.owner(ev.Host, ev.Peer)
+		lost := to < 0
+		switch {
+		case lost:
+			to = b.nobodyAt(ev.Host, ev.Peer)
+		case b.d.Lifelines[to].peer.IsValid() && b.d.Lifelines[to].peer != l.local:
+			lost = true // a connected socket takes its peer's datagrams only: the kernel refuses it
+		default:
+			b.pending[to] = append(b.pending[to], line)
+		}
+		b.lastTo[line] = to
+		b.add(Row{Kind: Datagram, Time: ev.Time, From: line, To: to, Lost: lost, Text: "sendto " + payload(ev), Detail: detail})
+	case ev.Call == "recvfrom" && ev.Errno == 0:
+		queue := b.pending[line]
+		if len(queue) > 0 {
+			b.pending[line] = queue[1:]
+		} else if ev.Peer.IsValid() {
+			// from a socket udplab did not trace: its arrow comes now
+			from := b.nobodyAt(ev.Host, ev.Peer)
+			b.d.Lifelines[from].Label = ev.Peer.String() + " (not traced)"
+			b.add(Row{Kind: Datagram, Time: ev.Time, From: from, To: line, Text: payload(ev), Detail: detail})
+		}
+		b.add(Row{Kind: Call, Time: ev.Time, Line: line, Text: "recvfrom → " + payload(ev), Detail: detail})
+	default:
+		if icmp := icmpFor(ev.Errno); icmp != "" {
+			if from, ok := b.lastTo[line]; ok {
+				b.add(Row{Kind: ICMP, Time: ev.Time, From: from, To: line, Error: true, Text: icmp, Detail: "inferred from " + unix.ErrnoName(ev.Errno)})
+			}
+		}
+		b.add(Row{Kind: Call, Time: ev.Time, Line: line, Text: callText(ev), Error: ev.Errno != 0 && ev.Errno != unix.EAGAIN, Detail: detail})
+		if ev.Call == "close" && ev.Errno == 0 {
+			l := &b.d.Lifelines[line]
+			l.Closed, l.Last = true, len(b.d.Rows)-1
+			delete(b.open, socketKey(ev.Host, ev.FD))
+		}
+	}
+}
+
+// icmpFor names the ICMP error behind errno e, as Linux reports it on a UDP socket.
+func icmpFor(e unix.Errno) string {
+	switch e {
+	case unix.ECONNREFUSED:
+		return "ICMP port unreachable (3/3)"
+	case unix.EHOSTUNREACH:
+		return "ICMP host unreachable"
+	case unix.ENETUNREACH:
+		return "ICMP net unreachable"
+	}
+	return ""
+}
+
+// callText is a call's label: "connect 127.0.0.1:43211 → 0", "recvfrom → ECONNREFUSED (111)".
+func callText(ev sock.CallEvent) string {
+	name := ev.Call
+	switch {
+	case ev.Unspec:
+		name += " AF_UNSPEC"
+	case (ev.Call == "connect" || ev.Call == "bind") && ev.Peer.IsValid():
+		name += " " + ev.Peer.String()
+	}
+	return name + " → " + result(ev)
+}
+
+func result(ev sock.CallEvent) string {
+	if ev.Errno != 0 {
+		return unix.ErrnoName(ev.Errno) + " (" + strconv.Itoa(int(ev.Errno)) + ")"
+	}
+	return strconv.Itoa(ev.Result)
+}
+
+// callDetail is the whole call, for hovering.
+func callDetail(ev sock.CallEvent) string {
+	s := fmt.Sprintf("%s  fd %d", ev.Call, ev.FD)
+	if ev.Host != "" {
+		s += " in " + ev.Host
+	}
+	if ev.Local.IsValid() {
+		s += ", local " + ev.Local.String()
+	}
+	if ev.Peer.IsValid() {
+		s += ", peer " + ev.Peer.String()
+	}
+	if ev.Len > 0 {
+		s += fmt.Sprintf(", %d bytes %s", ev.Len, Quote(string(ev.Data), 64))
+	}
+	return s + " → " + result(ev) + "  at " + ev.Time.Format("15:04:05.000000")
+}
+
+// payload is a datagram's label: its data quoted and cut, and its length.
+func payload(ev sock.CallEvent) string {
+	return fmt.Sprintf("%s (%d bytes)", Quote(string(ev.Data), 12), ev.Len)
+}
+
+// socketLabel names a socket's lifeline: its host, its address and its descriptor.
+func socketLabel(l *Lifeline) string {
+	addr := "unbound"
+	if l.local.IsValid() {
+		addr = l.local.String()
+	}
+	label := fmt.Sprintf("%s (fd %d)", addr, l.fd)
+	if l.host != "" {
+		label = l.host + " " + label
+	}
+	return label
+}
+
+// Quote writes s as a Lua string literal, cut after max bytes with "...".
+func Quote(s string, max int) string {
+	cut := len(s) > max
+	if cut {
+		s = s[:max]
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteString(`\` + string(r))
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == utf8.RuneError || r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\%d`, s[i])
+			size = 1
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	if cut {
+		b.WriteString("...")
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,90 @@
+package diagram
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The picture as a browser draws it: headless Chromium renders refused.lua's SVG and its HTML
+// page to PNG; the picture is not blank, and the ICMP arrow is red where the layout put it.
+func TestRenderedInABrowser(t *testing.T) {
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (.ci/run installs it)")
+		}
+		t.Skip("chromium is not installed (apt install chromium)")
+	}
+	d := Build(RefusedRun())
+	svg := d.SVG()
+	shape, err := ReadSVG(bytes.NewReader(svg))
+	if err != nil || len(shape.ICMP) != 1 {
+		t.Fatalf("no ICMP arrow in the SVG: %v %v", shape, err)
+	}
+	g := d.geometry()
+	dir := t.TempDir()
+	for _, page := range []struct {
+		name string
+		data []byte
+		dy   float64 // where the SVG starts on the page
+	}{{"refused.svg", svg, 0}} {
+		path := filepath.Join(dir, page.name)
+		if err := os.WriteFile(path, page.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		shot := filepath.Join(dir, page.name+".png")
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+			"--force-device-scale-factor=1", "--user-data-dir="+filepath.Join(dir, "profile"),
+			fmt.Sprintf("--window-size=%.0f,%.0f", g.width, g.height), "--screenshot="+shot, "file://"+path)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, out)
+		}
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dark := count(img, img.Bounds(), isDark); dark < 200 {
+			t.Errorf("%s: the picture is blank (%d dark pixels)", page.name, dark)
+		}
+		l := shape.ICMP[0]
+		around := image.Rect(int(min(l[0], l[2]))+10, int(l[1]+page.dy)-3, int(max(l[0], l[2]))-10, int(l[1]+page.dy)+4)
+		if reds := count(img, around, isRed); reds < 20 {
+			t.Errorf("%s: %d red pixels along the ICMP arrow at %v, want the arrow there", page.name, reds, around)
+		}
+		if reds := count(img, around.Add(image.Pt(0, -80)), isRed); reds > 0 {
+			t.Errorf("%s: red 80 px above the ICMP arrow: the check would pass anywhere", page.name)
+		}
+	}
+}
+
+func count(img image.Image, r image.Rectangle, match func(r, g, b uint32) bool) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if match(cr>>8, cg>>8, cb>>8) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func isDark(r, g, b uint32) bool { return r < 100 && g < 100 && b < 100 }
+
+func isRed(r, g, b uint32) bool { return r > 150 && r > g+60 && r > b+60 }
