@@ -12,6 +12,7 @@ package diagram
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,7 +57,10 @@ type Row struct {
 	Text     string // the label
 	Error    bool   // a failed call, or an ICMP error: drawn in red
 	Lost     bool   // a datagram nobody received: the arrow ends on a cross
-	Detail   string // the whole call, for hovering in HTML
+	// Heads are the sockets that received a broadcast or multicast datagram: the arrow to the
+	// group's lifeline (To) has a head at each of them too.
+	Heads  []int
+	Detail string // the whole call, for hovering in HTML
 }
 
 // Diagram is the layout of a run: its lifelines, in order of appearance, and its rows.
@@ -70,7 +74,7 @@ const gapThreshold = time.Second
 
 // Build lays out the recorded calls.
 func Build(events []sock.CallEvent) *Diagram {
-	b := &builder{d: &Diagram{}, open: map[string]int{}, nobody: map[string]int{}, pending: map[int][]int{}, lastTo: map[int]int{}}
+	b := &builder{d: &Diagram{}, open: map[string]int{}, nobody: map[string]int{}, pending: map[int][]int{}, lastTo: map[int]int{}, group: map[string]int{}}
 	var last time.Time
 	for _, ev := range events {
 		if !last.IsZero() && ev.Time.Sub(last) >= gapThreshold {
@@ -97,6 +101,7 @@ type builder struct {
 	nobody  map[string]int // "host/address" → lifeline of an address nobody owned
 	pending map[int][]int  // lifeline → the senders of the datagrams drawn to it, not yet received
 	lastTo  map[int]int    // lifeline → the lifeline it last sent a datagram to
+	group   map[string]int // "host/sender address" → the row of its last broadcast or multicast
 }
 
 func (b *builder) add(r Row) int {
@@ -167,6 +172,15 @@ func (b *builder) event(ev sock.CallEvent) {
 			l.peer = netip.AddrPort{}
 		}
 		b.add(Row{Kind: Call, Time: ev.Time, Line: line, Text: callText(ev), Detail: detail})
+	case ev.Call == "sendto" && ev.Errno == 0 && ev.Peer.IsValid() && isGroup(ev.Peer.Addr()):
+		// to many: an arrow to the group's address, with a head at each socket that gets it
+		to := b.nobodyAt(ev.Host, ev.Peer)
+		kind := "broadcast"
+		if ev.Peer.Addr().IsMulticast() {
+			kind = "multicast"
+		}
+		b.d.Lifelines[to].Label = ev.Peer.String() + " (" + kind + ")"
+		b.group[ev.Host+"/"+l.local.String()] = b.add(Row{Kind: Datagram, Time: ev.Time, From: line, To: to, Text: "sendto " + payload(ev), Detail: detail})
 	case ev.Call == "sendto" && ev.Errno == 0 && ev.Peer.IsValid():
 		to := b.owner(ev.Host, ev.Peer)
 		lost := to < 0
@@ -184,6 +198,10 @@ func (b *builder) event(ev sock.CallEvent) {
 		queue := b.pending[line]
 		if len(queue) > 0 {
 			b.pending[line] = queue[1:]
+		} else if r, ok := b.groupRow(ev); ok {
+			if !slices.Contains(b.d.Rows[r].Heads, line) {
+				b.d.Rows[r].Heads = append(b.d.Rows[r].Heads, line)
+			}
 		} else if ev.Peer.IsValid() {
 			// from a socket udplab did not trace: its arrow comes now
 			from := b.nobodyAt(ev.Host, ev.Peer)
@@ -204,6 +222,38 @@ func (b *builder) event(ev sock.CallEvent) {
 			delete(b.open, socketKey(ev.Host, ev.FD))
 		}
 	}
+}
+
+// groupRow finds the broadcast or multicast the datagram ev received came with: the last one its
+// sender sent, on any host of the lab.
+func (b *builder) groupRow(ev sock.CallEvent) (int, bool) {
+	if ev.Peer.IsValid() {
+		for key, r := range b.group {
+			if strings.HasSuffix(key, "/"+ev.Peer.String()) {
+				return r, true
+			}
+		}
+		return 0, false
+	}
+	// recv does not say who sent: the latest group datagram to the receiver's port
+	best := -1
+	for _, r := range b.group {
+		if to := b.d.Lifelines[b.d.Rows[r].To].local; to.Port() == ev.Local.Port() && r > best {
+			best = r
+		}
+	}
+	return best, best >= 0
+}
+
+// isGroup says a datagram to a goes to many: a multicast group, or an IPv4 broadcast address
+// (255.255.255.255, or one ending in .255, the broadcast address of the /24 LANs udplab's lab
+// and most LANs use).
+func isGroup(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsMulticast() {
+		return true
+	}
+	return a.Is4() && a.As4()[3] == 255
 }
 
 // icmpFor names the ICMP error behind errno e, as Linux reports it on a UDP socket.

@@ -186,3 +186,32 @@ func TestReadmePicture(t *testing.T) {
 		t.Errorf("docs/refused.svg is not the current picture (go test ./diagram -update rewrites it): %v", err)
 	}
 }
+
+// A broadcast is one arrow to the group's address, with a head at each socket that received it
+// (recvfrom names the sender; recv does not, and the port tells); a socket that got nothing has
+// no head.
+func TestBroadcastFanOut(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	a := netip.MustParseAddrPort("10.0.0.1:5000")
+	any := netip.MustParseAddrPort("0.0.0.0:43300")
+	bc := netip.MustParseAddrPort("10.0.0.255:43300")
+	d := Build([]sock.CallEvent{
+		{Time: t0, FD: 9, Host: "b", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "b", Call: "bind", Peer: any, Local: any},
+		{Time: t0, FD: 9, Host: "c", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "c", Call: "bind", Peer: any, Local: any},
+		{Time: t0, FD: 9, Host: "d", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "d", Call: "bind", Peer: any, Local: any},
+		{Time: t0, FD: 10, Host: "a", Call: "socket", Result: 10}, {Time: t0, FD: 10, Host: "a", Call: "bind", Peer: a, Local: a},
+		{Time: t0, FD: 10, Host: "a", Call: "sendto", Peer: bc, Local: a, Data: []byte("all"), Len: 3, Result: 3},
+		{Time: t0, FD: 9, Host: "b", Call: "recvfrom", Peer: a, Local: any, Data: []byte("all"), Len: 3, Result: 3},
+		{Time: t0, FD: 9, Host: "c", Call: "recvfrom", Local: any, Data: []byte("all"), Len: 3, Result: 3},
+		{Time: t0, FD: 9, Host: "d", Call: "recvfrom", Errno: unix.EAGAIN, Local: any},
+	})
+	for _, r := range d.Rows {
+		if r.Kind == Datagram {
+			if got := d.Lifelines[r.To].Label; got != "10.0.0.255:43300 (broadcast)" || len(r.Heads) != 2 || r.Heads[0] != 0 || r.Heads[1] != 1 {
+				t.Errorf("the broadcast goes to %q with heads %v, want the broadcast address and heads [0 1]", got, r.Heads)
+			}
+			return
+		}
+	}
+	t.Error("no datagram row")
+}

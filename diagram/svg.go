@@ -136,6 +136,10 @@ func (d *Diagram) writeSVG(b *bytes.Buffer) {
 			}
 			fmt.Fprintf(b, `<g class="%s"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"%s marker-end="url(#%s)"/>`,
 				class, esc(title), from, ay, end, ay, stroke, dash, head)
+			for _, h := range row.Heads {
+				hx := g.x(h)
+				fmt.Fprintf(b, `<line class="head" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5" marker-end="url(#%s)"/>`, from, ay, hx, ay, stroke, head)
+			}
 			if row.Lost {
 				fmt.Fprintf(b, `<path class="cross" d="M%.1f,%.1f l8,8 m0,-8 l-8,8" stroke="%s" stroke-width="2"/>`, to-4, ay-4, red)
 			}

@@ -89,13 +89,26 @@ func (d *Diagram) Text(width int) string {
 			if row.Kind == ICMP {
 				stroke = '┄'
 			}
+			for _, h := range row.Heads {
+				lo, hi = min(lo, center(h)), max(hi, center(h))
+			}
 			for x := lo + 1; x < hi; x++ {
 				cells[x] = stroke
 			}
-			if to > from {
-				cells[from], cells[to-1] = '├', '▶'
-			} else {
-				cells[from], cells[to+1] = '┤', '◀'
+			for _, h := range append([]int{row.To}, row.Heads...) {
+				if c := center(h); c > from {
+					cells[c-1] = '▶'
+				} else {
+					cells[c+1] = '◀'
+				}
+			}
+			switch {
+			case lo < from && from < hi:
+				cells[from] = '┼'
+			case to > from:
+				cells[from] = '├'
+			default:
+				cells[from] = '┤'
 			}
 			if row.Lost {
 				cells[to] = '✕'
