@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -56,9 +57,26 @@ func pushFailure(L *lua.LState, err error) int {
 		L.RaiseError("%s", err.Error())
 	}
 	L.Push(lua.LNil)
-	L.Push(lua.LString(sock.Strerror(e)))
+	L.Push(strerrorValue(e))
 	L.Push(intValue(int(e)))
 	return 3
+}
+
+// strerrorValues are the errno texts as Lua strings, boxed once: a call that fails in a loop
+// (EAGAIN) allocates nothing for its message.
+var strerrorValues = sync.OnceValue(func() *[256]lua.LValue {
+	var v [256]lua.LValue
+	for i := range v {
+		v[i] = lua.LString(sock.Strerror(unix.Errno(i)))
+	}
+	return &v
+})
+
+func strerrorValue(e unix.Errno) lua.LValue {
+	if int(e) >= 0 && int(e) < 256 {
+		return strerrorValues()[e]
+	}
+	return lua.LString(sock.Strerror(e))
 }
 
 // pushZero pushes the 0 that bind, connect, close and setsockopt return on success, or the

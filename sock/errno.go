@@ -4,6 +4,7 @@ package sock
 
 import (
 	"errors"
+	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +48,16 @@ func Errnos(fn func(e unix.Errno, name string)) {
 
 // ErrnoOf returns the errno that err carries, or 0 when it carries none.
 func ErrnoOf(err error) unix.Errno {
+	switch err := err.(type) { // the forms sock returns, without errors.As's reflection
+	case nil:
+		return 0
+	case unix.Errno:
+		return err
+	case *os.SyscallError:
+		if e, ok := err.Err.(unix.Errno); ok {
+			return e
+		}
+	}
 	var e unix.Errno
 	if errors.As(err, &e) {
 		return e

@@ -40,6 +40,9 @@ func errnoErr(e unix.Errno) error {
 // fail wraps err as the *os.SyscallError of op. nil stays nil, and a context's error passes
 // through, so callers can tell a cancelled wait from a failed call.
 func fail(op string, err error) error {
+	if e, ok := err.(unix.Errno); ok { // the common case, without errors.Is and As
+		return os.NewSyscallError(op, e)
+	}
 	switch {
 	case err == nil:
 		return nil
