@@ -50,3 +50,17 @@ func TestDiagramOfRuns(t *testing.T) {
 		}
 	}
 }
+
+// The console keeps a diagram of its session: diagram() prints it. --diagram to a file that
+// cannot be written fails at once, before the script runs.
+func TestDiagramAtTheConsole(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "s = socket(AF_INET, SOCK_DGRAM)\nconnect(s, \"127.0.0.1:9\")\nsend(s, \"g1\")\nrecv(s, 10)\ndiagram()\n")
+	if !strings.Contains(r.stdout, "✖ recvfrom → ECONNREFUSED (111)") || !strings.Contains(r.stdout, "ICMP port unreachable") || r.code != 0 {
+		t.Errorf("diagram() at the console: %+v", r)
+	}
+	r = udplab(t, "", "--diagram", "/nonexistent/x.svg", "-e", `print("ran")`)
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "cannot write the diagram") {
+		t.Errorf("--diagram to a folder that does not exist: %+v", r)
+	}
+}

@@ -181,6 +181,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sess.Trace()
 	}
 	if o.diagram != "" {
+		if o.diagram != "-" {
+			// fail now, not after the run, when the file cannot be written
+			f, err := os.OpenFile(o.diagram, os.O_WRONLY|os.O_CREATE, 0o666)
+			if err != nil {
+				fmt.Fprintf(stderr, "udplab: cannot write the diagram: %v\n", err)
+				return 2
+			}
+			f.Close()
+		}
 		sess.Diagram(o.diagram)
 	}
 	stopSignals := sess.CatchSignals()

@@ -48,7 +48,8 @@ func (s *Session) batch(stdin io.Reader) int {
 	}
 	var chunks chunkReader
 	r := bufio.NewReader(stdin)
-	s.setStdin(r) // io.read takes the next lines, which are then not run
+	s.setStdin(r)       // io.read takes the next lines, which are then not run
+	s.rt.StartDiagram() // diagram() draws the session's calls so far
 	for {
 		line, err := r.ReadString('\n')
 		if line != "" || err == nil {

@@ -69,7 +69,7 @@ func (rt *Runtime) WriteDiagram(path string, width int) error {
 
 var diagramBinding = binding{name: "diagram", fn: (*Runtime).diagramCall, help: helpEntry{
 	"diagram([file])", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, else text); udplab --diagram FILE draws a whole script",
-	"true; on failure nil, message, errno", "EACCES (13)  the file cannot be written"}}
+	"nothing when it prints; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
 
 func (rt *Runtime) diagramCall(a args) int {
 	rt.diagram.mu.Lock()
@@ -92,6 +92,9 @@ func (rt *Runtime) diagramCall(a args) int {
 	}
 	if err := rt.WriteDiagram(path, width); err != nil {
 		return pushFailure(a.L, err)
+	}
+	if path == "-" {
+		return 0 // printed, as print prints: nothing to show at the console
 	}
 	a.L.Push(lua.LTrue)
 	return 1
