@@ -64,3 +64,18 @@ func TestDiagramAtTheConsole(t *testing.T) {
 		t.Errorf("--diagram to a folder that does not exist: %+v", r)
 	}
 }
+
+// With the wire view, the arrows are the packets captured: the datagram (labelled with its data
+// alone, the send being a call label of its own) and the ICMP error the kernel really sent.
+func TestDiagramFromTheWire(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "g1\n", "--wire", "--diagram", "-", "scripts/refused.lua", "127.0.0.1", "9")
+	if strings.Contains(r.stderr, "wire view") && strings.Contains(r.stderr, "not permitted") {
+		t.Skip("no CAP_NET_RAW here: " + r.stderr)
+	}
+	for _, want := range []string{"● sendto \"g1\" (2 bytes)\n", "│    \"g1\" (2 bytes)      │\n", "ICMP port unreachable (3/3)", "✖ recvfrom → ECONNREFUSED (111)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the wire's diagram lacks %q:\n%s\nstderr: %s", want, r.stdout, r.stderr)
+		}
+	}
+}

@@ -67,6 +67,9 @@ type Row struct {
 type Diagram struct {
 	Lifelines []Lifeline
 	Rows      []Row
+	// FromWire: the arrows are the packets the wire view captured; else they are inferred from
+	// the calls.
+	FromWire bool
 }
 
 // gapThreshold is how long nothing must happen for a break to be drawn.
@@ -75,6 +78,15 @@ const gapThreshold = time.Second
 // Build lays out the recorded calls.
 func Build(events []sock.CallEvent) *Diagram {
 	b := &builder{d: &Diagram{}, open: map[string]int{}, nobody: map[string]int{}, pending: map[int][]int{}, lastTo: map[int]int{}, group: map[string]int{}}
+	for _, ev := range events {
+		if ev.Call == "packet" {
+			b.d.FromWire = true
+			break
+		}
+	}
+	if b.d.FromWire {
+		events = sendsFirst(events)
+	}
 	var last time.Time
 	for _, ev := range events {
 		if !last.IsZero() && ev.Time.Sub(last) >= gapThreshold {
@@ -159,6 +171,14 @@ func (b *builder) nobodyAt(host string, to netip.AddrPort) int {
 }
 
 func (b *builder) event(ev sock.CallEvent) {
+	if ev.Call == "packet" {
+		b.packet(ev)
+		return
+	}
+	if b.d.FromWire {
+		b.callBeside(ev)
+		return
+	}
 	line := b.socket(ev)
 	l := &b.d.Lifelines[line]
 	if ev.Local.IsValid() && ev.Local.Port() != 0 {
@@ -222,6 +242,116 @@ func (b *builder) event(ev sock.CallEvent) {
 			delete(b.open, socketKey(ev.Host, ev.FD))
 		}
 	}
+}
+
+// sendsFirst puts each send before the packet it made: the capture may read the packet (in the
+// background) before the send call is recorded, as the call is recorded once it returned.
+func sendsFirst(events []sock.CallEvent) []sock.CallEvent {
+	events = append([]sock.CallEvent(nil), events...)
+	for i := 0; i < len(events); i++ {
+		p := events[i]
+		if p.Call != "packet" || p.ICMP != "" {
+			continue
+		}
+		for j := i + 1; j < len(events) && j <= i+4; j++ {
+			s := events[j]
+			if s.Call == "sendto" && s.Errno == 0 && s.Len == p.Len && sameSource(s.Local, p.Local) {
+				copy(events[i+1:j+1], events[i:j])
+				events[i] = s
+				i++
+				break
+			}
+		}
+	}
+	return events
+}
+
+// sameSource says a packet from source came from a socket whose local address is local (which
+// may be a wildcard address: the packet's then names the interface's).
+func sameSource(local, source netip.AddrPort) bool {
+	return !local.IsValid() || local.Port() == source.Port() && (local.Addr() == source.Addr() || local.Addr().IsUnspecified())
+}
+
+// callBeside lays out a call when the wire view draws the arrows: a label on its lifeline, and
+// the arrow only for a datagram received from a socket that no packet showed.
+func (b *builder) callBeside(ev sock.CallEvent) {
+	line := b.socket(ev)
+	l := &b.d.Lifelines[line]
+	if ev.Local.IsValid() && ev.Local.Port() != 0 {
+		l.local = ev.Local
+	}
+	if ev.Call == "connect" && ev.Errno == 0 {
+		l.peer = ev.Peer
+		if ev.Unspec {
+			l.peer = netip.AddrPort{}
+		}
+	}
+	text := callText(ev)
+	switch {
+	case ev.Call == "sendto" && ev.Errno == 0:
+		text = "sendto " + payload(ev)
+	case ev.Call == "recvfrom" && ev.Errno == 0:
+		text = "recvfrom → " + payload(ev)
+		if r, ok := b.groupRow(ev); ok && !slices.Contains(b.d.Rows[r].Heads, line) {
+			b.d.Rows[r].Heads = append(b.d.Rows[r].Heads, line)
+		}
+	}
+	b.add(Row{Kind: Call, Time: ev.Time, Line: line, Text: text, Error: ev.Errno != 0 && ev.Errno != unix.EAGAIN, Detail: callDetail(ev)})
+	if ev.Call == "close" && ev.Errno == 0 {
+		l := &b.d.Lifelines[line]
+		l.Closed, l.Last = true, len(b.d.Rows)-1
+		delete(b.open, socketKey(ev.Host, ev.FD))
+	}
+}
+
+// packet lays out a packet the wire view captured: a datagram from the socket that owns its
+// source to the one that owns its destination (a cross where none does, or where a connected
+// socket refuses it), or an ICMP error from the host that sent it back to the socket it is for.
+func (b *builder) packet(ev sock.CallEvent) {
+	endpoint := func(a netip.AddrPort, nobody string) int {
+		if i := b.ownerAnywhere(a); i >= 0 {
+			return i
+		}
+		i := b.nobodyAt("", a)
+		if nobody != "" && !strings.HasSuffix(b.d.Lifelines[i].Label, ")") {
+			b.d.Lifelines[i].Label = a.String() + nobody
+		}
+		return i
+	}
+	detail := "captured: " + ev.Local.String() + " > " + ev.Peer.String()
+	if ev.ICMP != "" {
+		to := endpoint(ev.About, " (not traced)")
+		from := endpoint(ev.Peer, "")
+		b.add(Row{Kind: ICMP, Time: ev.Time, From: from, To: to, Error: true, Text: ev.ICMP,
+			Detail: detail + ", " + ev.ICMP + " from " + ev.Local.Addr().String()})
+		return
+	}
+	from := endpoint(ev.Local, " (not traced)")
+	if isGroup(ev.Peer.Addr()) {
+		to := b.nobodyAt("", ev.Peer)
+		kind := "broadcast"
+		if ev.Peer.Addr().IsMulticast() {
+			kind = "multicast"
+		}
+		b.d.Lifelines[to].Label = ev.Peer.String() + " (" + kind + ")"
+		b.group["/"+ev.Local.String()] = b.add(Row{Kind: Datagram, Time: ev.Time, From: from, To: to, Text: payload(ev), Detail: detail})
+		return
+	}
+	to := b.ownerAnywhere(ev.Peer)
+	lost := to < 0
+	switch {
+	case lost:
+		to = b.nobodyAt("", ev.Peer)
+	case b.d.Lifelines[to].peer.IsValid() && b.d.Lifelines[to].peer != ev.Local:
+		lost = true
+	}
+	b.add(Row{Kind: Datagram, Time: ev.Time, From: from, To: to, Lost: lost, Text: payload(ev), Detail: detail})
+}
+
+// ownerAnywhere is owner for a packet, which carries no host: the open socket with the address,
+// or bound to the wildcard address on its port.
+func (b *builder) ownerAnywhere(a netip.AddrPort) int {
+	return b.owner("", a)
 }
 
 // groupRow finds the broadcast or multicast the datagram ev received came with: the last one its

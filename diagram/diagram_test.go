@@ -215,3 +215,31 @@ func TestBroadcastFanOut(t *testing.T) {
 	}
 	t.Error("no datagram row")
 }
+
+// With the wire's packets, the arrows are the packets; a send recorded after the packet it made
+// (the capture read it first) is put back before it.
+func TestWireArrows(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	local := netip.MustParseAddrPort("127.0.0.1:48073")
+	server := netip.MustParseAddrPort("127.0.0.1:43211")
+	d := Build([]sock.CallEvent{
+		{Time: t0, FD: 3, Call: "socket", Result: 3},
+		{Time: t0, FD: 3, Call: "connect", Peer: server, Local: local},
+		{Time: t0, Call: "packet", Local: local, Peer: server, Data: []byte("g1"), Len: 2},
+		{Time: t0, FD: 3, Call: "sendto", Result: 2, Peer: server, Local: local, Data: []byte("g1"), Len: 2},
+		{Time: t0, Call: "packet", Local: netip.MustParseAddrPort("127.0.0.1:0"), Peer: server, About: local, ICMP: "ICMP port unreachable (3/3)"},
+		{Time: t0, FD: 3, Call: "recvfrom", Errno: unix.ECONNREFUSED, Peer: server, Local: local},
+	})
+	var kinds []string
+	for _, r := range d.Rows {
+		kinds = append(kinds, fmt.Sprintf("%d:%s", r.Kind, r.Text))
+	}
+	want := []string{"0:socket → 3", "0:connect 127.0.0.1:43211 → 0", `0:sendto "g1" (2 bytes)`, `1:"g1" (2 bytes)`,
+		"2:ICMP port unreachable (3/3)", "0:recvfrom → ECONNREFUSED (111)"}
+	if !d.FromWire || strings.Join(kinds, "|") != strings.Join(want, "|") {
+		t.Errorf("rows %q, want %q", kinds, want)
+	}
+	if r := d.Rows[4]; r.From != 1 || r.To != 0 {
+		t.Errorf("the ICMP error goes from %d to %d, want from the port's lifeline 1 to the client 0", r.From, r.To)
+	}
+}

@@ -195,7 +195,7 @@ func (d *Diagram) HTML() []byte {
 <style>body{font-family:sans-serif;margin:16px} .legend{font-size:13px;margin-bottom:12px} .legend span{margin-right:18px}</style>
 </head><body>
 <div class="legend"><span>│ a socket (its address and descriptor)</span><span>● a call and its result</span><span style="color:` + red + `">✖ a call that failed</span><span>──▶ a datagram</span><span>▶✕ nobody listened</span><span style="color:` + red + `">┄┄▶ an ICMP error</span><br>
-Arrows are drawn from the calls (a send to an address a traced socket owns is an arrow to that socket; an ICMP error is inferred from the errno a call returned). Hover over an element for the whole call.</div>
+` + d.source() + ` Hover over an element for the whole call or packet.</div>
 `)
 	d.writeSVG(&b)
 	b.WriteString("</body></html>\n")
@@ -266,4 +266,12 @@ func Overlapping(boxes [][4]float64) string {
 		}
 	}
 	return ""
+}
+
+// source says where the arrows come from, for the legend.
+func (d *Diagram) source() string {
+	if d.FromWire {
+		return "Arrows are the packets the wire view captured (--wire)."
+	}
+	return "Arrows are drawn from the calls (a send to an address a traced socket owns is an arrow to that socket; an ICMP error is inferred from the errno a call returned): run with --wire, where it is allowed, to draw the packets themselves."
 }

@@ -165,8 +165,8 @@ func (c *Conn) Closed() bool { return c.state.Load()&closedBit != 0 }
 func (c *Conn) Close() error {
 	err := c.close()
 	if c.tracer.On() {
-		c.traced("close", strconv.Itoa(c.fd), 0, err)
 		c.recordCall("close", 0, err, nil, nil)
+		c.traced("close", strconv.Itoa(c.fd), 0, err)
 	}
 	return err
 }

@@ -3,6 +3,8 @@
 package sock
 
 import (
+	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -35,6 +37,12 @@ type CallEvent struct {
 	// length.
 	Data []byte
 	Len  int
+
+	// A packet the wire view captured (Call "packet"): Local is its source, Peer its
+	// destination; for an ICMP error, ICMP names it ("port unreachable (3/3)") and About is the
+	// source of the datagram it is about, the socket the error is for.
+	ICMP  string
+	About netip.AddrPort
 }
 
 // SetRecorder makes t hand every traced call to record (nil: stop); record is called with the
@@ -88,6 +96,70 @@ func (c *Conn) recordCall(name string, r int, err error, peer *Addr, data []byte
 	}
 	if len(data) > 0 {
 		ev.Data = append([]byte(nil), data[:min(len(data), MaxEventData)]...)
+	}
+	t.record(ev)
+}
+
+// recordFrame records a captured frame of the traced sockets as a "packet" CallEvent: a UDP
+// datagram, or an ICMP error about one.
+func (t *Tracer) recordFrame(frame []byte) {
+	if !t.recording() || len(frame) < 14 {
+		return
+	}
+	var src, dst netip.Addr
+	var proto byte
+	var l4 []byte
+	var ok, v6 bool
+	switch binary.BigEndian.Uint16(frame[12:14]) {
+	case unix.ETH_P_IP:
+		src, dst, proto, l4, ok = ipv4Header(frame[14:])
+	case unix.ETH_P_IPV6:
+		src, dst, proto, l4, ok = ipv6Header(frame[14:])
+		v6 = true
+	}
+	if !ok {
+		return
+	}
+	udp := func(src, dst netip.Addr, p []byte) (netip.AddrPort, netip.AddrPort, []byte, bool) {
+		sport, dport, ok := udpPorts(p)
+		if !ok {
+			return netip.AddrPort{}, netip.AddrPort{}, nil, false
+		}
+		return netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport), p[8:], true
+	}
+	ev := CallEvent{Call: "packet"}
+	switch {
+	case proto == unix.IPPROTO_UDP:
+		from, to, data, ok := udp(src, dst, l4)
+		if !ok {
+			return
+		}
+		ev.Local, ev.Peer, ev.Len = from, to, len(data)
+		ev.Data = append([]byte(nil), data[:min(len(data), MaxEventData)]...)
+	case (proto == unix.IPPROTO_ICMP || proto == unix.IPPROTO_ICMPV6) && len(l4) >= 8:
+		var isrc, idst netip.Addr
+		var iproto byte
+		var inner []byte
+		if v6 {
+			isrc, idst, iproto, inner, ok = ipv6Header(l4[8:])
+		} else {
+			isrc, idst, iproto, inner, ok = ipv4Header(l4[8:])
+		}
+		if !ok || iproto != unix.IPPROTO_UDP {
+			return
+		}
+		about, to, _, ok := udp(isrc, idst, inner)
+		if !ok {
+			return
+		}
+		ev.Local, ev.Peer, ev.About = netip.AddrPortFrom(src, 0), to, about
+		kind := "ICMP"
+		if v6 {
+			kind = "ICMPv6"
+		}
+		ev.ICMP = fmt.Sprintf("%s %s (%d/%d)", kind, icmpName(v6, l4[0], l4[1]), l4[0], l4[1])
+	default:
+		return
 	}
 	t.record(ev)
 }

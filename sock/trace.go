@@ -323,10 +323,10 @@ func (t *Tracer) traceSocket(family, sotype, protocol, fd int, err error) {
 	if family == unix.AF_INET || family == unix.AF_INET6 {
 		proto = NameOf(Protocols, protocol) // strace names protocol 0 IPPROTO_IP for these
 	}
-	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
 	if err == nil {
 		t.record(CallEvent{FD: fd, Call: "socket", Result: fd})
 	}
+	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
 }
 
 // traceSocketIn traces a socket a lab host opened, as a socket call with the host named.
@@ -335,13 +335,13 @@ func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
 	if family == unix.AF_INET || family == unix.AF_INET6 {
 		proto = NameOf(Protocols, protocol)
 	}
-	t.emit("socket(" + FamilyName(family) + ", " + TypeName(sotype) + ", " + proto + ") = " + strconv.Itoa(fd) + "   (in " + host + ")")
 	t.record(CallEvent{FD: fd, Host: host, Call: "socket", Result: fd})
+	t.emit("socket(" + FamilyName(family) + ", " + TypeName(sotype) + ", " + proto + ") = " + strconv.Itoa(fd) + "   (in " + host + ")")
 }
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
+	c.recordCall(name, 0, err, a, nil) // first: the packets drained after the line come after it
 	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
-	c.recordCall(name, 0, err, a, nil)
 }
 
 func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
@@ -349,8 +349,8 @@ func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 	c.recordCall("sendto", n, err, to, p)
+	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
@@ -365,15 +365,16 @@ func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n i
 	case wantFrom:
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
-	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
 	var data []byte
 	if err == nil {
 		data = p[:min(n, len(p))]
 	}
-	if from != nil && from.family == unix.AF_UNSPEC {
-		from = nil
+	recorded := from
+	if recorded != nil && recorded.family == unix.AF_UNSPEC {
+		recorded = nil
 	}
-	c.recordCall("recvfrom", n, err, from, data)
+	c.recordCall("recvfrom", n, err, recorded, data)
+	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
@@ -393,8 +394,8 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 	if name == "getsockopt" {
 		sizeText = "[" + sizeText + "]"
 	}
-	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
 	c.recordCall(name+" "+opt, 0, err, nil, nil)
+	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
 }
 
 func traceTimeval(d time.Duration) string {

@@ -203,6 +203,7 @@ func (c *Capture) readAll() int {
 					continue // another program's traffic: not even described
 				}
 				f.line = describeFrame(raw, c.names)
+				c.owner.recordFrame(raw)
 			}
 			kept++
 			c.enqueue(f)
