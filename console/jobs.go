@@ -175,8 +175,8 @@ func (s *Session) bgCall(L *lua.LState) int {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			j.code = 128 + int(ws.Signal())
 		}
+		fmt.Fprintf(async, "[%s] ended, status %d\n", j.name, j.code) // before done: stop() returns after it
 		close(j.done)
-		fmt.Fprintf(async, "[%s] ended, status %d\n", j.name, j.code)
 	}()
 	// Wait until the script has opened what it opens first (its socket), or briefly: a client
 	// typed next then finds the server there.
