@@ -129,3 +129,16 @@ func TestBatchIORead(t *testing.T) {
 		t.Errorf("stdout %q, stderr %q, status %d; want %q, 0", got, stderr, status, want)
 	}
 }
+
+// run, bg and stop check their arguments as Lua's own functions do.
+func TestJobArgumentErrors(t *testing.T) {
+	t.Parallel()
+	s, stdout, _ := newSession(t)
+	err := s.eval(context.Background(), `print(pcall(stop, {})); print(pcall(run)); print(pcall(bg, "x", {}))`)
+	want := "false\tstdin:1: bad argument #1 to 'stop' (job expected, got table)\n" +
+		"false\tstdin:1: bad argument #1 to 'run' (string expected, got no value)\n" +
+		"false\tstdin:1: bad argument #2 to 'bg' (string expected, got table)\n"
+	if err != nil || stdout.String() != want {
+		t.Errorf("got %q, %v\nwant %q", stdout.String(), err, want)
+	}
+}

@@ -53,7 +53,7 @@ func (s *Session) installJobs() {
 	L := s.L
 	s.jobs.mt = L.NewTypeMetatable("udplab.job")
 	s.jobs.mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		L.Push(lua.LString(s.describeJob(s.checkJob(L, 1))))
+		L.Push(lua.LString(s.describeJob(s.checkJob(L, 1, "tostring"))))
 		return 1
 	}))
 	L.SetGlobal("run", L.NewFunction(s.runCall))
@@ -77,17 +77,33 @@ func (s *Session) installJobs() {
 
 // scriptArgs reads a script's name and its arguments from the stack, as strings.
 func scriptArgs(L *lua.LState, fname string) (string, []string) {
-	name := L.CheckString(1)
+	name, ok := L.Get(1).(lua.LString)
+	if !ok {
+		argError(L, 1, fname, "string expected, got "+typeName(L, 1))
+	}
 	var argv []string
 	for i := 2; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
 		case lua.LString, lua.LNumber:
 			argv = append(argv, lua.LVAsString(v))
 		default:
-			L.ArgError(i, "string expected, got "+v.Type().String())
+			argError(L, i, fname, "string expected, got "+typeName(L, i))
 		}
 	}
-	return name, argv
+	return string(name), argv
+}
+
+// argError raises Lua's "bad argument #n to 'fname' (msg)".
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
+}
+
+// typeName is the type of argument n as Lua's errors name it: "no value" when there is none.
+func typeName(L *lua.LState, n int) string {
+	if n > L.GetTop() {
+		return "no value"
+	}
+	return L.Get(n).Type().String()
 }
 
 // runCall is run(name, ...): the script runs to its end in a Lua state of its own, reading and
@@ -204,13 +220,13 @@ func waitForSockets(pid int, done chan struct{}, bound time.Duration) {
 	}
 }
 
-func (s *Session) checkJob(L *lua.LState, n int) *job {
+func (s *Session) checkJob(L *lua.LState, n int, fname string) *job {
 	if ud, ok := L.Get(n).(*lua.LUserData); ok {
 		if j, ok := ud.Value.(*job); ok {
 			return j
 		}
 	}
-	L.ArgError(n, "job expected, got "+L.Get(n).Type().String())
+	argError(L, n, fname, "job expected, got "+typeName(L, n))
 	return nil
 }
 
@@ -262,7 +278,7 @@ func (s *Session) jobsCall(L *lua.LState) int {
 // stopCall is stop(job): SIGINT, as Ctrl-C in its own terminal (the pinned server then prints
 // its count), SIGKILL if it has not ended a second later; it returns the exit status.
 func (s *Session) stopCall(L *lua.LState) int {
-	j := s.checkJob(L, 1)
+	j := s.checkJob(L, 1, "stop")
 	L.Push(lua.LNumber(stopJob(j)))
 	return 1
 }
