@@ -137,6 +137,7 @@ func (rt *Runtime) Shutdown() {
 	rt.CloseAll()
 	rt.closeLabs()
 	rt.closeFiles()
+	rt.poller.Close()
 }
 
 // exitFrom is Exit called on the Lua state's goroutine, from L: it flushes Lua's files first.

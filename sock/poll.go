@@ -5,6 +5,7 @@ package sock
 import (
 	"context"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +20,7 @@ const pollSlice = 50 * time.Millisecond
 // with EBADF. The call is traced by the tracer of the first conn that has one.
 func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
 	var p Poller
+	defer p.Close()
 	return p.Poll(ctx, conns, timeout)
 }
 
@@ -28,18 +30,32 @@ func Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, er
 type Poller struct {
 	fds   []unix.PollFd
 	ready []bool
+
+	// the epoll set of the list polled last (epoll.go)
+	mu         sync.Mutex
+	epfd       int
+	registered []*Conn
+	events     []unix.EpollEvent
 }
 
-// Poll is the package's Poll, reusing p's buffers.
+// Poll is the package's Poll, reusing p's buffers. A Poller that polls many sockets keeps them in
+// an epoll set between calls (see epoll.go); Close releases it.
 func (p *Poller) Poll(ctx context.Context, conns []*Conn, timeout time.Duration) ([]bool, error) {
-	ready, err := p.poll(ctx, conns, timeout)
+	var tracer *Tracer
 	for _, c := range conns {
 		if c.tracer != nil {
-			if c.tracer.On() {
-				c.tracer.tracePoll(conns, timeout, ready, err)
-			}
+			tracer = c.tracer
 			break
 		}
+	}
+	if !tracer.On() {
+		if ready, err, ok := p.epollPoll(ctx, conns, timeout); ok {
+			return ready, err
+		}
+	}
+	ready, err := p.poll(ctx, conns, timeout)
+	if tracer.On() {
+		tracer.tracePoll(conns, timeout, ready, err)
 	}
 	return ready, err
 }

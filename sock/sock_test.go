@@ -5,7 +5,9 @@ package sock
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -317,5 +319,61 @@ func TestMulticastMembership(t *testing.T) {
 	}
 	if ip, err := c.GetsockoptInet4Addr(unix.IPPROTO_IP, unix.IP_MULTICAST_IF); ip != lo || err != nil {
 		t.Fatalf("IP_MULTICAST_IF = %v, %v", ip, err)
+	}
+}
+
+// A Poller over many sockets (an epoll set kept between calls) answers as poll(2) does: the
+// readable ones (data or a pending error), none at a timeout, EBADF for a closed one, the new list
+// when it changes, and a socket listed twice ready twice.
+func TestPollerManySockets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var conns []*Conn
+	var addrs []*Addr
+	for i := 0; i < epollMin+6; i++ {
+		c, a := bound(t, unix.AF_INET, "127.0.0.1")
+		conns, addrs = append(conns, c), append(addrs, a)
+	}
+	var p Poller
+	defer p.Close()
+	check := func(list []*Conn, timeout time.Duration, want ...int) {
+		t.Helper()
+		ready, err := p.Poll(ctx, list, timeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for i, r := range ready {
+			if r {
+				got = append(got, i)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("ready %v, want %v", got, want)
+		}
+	}
+	check(conns, 0)
+	conns[0].Sendto(ctx, []byte("x"), 0, addrs[5])
+	conns[0].Sendto(ctx, []byte("x"), 0, addrs[len(addrs)-1])
+	check(conns, testTimeout, 5, len(conns)-1)
+	if p.epfd <= 0 {
+		t.Fatal("no epoll set for a long list")
+	}
+	conns[5].Recv(ctx, make([]byte, 8), 0)
+	check(conns, testTimeout, len(conns)-1)
+	// a pending error makes a socket ready too
+	conns[7].Connect(mustAddr(t, "127.0.0.1", 9))
+	conns[7].Send(ctx, []byte("x"), 0)
+	check(conns, testTimeout, 7, len(conns)-1)
+	// another list: the set is made again
+	reversed := slices.Clone(conns)
+	slices.Reverse(reversed)
+	check(reversed, testTimeout, 0, len(conns)-1-7)
+	// the same socket twice: poll(2) answers, twice
+	twice := append(slices.Clone(conns[:epollMin]), conns[len(conns)-1], conns[len(conns)-1])
+	check(twice, testTimeout, 7, epollMin, epollMin+1)
+	conns[3].Close()
+	if _, err := p.Poll(ctx, conns, 0); !errors.Is(err, unix.EBADF) {
+		t.Fatalf("a closed socket in the list: %v, want EBADF", err)
 	}
 }
