@@ -142,3 +142,18 @@ func TestJobArgumentErrors(t *testing.T) {
 		t.Errorf("got %q, %v\nwant %q", stdout.String(), err, want)
 	}
 }
+
+// help(SO_BROADCAST) typed at the console asks about the name; help(x) of the script's own
+// variable asks about its value.
+func TestHelpOfAName(t *testing.T) {
+	t.Parallel()
+	s, stdout, _ := newSession(t)
+	if err := s.eval(context.Background(), `help(SO_BROADCAST)`); err != nil || !strings.HasPrefix(stdout.String(), "SO_BROADCAST = 6\n") {
+		t.Errorf("help(SO_BROADCAST): %q, %v", stdout.String(), err)
+	}
+	stdout.Reset()
+	s.eval(context.Background(), `x = 6`)
+	if err := s.eval(context.Background(), `help(x)`); err != nil || !strings.HasPrefix(stdout.String(), "6 is the value of ENXIO, IPPROTO_TCP, SO_BROADCAST") {
+		t.Errorf("help(x) with x = 6: %q, %v", stdout.String(), err)
+	}
+}

@@ -308,8 +308,8 @@ func (s *Session) eval(ctx context.Context, src string) error {
 	// help(SO_BROADCAST) hands help only the number 6, which ENXIO and IPPROTO_TCP share: the
 	// console, which sees the name, asks for the name.
 	if m := helpOfName.FindStringSubmatch(src); m != nil {
-		if _, ok := L.GetGlobal(m[1]).(lua.LNumber); ok {
-			src = `help("` + m[1] + `")`
+		if v, ok := s.rt.Constant(m[1]); ok && L.GetGlobal(m[1]) == v {
+			src = `help("` + m[1] + `")` // the global still holds the constant: not the script's own
 		}
 	}
 	s.sources["stdin"] = src

@@ -83,6 +83,12 @@ func (rt *Runtime) constantsByName() map[string]lua.LValue {
 	return rt.constants
 }
 
+// Constant returns the value of udplab's constant called name.
+func (rt *Runtime) Constant(name string) (lua.LValue, bool) {
+	v, ok := rt.constantsByName()[name]
+	return v, ok
+}
+
 // constantHelp describes the constant called name, or says there is none.
 func (rt *Runtime) constantHelp(name string) (string, bool) {
 	for _, c := range stringConstants {
