@@ -55,8 +55,9 @@ func udpOnly() []expr.Any {
 	}
 }
 
-// firewall makes the host in ns drop or reject the UDP datagrams that come to it; mode "" takes
-// the firewall away. A reject answers with ICMP "administratively prohibited", as firewalls do.
+// firewall makes the host in ns drop or reject the UDP datagrams that come to it and, when it is
+// a router, those it would forward; mode "" takes the firewall away. A reject answers with ICMP
+// "administratively prohibited", as firewalls do.
 func firewall(ns netns.NsHandle, mode string) error {
 	var verdict expr.Any
 	switch mode {
@@ -70,9 +71,14 @@ func firewall(ns netns.NsHandle, mode string) error {
 		return fmt.Errorf("firewall %q: use \"drop\", \"reject\" or nil", mode)
 	}
 	return replaceTable(ns, nftables.TableFamilyINet, firewallTable, func(c *nftables.Conn, t *nftables.Table) {
-		ch := c.AddChain(&nftables.Chain{Name: "input", Table: t, Type: nftables.ChainTypeFilter,
-			Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter})
-		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: append(udpOnly(), verdict)})
+		for _, hook := range []struct {
+			name string
+			hook *nftables.ChainHook
+		}{{"input", nftables.ChainHookInput}, {"forward", nftables.ChainHookForward}} {
+			ch := c.AddChain(&nftables.Chain{Name: hook.name, Table: t, Type: nftables.ChainTypeFilter,
+				Hooknum: hook.hook, Priority: nftables.ChainPriorityFilter})
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: append(udpOnly(), verdict)})
+		}
 	})
 }
 
@@ -108,30 +114,20 @@ func (b *built) nat(h int, lan string) error {
 	})
 }
 
-// impair sets what host h's links do to its traffic: UDP loss each way (nftables, which every
-// kernel here has), and delay and rate on what it sends (the netem qdisc, or tbf for a rate
-// alone). A zero Impairment takes it all away.
+// impair sets what host h's links do to its traffic: UDP loss each way, on the link itself (the
+// bridge drops the frame, so that neither end's kernel knows: a send still returns its byte
+// count), and delay and rate of what it sends (the netem qdisc, or tbf for a rate alone, on its
+// interface, as a slow link's own queue would). A zero Impairment takes it all away.
 func (b *built) impair(h int, imp Impairment) error {
 	if imp.Loss < 0 || imp.Loss > 1 || imp.Delay < 0 || imp.Delay > 60 {
 		return fmt.Errorf("loss must be within 0..1 and delay within 0..60 s")
 	}
-	var fill func(c *nftables.Conn, t *nftables.Table)
-	if imp.Loss > 0 {
-		per := make([]byte, 4)
-		binary.BigEndian.PutUint32(per, uint32(imp.Loss*1000+0.5))
-		fill = func(c *nftables.Conn, t *nftables.Table) {
-			for _, hook := range []*nftables.ChainHook{nftables.ChainHookInput, nftables.ChainHookOutput} {
-				ch := c.AddChain(&nftables.Chain{Name: fmt.Sprint("hook", *hook), Table: t, Type: nftables.ChainTypeFilter,
-					Hooknum: hook, Priority: nftables.ChainPriorityFilter})
-				c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: append(udpOnly(),
-					&expr.Numgen{Register: 1, Modulus: 1000, Type: unix.NFT_NG_RANDOM},
-					&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
-					&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: per},
-					&expr.Verdict{Kind: expr.VerdictDrop})})
-			}
-		}
+	b.loss[h] = imp.Loss
+	if imp.Loss == 0 {
+		delete(b.loss, h)
 	}
-	if err := replaceTable(b.hosts[h], nftables.TableFamilyINet, lossTable, fill); err != nil {
+	if err := b.linkLoss(); err != nil {
+		delete(b.loss, h)
 		return err
 	}
 	in, err := netlink.NewHandleAt(b.hosts[h])
@@ -163,4 +159,40 @@ func (b *built) impair(h int, imp Impairment) error {
 		}
 	}
 	return nil
+}
+
+// linkLoss makes the bridges drop, at random, the share b.loss[h] of the UDP frames that cross
+// host h's ports, each way, as a lossy cable would: a frame from h is dropped once as it enters
+// the bridge (before the bridge floods a broadcast, so that every receiver misses it), a frame
+// to h as it leaves for h's port. One table in the lab's own namespace, made again on each change.
+func (b *built) linkLoss() error {
+	var fill func(c *nftables.Conn, t *nftables.Table)
+	if len(b.loss) > 0 {
+		fill = func(c *nftables.Conn, t *nftables.Table) {
+			for _, way := range []struct {
+				hook *nftables.ChainHook
+				port expr.MetaKey
+			}{{nftables.ChainHookPrerouting, expr.MetaKeyIIFNAME}, {nftables.ChainHookPostrouting, expr.MetaKeyOIFNAME}} {
+				ch := c.AddChain(&nftables.Chain{Name: fmt.Sprint("hook", *way.hook), Table: t, Type: nftables.ChainTypeFilter,
+					Hooknum: way.hook, Priority: nftables.ChainPriorityFilter})
+				for h, loss := range b.loss {
+					per := make([]byte, 4)
+					binary.BigEndian.PutUint32(per, uint32(loss*1000+0.5))
+					for _, lan := range b.spec.Hosts[h].LANs {
+						port := make([]byte, unix.IFNAMSIZ)
+						copy(port, portIf(h, lan))
+						c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: append([]expr.Any{
+							&expr.Meta{Key: way.port, Register: 1},
+							&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: port}},
+							append(udpOnly(),
+								&expr.Numgen{Register: 1, Modulus: 1000, Type: unix.NFT_NG_RANDOM},
+								&expr.Byteorder{SourceRegister: 1, DestRegister: 1, Op: expr.ByteorderHton, Len: 4, Size: 4},
+								&expr.Cmp{Op: expr.CmpOpLt, Register: 1, Data: per},
+								&expr.Verdict{Kind: expr.VerdictDrop})...)})
+					}
+				}
+			}
+		}
+	}
+	return replaceTable(b.lab, nftables.TableFamilyBridge, lossTable, fill)
 }

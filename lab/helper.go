@@ -58,9 +58,11 @@ type built struct {
 	spec  *Spec
 	lab   netns.NsHandle   // the helper's own namespace: the bridges
 	hosts []netns.NsHandle // each host's namespace
+	loss  map[int]float64  // the share of UDP datagrams each host's links lose, by host
 }
 
 func helperMain() int {
+	unix.CloseOnExec(3) // the channel is the helper's alone, never a program's it starts
 	ch := sock.FDChannelFromFile(os.NewFile(3, "lab"))
 	var b *built
 	for {
@@ -151,7 +153,7 @@ func build(spec *Spec) (*built, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &built{spec: spec, lab: home}
+	b := &built{spec: spec, lab: home, loss: map[int]float64{}}
 	here, err := netlink.NewHandle()
 	if err != nil {
 		return nil, err
@@ -256,11 +258,15 @@ func (b *built) plug(here *netlink.Handle, i int) error {
 	if lo, err := in.LinkByName("lo"); err == nil {
 		in.LinkSetUp(lo)
 	}
-	// Addresses work at once (no duplicate address detection), errors come back at once (no
-	// rate limit on ICMP errors), and a router forwards.
+	// Addresses work at once (no duplicate address detection), and a router forwards. Every
+	// other setting keeps the kernel's default, as on any Linux host: ICMP errors are rate
+	// limited unless the plan asks otherwise.
 	settings := map[string]string{
 		"ipv6/conf/default/accept_dad": "0", "ipv6/conf/all/accept_dad": "0",
-		"ipv4/icmp_ratelimit": "0", "ipv6/icmp/ratelimit": "0",
+	}
+	if ms := b.spec.ICMPRateLimit; ms != nil {
+		settings["ipv4/icmp_ratelimit"] = strconv.Itoa(*ms)
+		settings["ipv6/icmp/ratelimit"] = strconv.Itoa(*ms)
 	}
 	if h.Router() {
 		settings["ipv4/ip_forward"] = "1"
@@ -314,17 +320,22 @@ func (b *built) plug(here *netlink.Handle, i int) error {
 	return nil
 }
 
-// route gives host i, when it is on one LAN with a router, its default routes through it.
+// route gives host i, when it is on one LAN, its default routes: through the LAN's router, or,
+// on a LAN with none, through the LAN's gateway address, which nobody holds (a LAN whose router
+// is off).
 func (b *built) route(i int) error {
 	h := &b.spec.Hosts[i]
 	if h.Router() {
 		return nil
 	}
-	gw := b.spec.Gateway(h, h.LANs[0])
-	if gw < 0 {
+	lan := &b.spec.LANs[h.LANs[0]]
+	via4, via6 := lan.Gateway4, lan.Gateway6
+	if gw := b.spec.Gateway(h, h.LANs[0]); gw >= 0 {
+		via4, via6, _ = b.spec.Hosts[gw].AddrOn(h.LANs[0])
+	}
+	if !via4.IsValid() {
 		return nil
 	}
-	via4, via6, _ := b.spec.Hosts[gw].AddrOn(h.LANs[0])
 	in, err := netlink.NewHandleAt(b.hosts[i])
 	if err != nil {
 		return err

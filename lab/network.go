@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -23,6 +24,9 @@ type Network struct {
 	ch     *sock.FDChannel
 	helper *exec.Cmd
 	closed bool
+
+	exited chan struct{} // closed when the helper has ended; then ended says how
+	ended  string
 }
 
 // Error is a failure the helper reported, with its errno when the kernel gave one.
@@ -53,7 +57,6 @@ func Start(spec *Spec) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer theirs.Close()
 	cmd := exec.Command(exe)
 	cmd.Args = []string{"udplab-lab"}
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
@@ -65,8 +68,15 @@ func Start(spec *Spec) (*Network, error) {
 		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
 		GidMappingsEnableSetgroups: false,
 		Pdeathsig:                  syscall.SIGKILL, // the lab dies with udplab, whatever ends it
+		// Its own session: a Ctrl-C at udplab's terminal goes to udplab's process group, not to
+		// the lab's, which only udplab ends.
+		Setsid: true,
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// The helper's end is the helper's alone: with no copy here, its death ends the channel,
+	// and a call waiting for its answer learns it at once.
+	theirs.Close()
+	if err != nil {
 		mine.Close()
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EINVAL) {
 			return nil, &Error{Msg: "network{} needs user namespaces, which this system does not allow here (" + err.Error() +
@@ -74,7 +84,8 @@ func Start(spec *Spec) (*Network, error) {
 		}
 		return nil, err
 	}
-	n := &Network{Spec: spec, ch: mine, helper: cmd}
+	n := &Network{Spec: spec, ch: mine, helper: cmd, exited: make(chan struct{})}
+	go n.reap()
 	if _, err := n.ask(&request{Op: "build", Spec: spec}); err != nil {
 		n.Close()
 		return nil, err
@@ -94,11 +105,16 @@ func (n *Network) ask(req *request) (int, error) {
 		return -1, err
 	}
 	if err := n.ch.Send(msg, -1); err != nil {
-		return -1, fmt.Errorf("the lab's helper is gone: %w", err)
+		return -1, n.gone(err)
 	}
 	answer, fd, err := n.ch.Recv()
+	if errors.Is(err, unix.EMFILE) {
+		// The answer carried a descriptor that this process had no room for: the kernel closed
+		// it and said so (MSG_CTRUNC). The helper is fine.
+		return -1, &Error{Msg: sock.Strerror(unix.EMFILE), Errno: unix.EMFILE}
+	}
 	if err != nil {
-		return -1, fmt.Errorf("the lab's helper is gone: %w", err)
+		return -1, n.gone(err)
 	}
 	var rep reply
 	if err := json.Unmarshal(answer, &rep); err != nil {
@@ -111,6 +127,39 @@ func (n *Network) ask(req *request) (int, error) {
 		return -1, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
 	}
 	return fd, nil
+}
+
+// helperGrace is how long a failed exchange with the helper waits for the helper's end to be
+// known, so that the error can say how it ended.
+const helperGrace = time.Second
+
+// reap waits for the helper to end and records how.
+func (n *Network) reap() {
+	err := n.helper.Wait()
+	n.ended = describeExit(n.helper.ProcessState, err)
+	close(n.exited)
+}
+
+// gone is the error of an exchange that failed because the channel to the helper broke: the
+// helper died (it says how), or the channel failed for a reason of its own.
+func (n *Network) gone(err error) error {
+	select {
+	case <-n.exited:
+	case <-time.After(helperGrace):
+		return &Error{Msg: "the lab's helper does not answer (" + err.Error() + ")", Errno: unix.EPIPE}
+	}
+	return &Error{Msg: "the lab's helper died (" + n.ended + ")", Errno: unix.EPIPE}
+}
+
+// describeExit says how a process ended: "killed by signal 9", "exit status 1".
+func describeExit(ps *os.ProcessState, err error) string {
+	if ps == nil {
+		return err.Error()
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("killed by signal %d", ws.Signal())
+	}
+	return fmt.Sprintf("exit status %d", ps.ExitCode())
 }
 
 // Socket opens a socket inside host and returns its descriptor, owned by the caller.
@@ -178,6 +227,6 @@ func (n *Network) Close() error {
 	n.closed = true
 	n.ch.Close()
 	n.helper.Process.Kill()
-	n.helper.Wait()
+	<-n.exited
 	return nil
 }

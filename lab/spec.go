@@ -25,6 +25,12 @@ type LAN struct {
 	Name    string
 	Prefix4 netip.Prefix
 	Prefix6 netip.Prefix
+	// Gateway4 and Gateway6, on a LAN that no router of the lab joins, are the addresses its
+	// hosts' default routes go through, as on a LAN whose router is switched off: no host holds
+	// them, so ARP and NDP for them get no answer. They are invalid on a LAN with a router (its
+	// hosts route through it) and on one with no address left for them.
+	Gateway4 netip.Addr `json:",omitzero"`
+	Gateway6 netip.Addr `json:",omitzero"`
 }
 
 // Host is one machine of the lab: a network namespace, on one LAN or more (a router). Addr4 and
@@ -44,9 +50,33 @@ func (h *Host) Router() bool { return len(h.LANs) > 1 }
 type Spec struct {
 	LANs  []LAN
 	Hosts []Host
+	// ICMPRateLimit, when set, is the minimum interval between ICMP errors a host sends to one
+	// destination, in milliseconds, for every host (net.ipv4.icmp_ratelimit and
+	// net.ipv6.icmp.ratelimit; 0 turns the limit off). When nil the hosts keep the kernel's
+	// default (1000 ms, with a burst of 6), as any Linux host has it.
+	ICMPRateLimit *int `json:",omitempty"`
 }
 
+// MaxNameLen is the longest name a host or LAN may have.
+const MaxNameLen = 12
+
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+
+// nameRule says what nameRE accepts.
+const nameRule = "use a-z and 0-9, starting with a letter, at most 12 characters"
+
+// reserved4 are the IPv4 ranges a LAN cannot use: the kernel gives them meanings of their own
+// (RFC 6890), so that a host on such a LAN would not behave as one on a LAN.
+var reserved4 = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network" (0.0.0.0/8)`},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback (127.0.0.0/8)"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local (169.254.0.0/16)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast (224.0.0.0/4)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved, class E and broadcast (240.0.0.0/4)"},
+}
 
 // reservedNames are names a host cannot have: the network's own methods in Lua.
 var reservedNames = map[string]bool{"close": true, "hosts": true, "lans": true}
@@ -95,11 +125,16 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 	sort.Strings(lanNames)
 	for i, n := range lanNames {
 		if !nameRE.MatchString(n) {
-			return nil, fmt.Errorf("LAN name %q: use a-z and 0-9, starting with a letter, at most 12", n)
+			return nil, fmt.Errorf("LAN name %q: %s", n, nameRule)
 		}
 		p, err := netip.ParsePrefix(lans[n])
-		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
-			return nil, fmt.Errorf("LAN %s: %q is not an IPv4 prefix of /30 or wider (\"10.1.0.0/24\")", n, lans[n])
+		if err != nil || !p.Addr().Is4() || p.Bits() > 30 || p.Bits() < 8 {
+			return nil, fmt.Errorf("LAN %s: %q is not an IPv4 prefix from /8 to /30 (\"10.1.0.0/24\")", n, lans[n])
+		}
+		for _, r := range reserved4 {
+			if r.prefix.Overlaps(p) {
+				return nil, fmt.Errorf("LAN %s: %s is within %s: give a private prefix such as 10.1.0.0/24 or 192.168.1.0/24", n, p, r.what)
+			}
 		}
 		for _, other := range spec.LANs {
 			if other.Prefix4.Overlaps(p.Masked()) {
@@ -117,7 +152,7 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 	}
 	for _, name := range order {
 		if !nameRE.MatchString(name) || reservedNames[name] {
-			return nil, fmt.Errorf("host name %q: use a-z and 0-9, starting with a letter, at most 12 (not close, hosts, lans)", name)
+			return nil, fmt.Errorf("host name %q: %s (not close, hosts, lans)", name, nameRule)
 		}
 		h := Host{Name: name}
 		seen := map[int]bool{}
@@ -144,10 +179,39 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 		}
 		spec.Hosts = append(spec.Hosts, h)
 	}
+	spec.planGateways()
 	return spec, nil
 }
 
-// Gateway returns the router on LAN lan other than h, and its index, or -1.
+// planGateways gives each LAN that no router joins the gateway its hosts' default routes go
+// through: the last address before its broadcast address, when no host holds it.
+func (s *Spec) planGateways() {
+	for i := range s.LANs {
+		l := &s.LANs[i]
+		if s.Gateway(nil, i) >= 0 {
+			continue
+		}
+		size := uint32(1) << (32 - l.Prefix4.Bits())
+		b := l.Prefix4.Addr().As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) + size - 2
+		last := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		free := true
+		for _, h := range s.Hosts {
+			if a, _, on := h.AddrOn(i); on && a == last {
+				free = false
+			}
+		}
+		if !free {
+			continue
+		}
+		v6 := l.Prefix6.Addr().As16()
+		n := size - 2
+		v6[12], v6[13], v6[14], v6[15] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+		l.Gateway4, l.Gateway6 = last, netip.AddrFrom16(v6)
+	}
+}
+
+// Gateway returns the router on LAN lan other than h (nil: any), and its index, or -1.
 func (s *Spec) Gateway(h *Host, lan int) int {
 	for i := range s.Hosts {
 		r := &s.Hosts[i]

@@ -49,7 +49,13 @@ func TestPlanRefuses(t *testing.T) {
 		{lans, map[string][]string{"a": {"lan", "lan"}}, "twice"},
 		{lans, map[string][]string{}, "needs a host"},
 		{map[string]string{}, map[string][]string{"a": {"lan"}}, "needs a LAN"},
-		{map[string]string{"lan": "10.0.0.0/31"}, map[string][]string{"a": {"lan"}}, "/30 or wider"},
+		{map[string]string{"lan": "10.0.0.0/31"}, map[string][]string{"a": {"lan"}}, "from /8 to /30"},
+		{map[string]string{"lan": "10.0.0.0/7"}, map[string][]string{"a": {"lan"}}, "from /8 to /30"},
+		{map[string]string{"lan": "127.0.0.0/24"}, map[string][]string{"a": {"lan"}}, "loopback"},
+		{map[string]string{"lan": "0.0.0.0/8"}, map[string][]string{"a": {"lan"}}, `"this network"`},
+		{map[string]string{"lan": "224.1.0.0/16"}, map[string][]string{"a": {"lan"}}, "multicast"},
+		{map[string]string{"lan": "169.254.0.0/16"}, map[string][]string{"a": {"lan"}}, "link-local"},
+		{map[string]string{"lan": "255.255.255.0/24"}, map[string][]string{"a": {"lan"}}, "class E"},
 		{map[string]string{"lan": "fd00::/64"}, map[string][]string{"a": {"lan"}}, "IPv4 prefix"},
 		{map[string]string{"x": "10.0.0.0/16", "y": "10.0.1.0/24"}, map[string][]string{"a": {"x"}}, "overlap"},
 		{map[string]string{"lan": "10.0.0.0/30"}, map[string][]string{"a": {"lan"}, "b": {"lan"}, "c": {"lan"}}, "too small"},
@@ -67,5 +73,26 @@ func TestPlanRefuses(t *testing.T) {
 	}
 	if _, err := OneLAN([]string{"a", "a"}); err == nil {
 		t.Error("a host named twice accepted")
+	}
+}
+
+// A LAN that no router joins has a gateway nobody holds, the last address before its broadcast;
+// a LAN with a router has none (its hosts route through the router), nor a LAN full of hosts.
+func TestPlanGateways(t *testing.T) {
+	s, err := Plan(map[string]string{"left": "10.1.0.0/24", "right": "10.2.0.0/24", "alone": "192.168.7.0/23", "full": "10.3.0.0/30"},
+		map[string][]string{"a": {"left"}, "b": {"right"}, "r": {"left", "right"}, "c": {"alone"}, "d": {"full"}, "e": {"full"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, l := range s.LANs {
+		got[l.Name] = l.Gateway4.String() + " " + l.Gateway6.String()
+	}
+	want := map[string]string{"alone": "192.168.7.254 fd00::1fe", "full": "invalid IP invalid IP",
+		"left": "invalid IP invalid IP", "right": "invalid IP invalid IP"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("LAN %s: gateway %s, want %s", k, got[k], v)
+		}
 	}
 }

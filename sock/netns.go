@@ -124,6 +124,7 @@ func (ch *FDChannel) Send(msg []byte, fd int) error {
 
 // Recv receives one message, and the descriptor it carries, or -1. It blocks until one comes;
 // at the other end's close it fails with io.EOF's equivalent, an empty message and ECONNRESET.
+// When the message carried a descriptor that this process has no room for, it fails with EMFILE.
 func (ch *FDChannel) Recv() ([]byte, int, error) {
 	buf := make([]byte, maxMessage)
 	oob := make([]byte, unix.CmsgSpace(4))
@@ -131,11 +132,11 @@ func (ch *FDChannel) Recv() ([]byte, int, error) {
 	if err != nil {
 		return nil, -1, err
 	}
-	var n, oobn int
+	var n, oobn, flags int
 	var rerr error
 	err = rc.Read(func(s uintptr) bool {
 		rerr = ignoringEINTR(func() (err error) {
-			n, oobn, _, _, err = unix.Recvmsg(int(s), buf, oob, unix.MSG_CMSG_CLOEXEC)
+			n, oobn, flags, _, err = unix.Recvmsg(int(s), buf, oob, unix.MSG_CMSG_CLOEXEC)
 			return err
 		})
 		return rerr != unix.EAGAIN
@@ -148,6 +149,11 @@ func (ch *FDChannel) Recv() ([]byte, int, error) {
 	}
 	if n == 0 && oobn == 0 {
 		return nil, -1, os.NewSyscallError("recvmsg", unix.ECONNRESET)
+	}
+	if flags&unix.MSG_CTRUNC != 0 {
+		// The message carried a descriptor this process had no room for (the buffer holds
+		// one): the kernel closed it, and the message is consumed.
+		return nil, -1, os.NewSyscallError("recvmsg", unix.EMFILE)
 	}
 	fd := -1
 	if oobn > 0 {
