@@ -112,13 +112,24 @@ var socketBinding = binding{name: "socket", fn: (*Runtime).socketCall, help: hel
 	"EAFNOSUPPORT (97)  the family is not supported\nEMFILE (24)  too many open files\nEPROTONOSUPPORT (93)  no such protocol for this type"}}
 
 func (rt *Runtime) socketCall(a args) int {
-	family, sotype, protocol := a.cint(1), a.sotype(2), a.optCint(3, 0)
+	family, sotype, protocol := a.family(1), a.sotype(2), a.optCint(3, 0)
 	c, err := sock.Socket(family, sotype, protocol, &rt.sockConfig)
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
 	rt.pushSocket(a.L, c)
 	return 1
+}
+
+// family reads an address family at argument n, refusing AF_PACKET: its addresses are
+// link-layer ones, which udplab's calls do not read or write, so such a socket would half work
+// (the wire view, --wire, shows the frames).
+func (a args) family(n int) int {
+	family := a.cint(n)
+	if family == unix.AF_PACKET {
+		a.argError(n, "udplab has IP sockets only (AF_INET, AF_INET6); --wire shows the frames")
+	}
+	return family
 }
 
 // sotype reads a socket type at argument n, refusing the connection-oriented ones: udplab's calls

@@ -3,7 +3,6 @@ package luabind
 import (
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,16 +29,39 @@ type labHost struct {
 var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: helpEntry{
 	`network{"a", "b", ...} | network{lans = {left = "10.1.0.0/24", ...}, hosts = {a = "left", r = {"left", "right"}, ...}}`,
 	"build a lab: hosts in network namespaces on real LANs (bridges), needing no root",
-	"the network: net.a is host a (net.a.addr, net.a.addr6, net.a.addrs[lan]); on failure nil, message, errno\n" +
-		"  net.a:socket(family, type)   a socket inside host a; every call works on it\n" +
-		"  net.a:down(), net.a:up()     unplug a from its LANs (ARP and NDP get no answer), plug it back\n" +
-		"  net.a:firewall(\"drop\")       drop incoming UDP; \"reject\": answer ICMP prohibited; nil: none\n" +
-		"  net.a:impair{loss=0.2, delay=0.05, rate=\"1mbit\"}   UDP loss each way, delay and rate of what a sends\n" +
-		"  net.r:nat(\"right\")           a router masquerades what leaves it on LAN right\n" +
-		"  net:close()                  take it all down (also done at exit, whatever the exit)\n" +
-		"  One LAN: 10.0.0.0/24 and fd00::/64, hosts numbered in order. Several: a host on two LANs\n" +
-		"  forwards and is the others' gateway; LAN i (by name) has fd00:0:0:i::/64",
-	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)"}}
+	"the network; on failure nil, message, errno. net.a is host a: net.a.addr,\n" +
+		"  net.a.addr6, net.a.addrs[lan], net.a.addrs6[lan] (read-only).\n" +
+		"  net.a:socket(family, type)  a socket inside host a; every call works on it\n" +
+		"  net.a:down(), net.a:up()    unplug a from its LANs, plug it back\n" +
+		"  net.a:firewall(\"drop\")      drop the UDP that comes to a, or that a router\n" +
+		"                              forwards; \"reject\": answer ICMP admin-prohibited\n" +
+		"                              (3/13); nil: no firewall\n" +
+		"  net.a:impair{loss=0.2, delay=0.05, rate=\"1mbit\"}  a's link loses that share\n" +
+		"                              of UDP datagrams each way (the sender's send\n" +
+		"                              succeeds: the link, not its kernel, loses them);\n" +
+		"                              delay and rate of what a sends; {} undoes it\n" +
+		"  net.r:nat(\"right\")          router r masquerades what leaves it on LAN right\n" +
+		"                              (it does not block what comes in)\n" +
+		"  net:close()                 take it all down (also done at exit, any exit)\n" +
+		"  Addresses: one LAN is 10.0.0.0/24 and fd00::/64, hosts numbered in order.\n" +
+		"  Several LANs: each an IPv4 prefix from /8 to /30 (not 0/8, loopback,\n" +
+		"  link-local, multicast or class E); hosts numbered in the order of their\n" +
+		"  names; LAN i (by name) has fd00:0:0:i::/64. Names: a-z and 0-9, starting\n" +
+		"  with a letter, at most 12 characters; at most 32 hosts and 8 LANs.\n" +
+		"  Routes: a host on two LANs is a router: it forwards (unicast only, no\n" +
+		"  multicast routing) and is the default gateway of the hosts on its LANs. On\n" +
+		"  a LAN with no router the hosts' default route goes through the last\n" +
+		"  address before the broadcast (10.0.0.254), which nobody holds, as on a LAN\n" +
+		"  whose router is off: 255.255.255.255 works; a datagram to another network\n" +
+		"  waits for ARP, then (after about 3 s) is dropped with ICMP host unreachable\n" +
+		"  from the sender's own kernel, which a socket sees (EHOSTUNREACH) only with\n" +
+		"  IP_RECVERR.\n" +
+		"  The kernel's defaults stay: ICMP errors to one destination are rate limited\n" +
+		"  (6 at once, then 1 per second); network{..., icmp_ratelimit = 0} lifts the\n" +
+		"  limit (the milliseconds between two errors; the kernel's default is 1000).\n" +
+		"  Inside a host you are root: ports below 1024 bind, SOCK_RAW opens.",
+	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)\n" +
+		"EPIPE (32)  the lab's helper died (the message says how); the lab is gone"}}
 
 // networkCall is network(spec).
 func (rt *Runtime) networkCall(a args) int {
@@ -55,47 +77,112 @@ func (rt *Runtime) networkCall(a args) int {
 	}
 	rt.mu.Lock()
 	rt.labs = append(rt.labs, n)
+	wire := rt.wire
 	rt.mu.Unlock()
-	if rt.tracer.Capturing() {
+	if wire {
 		rt.captureLab(n)
 	}
-	net := L.CreateTable(0, len(spec.Hosts))
+	fields := L.CreateTable(0, len(spec.Hosts))
 	names := make([]string, len(spec.Hosts))
 	for i := range spec.Hosts {
 		h := &spec.Hosts[i]
 		names[i] = h.Name
-		ht := L.CreateTable(0, 6)
-		ht.RawSetString("name", lua.LString(h.Name))
-		ht.RawSetString("addr", lua.LString(h.Addr4[0].String()))
-		ht.RawSetString("addr6", lua.LString(h.Addr6[0].String()))
+		hf := L.CreateTable(0, 5)
+		hf.RawSetString("name", lua.LString(h.Name))
+		hf.RawSetString("addr", lua.LString(h.Addr4[0].String()))
+		hf.RawSetString("addr6", lua.LString(h.Addr6[0].String()))
 		addrs, addrs6 := L.CreateTable(0, len(h.LANs)), L.CreateTable(0, len(h.LANs))
 		for k, lan := range h.LANs {
 			addrs.RawSetString(spec.LANs[lan].Name, lua.LString(h.Addr4[k].String()))
 			addrs6.RawSetString(spec.LANs[lan].Name, lua.LString(h.Addr6[k].String()))
 		}
-		ht.RawSetString("addrs", addrs)
-		ht.RawSetString("addrs6", addrs6)
-		ht.Metatable = rt.hostMT
+		hf.RawSetString("addrs", rt.readOnly(L, addrs, "addresses", "host "+h.Name+"'s addresses", nil))
+		hf.RawSetString("addrs6", rt.readOnly(L, addrs6, "addresses", "host "+h.Name+"'s addresses", nil))
+		hf.Metatable = rt.hostMethodsMT
+		text := lua.LString(fmt.Sprintf("host %s (%s, %s)", h.Name, h.Addr4[0], h.Addr6[0]))
+		ht := rt.readOnly(L, hf, "host", "host "+h.Name, func(L *lua.LState) int {
+			L.Push(text)
+			return 1
+		})
 		rt.hosts[ht] = labHost{net: n, name: h.Name}
-		net.RawSetString(h.Name, ht)
+		fields.RawSetString(h.Name, ht)
 	}
-	mt := L.CreateTable(0, 4)
-	mt.RawSetString("__name", lua.LString("network"))
-	mt.RawSetString("__index", rt.networkMethods)
+	fields.Metatable = rt.networkMethodsMT
 	text := lua.LString("network(" + strings.Join(names, ", ") + ")")
-	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+	net := rt.readOnly(L, fields, "network", "a network", func(L *lua.LState) int {
 		L.Push(text)
 		return 1
-	}))
-	net.Metatable = mt
+	})
 	rt.networks[net] = n
 	L.Push(net)
 	return 1
 }
 
+// readOnly returns a table that reads as fields and refuses to be written, as a value the lab
+// made must: changing net.a.addr would not change host a's address. Its metatable, locked
+// (__metatable), has name as __name and tostring as __tostring when it is not nil; what names
+// what it is in the error.
+func (rt *Runtime) readOnly(L *lua.LState, fields *lua.LTable, name, what string, tostring lua.LGFunction) *lua.LTable {
+	mt := L.CreateTable(0, 5)
+	mt.RawSetString("__name", lua.LString(name))
+	mt.RawSetString("__index", fields)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s cannot be changed (field '%s'): the lab made it, and the kernel would not follow", what, lua.LVAsString(L.Get(2)))
+		return 0
+	}))
+	mt.RawSetString("__metatable", lua.LString(name))
+	if tostring != nil {
+		mt.RawSetString("__tostring", L.NewFunction(tostring))
+	}
+	t := L.CreateTable(0, 0)
+	t.Metatable = mt
+	return t
+}
+
+// planKeys are the fields a network's plan may have besides its list of host names.
+var planKeys = map[string]bool{"lans": true, "hosts": true, "icmp_ratelimit": true}
+
 // planOf reads a network's plan from its Lua table.
 func planOf(t *lua.LTable) (*lab.Spec, error) {
+	var unknown string
+	t.ForEach(func(k, _ lua.LValue) {
+		if n, ok := k.(lua.LNumber); ok && n >= 1 && int(n) <= t.Len() && float64(n) == float64(int(n)) {
+			return
+		}
+		if ks, ok := k.(lua.LString); !ok || !planKeys[string(ks)] {
+			if unknown == "" {
+				unknown = lua.LVAsString(k)
+				if _, ok := k.(lua.LString); !ok {
+					unknown = fmt.Sprintf("%s %s", k.Type(), unknown)
+				}
+			}
+		}
+	})
+	if unknown != "" {
+		return nil, fmt.Errorf(`unknown field '%s' (a list of host names, or lans and hosts; icmp_ratelimit)`, unknown)
+	}
+	spec, err := hostsOf(t)
+	if err != nil {
+		return nil, err
+	}
+	if v := t.RawGetString("icmp_ratelimit"); v != lua.LNil {
+		ms, ok := v.(lua.LNumber)
+		if !ok || ms < 0 || ms > 60000 || float64(ms) != float64(int(ms)) {
+			return nil, fmt.Errorf("icmp_ratelimit: the milliseconds between two ICMP errors to one destination, a whole number from 0 (no limit) to 60000; got %s", lua.LVAsString(v))
+		}
+		n := int(ms)
+		spec.ICMPRateLimit = &n
+	}
+	return spec, nil
+}
+
+// hostsOf reads a network's hosts and LANs from its Lua table: a list of names, or lans and hosts.
+func hostsOf(t *lua.LTable) (*lab.Spec, error) {
+	lansV, hostsV := t.RawGetString("lans"), t.RawGetString("hosts")
 	if t.Len() > 0 {
+		if lansV != lua.LNil || hostsV != lua.LNil {
+			return nil, fmt.Errorf(`give host names {"a", "b"}, or lans = {...} and hosts = {...}, not both`)
+		}
 		names := make([]string, t.Len())
 		for i := range names {
 			s, ok := t.RawGetInt(i + 1).(lua.LString)
@@ -106,7 +193,6 @@ func planOf(t *lua.LTable) (*lab.Spec, error) {
 		}
 		return lab.OneLAN(names)
 	}
-	lansV, hostsV := t.RawGetString("lans"), t.RawGetString("hosts")
 	lansT, ok1 := lansV.(*lua.LTable)
 	hostsT, ok2 := hostsV.(*lua.LTable)
 	if !ok1 || !ok2 {
@@ -164,23 +250,18 @@ func (rt *Runtime) installLab(L *lua.LState) {
 			return fn(rt, a, rt.checkHost(a))
 		}})))
 	}
-	rt.hostMT = L.CreateTable(0, 3)
-	rt.hostMT.RawSetString("__name", lua.LString("host"))
-	rt.hostMT.RawSetString("__index", methods)
-	rt.hostMT.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
-		t := args{L, "tostring"}.table(1)
-		L.Push(lua.LString(fmt.Sprintf("host %s (%s, %s)", lua.LVAsString(t.RawGetString("name")),
-			lua.LVAsString(t.RawGetString("addr")), lua.LVAsString(t.RawGetString("addr6")))))
-		return 1
-	}))
-	rt.networkMethods = L.CreateTable(0, 1)
-	rt.networkMethods.RawSetString("close", L.NewFunction(rt.guard(&binding{name: "close", fn: func(rt *Runtime, a args) int {
+	rt.hostMethodsMT = L.CreateTable(0, 1)
+	rt.hostMethodsMT.RawSetString("__index", methods)
+	networkMethods := L.CreateTable(0, 1)
+	networkMethods.RawSetString("close", L.NewFunction(rt.guard(&binding{name: "close", fn: func(rt *Runtime, a args) int {
 		n, ok := rt.networks[a.table(1)]
 		if !ok {
 			a.typeError(1, "network")
 		}
 		return pushZero(a.L, n.Close())
 	}})))
+	rt.networkMethodsMT = L.CreateTable(0, 1)
+	rt.networkMethodsMT.RawSetString("__index", networkMethods)
 }
 
 // checkHost returns the host at argument 1 (the self of a method call).
@@ -195,7 +276,7 @@ func (rt *Runtime) checkHost(a args) labHost {
 }
 
 func (rt *Runtime) hostSocket(a args, h labHost) int {
-	family, sotype, protocol := a.cint(2), a.sotype(3), a.optCint(4, 0)
+	family, sotype, protocol := a.family(2), a.sotype(3), a.optCint(4, 0)
 	fd, err := h.net.Socket(h.name, family, sotype, protocol)
 	if err != nil {
 		return labResult(a, 2, err)
@@ -253,14 +334,20 @@ func (rt *Runtime) hostImpair(a args, h labHost) int {
 			switch key {
 			case "loss", "delay":
 				f, ok := v.(lua.LNumber)
-				if !ok || math.IsNaN(float64(f)) || f < 0 || key == "loss" && f > 1 || key == "delay" && f > 60 {
-					bad = "impairment " + key + " must be a number (loss within 0..1, delay within 0..60 seconds)"
-					return
-				}
-				if key == "loss" {
+				switch {
+				case !ok:
+					bad = fmt.Sprintf("impairment %s must be a number, got %s", key, v.Type().String())
+				case key == "loss" && !(f >= 0 && f <= 1):
+					bad = fmt.Sprintf("impairment loss is the share of datagrams lost, within 0..1 (0.2: one in five); got %s", lua.LVAsString(v))
+				case key == "delay" && !(f >= 0 && f <= 60):
+					bad = fmt.Sprintf("impairment delay is in seconds, within 0..60 (0.05: 50 ms); got %s", lua.LVAsString(v))
+				case key == "loss":
 					imp.Loss = float64(f)
-				} else {
+				default:
 					imp.Delay = float64(f)
+				}
+				if bad != "" {
+					return
 				}
 			case "rate":
 				r, err := parseRate(v)

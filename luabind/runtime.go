@@ -80,13 +80,15 @@ type Runtime struct {
 	diagram     recording // the calls kept for the sequence diagram (diagram.go)
 	resumeDepth int       // coroutine resumes in progress, nested
 
-	labs           []*lab.Network // the labs up, taken down at exit
-	networks       map[*lua.LTable]*lab.Network
-	hosts          map[*lua.LTable]labHost
-	hostMT         *lua.LTable
-	networkMethods *lua.LTable
-	lowMemory      atomic.Bool // the heap passed the budget: the next call raises "not enough memory"
-	stopWatch      context.CancelFunc
+	labs             []*lab.Network // the labs up, taken down at exit
+	wire             bool           // the wire view is on: labs made now are captured too
+	wireLo           bool           // the wire view captures lo
+	networks         map[*lua.LTable]*lab.Network
+	hosts            map[*lua.LTable]labHost
+	hostMethodsMT    *lua.LTable // a host's fields' metatable: its methods
+	networkMethodsMT *lua.LTable // a network's fields' metatable: close
+	lowMemory        atomic.Bool // the heap passed the budget: the next call raises "not enough memory"
+	stopWatch        context.CancelFunc
 }
 
 // waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua

@@ -28,23 +28,22 @@ func (rt *Runtime) traceCall(a args) int {
 			rt.tracer.Start(rt.stderr())
 		}
 	} else {
-		rt.tracer.Stop()
+		rt.stopTrace()
 	}
 	return 0
 }
 
 var wireBinding = binding{name: "wire", fn: (*Runtime).wireCall, help: helpEntry{
-	"wire(on)", "trace, and print the packets that cross lo for these sockets (needs CAP_NET_RAW)", "whether the wire view is on", ""}}
+	"wire(on)", "trace, and print the packets that cross lo for these sockets (needs CAP_NET_RAW) and every LAN of a lab (always allowed)",
+	"whether lo is captured (when it cannot be, one line says why; a lab's LANs are captured all the same)", ""}}
 
 // wireCall is wire(on): the call trace plus the packets that cross the loopback interface. When
 // capture is not permitted it says so in one line, keeps the trace on and returns false.
 func (rt *Runtime) wireCall(a args) int {
 	switch {
 	case !lua.LVAsBool(a.L.Get(1)):
-		rt.tracer.Stop()
+		rt.stopTrace()
 		a.L.Push(lua.LFalse)
-	case rt.tracer.On() && rt.tracer.Capturing():
-		a.L.Push(lua.LTrue)
 	default:
 		a.L.Push(lua.LBool(rt.StartWire(rt.stderr()) == nil))
 	}
@@ -61,28 +60,45 @@ func (rt *Runtime) Idle(idle bool) { rt.tracer.SetIdle(idle) }
 // FlushWire prints the packets the wire view still holds, when it is on.
 func (rt *Runtime) FlushWire() { rt.tracer.Flush() }
 
-// StartWire turns on the call trace and the wire view, writing to w. When capture is not
-// permitted (no CAP_NET_RAW) it writes one line saying so to w and returns the error; the trace
-// stays on.
+// StartWire turns on the call trace and the wire view, writing to w: the packets on lo, and on
+// every LAN of the labs, now and to come. When capture on lo is not permitted (no CAP_NET_RAW)
+// it writes one line saying so to w and returns the error; the trace stays on, and the labs are
+// still captured: in their namespaces, which udplab made, the user may capture.
 func (rt *Runtime) StartWire(w io.Writer) error {
 	rt.tracer.Start(w)
+	rt.mu.Lock()
+	var labs []*lab.Network
+	if !rt.wire {
+		labs = append(labs, rt.labs...)
+	}
+	rt.wire = true
+	rt.mu.Unlock()
+	for _, n := range labs {
+		rt.captureLab(n)
+	}
+	if rt.wireLo {
+		return nil
+	}
 	capture, err := sock.OpenCapture("lo")
 	if err != nil {
 		why := describeError(err)
 		if e := sock.ErrnoOf(err); e == unix.EPERM || e == unix.EACCES {
 			why = "capturing on lo needs CAP_NET_RAW (" + why + ")"
 		}
-		fmt.Fprintf(w, "udplab: no wire view: %s; tracing calls only\n", why)
+		fmt.Fprintf(w, "udplab: no wire view of lo: %s; tracing its calls only (a lab's LANs are still captured)\n", why)
 		return err
 	}
 	rt.tracer.AddCapture(capture)
-	rt.mu.Lock()
-	labs := append([]*lab.Network(nil), rt.labs...)
-	rt.mu.Unlock()
-	for _, n := range labs {
-		rt.captureLab(n)
-	}
+	rt.wireLo = true
 	return nil
+}
+
+// stopTrace turns the trace and the wire view off.
+func (rt *Runtime) stopTrace() {
+	rt.mu.Lock()
+	rt.wire, rt.wireLo = false, false
+	rt.mu.Unlock()
+	rt.tracer.Stop()
 }
 
 // describeError is an error in C's words where it carries an errno: "socket: Operation not
