@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -171,4 +172,175 @@ func TestLanScripts(t *testing.T) {
 			t.Errorf("this machine's namespace had %d links, has %d", before, after)
 		}
 	})
+}
+
+// Ctrl-C at the console while a call on a lab socket blocks returns to the prompt and leaves the
+// lab working: the helper is in a session of its own, which the terminal's Ctrl-C does not reach.
+func TestLabSurvivesCtrlC(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.enter(`net = network{"a", "b"}`, "\n")
+	term.enter(`s = net.b:socket(AF_INET, SOCK_DGRAM) bind(s, net.b.addr, 5000)`, "\n")
+	term.enter(`fileno(s)`, "\n")
+	fd := lastNumber(t, term.screen())
+	term.mark()
+	term.typeKeys("recv(s, 10)\r")
+	term.waitParked(fd)
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", screenWait)
+	term.enter(`c = net.a:socket(AF_INET, SOCK_DGRAM)`, "\n") // a lab call after the Ctrl-C
+	term.enter(`c`, "in a)")
+	term.enter(`connect(c, net.b.addr, 5000) settimeout(s, 5)`, "\n")
+	term.enter(`send(c, "hi")`, "\n2\n")
+	term.enter(`recv(s, 10)`, "\n\"hi\"\n")
+	term.enter(`net.a:down() net.a:up()`, "\n")
+	if strings.Contains(term.screen(), "helper") {
+		t.Errorf("the lab's helper was hurt:\n%s", term.screen())
+	}
+}
+
+// childOf returns the pid of a child of pid, or 0 when it has none (yet).
+func childOf(pid int) int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after its closing bracket.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(string(b[i+1:]), &state, &ppid); err == nil && ppid == pid {
+			var child int
+			fmt.Sscan(string(b), &child)
+			return child
+		}
+	}
+	return 0
+}
+
+// kill -9 of the lab's helper, while network{} builds a lab or once it is up, is an error that
+// names the cause, within 2 s of the kill, and udplab goes on: never a hang.
+func TestLabHelperKilled(t *testing.T) {
+	t.Parallel()
+	const script = `local names = {}
+for i = 1, 32 do names[i] = "h" .. i end
+local net, msg, errno = network(names)
+print("network", msg, errno)
+if net then
+  io.read()
+  print("socket", select(2, net.h1:socket(AF_INET, SOCK_DGRAM)))
+  print("down", select(2, net.h1:down()))
+end
+print("still here")`
+	for _, when := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, -1} {
+		t.Run(fmt.Sprint(when), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), runBound)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "udplab", "-e", script)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			helper := 0
+			for deadline := time.Now().Add(runBound); helper == 0 && time.Now().Before(deadline); {
+				helper = childOf(cmd.Process.Pid)
+			}
+			if helper == 0 {
+				t.Fatalf("no helper appeared: %s", out.String())
+			}
+			if when < 0 {
+				waitOutput(t, &out, "network\tnil\tnil\n") // the lab is up
+			} else {
+				time.Sleep(when)
+			}
+			killed := time.Now()
+			syscall.Kill(helper, syscall.SIGKILL)
+			stdin.Write([]byte("\n"))
+			stdin.Close()
+			cmd.Wait()
+			took := time.Since(killed)
+			got := out.String()
+			t.Logf("%v after the kill:\n%s", took, got)
+			if !strings.Contains(got, "the lab's helper died (killed by signal 9)\t32\n") || !strings.HasSuffix(got, "still here\n") {
+				t.Errorf("no error naming the helper's death, or udplab did not go on:\n%s", got)
+			}
+			if strings.Contains(got, "Broken pipe") {
+				t.Errorf("an error that does not name the cause:\n%s", got)
+			}
+			if took > 2*time.Second {
+				t.Errorf("udplab took %v after the helper's death to say so and end", took)
+			}
+		})
+	}
+}
+
+// Out of descriptors, a socket opened in a lab host is the same failure as any other socket's:
+// nil, "Too many open files", 24; with a descriptor free again, it opens.
+func TestLabOutOfDescriptors(t *testing.T) {
+	t.Parallel()
+	r := shell(t, "", `ulimit -n 64 && exec udplab -e '
+		local net = assert(network{"a"})
+		local t, s = {}
+		repeat
+			s = socket(AF_INET, SOCK_DGRAM)
+			t[#t + 1] = s
+		until not s
+		print(net.a:socket(AF_INET, SOCK_DGRAM))
+		close(t[1])
+		print(net.a:socket(AF_INET, SOCK_DGRAM) ~= nil)'`)
+	if r.stdout != "nil\tToo many open files\t24\ntrue\n" || r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// --wire shows a lab's ARP, datagrams and ICMP errors, as root and as an unprivileged user (who
+// cannot capture lo, but may capture in the lab's namespaces).
+func TestLabWire(t *testing.T) {
+	t.Parallel()
+	const chunk = `local net = network{"a", "b"}
+local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 9); send(s, "g1"); settimeout(s, 2)
+print(recv(s, 10))`
+	want := []string{"ARP who-has b 10.0.0.2 tell a 10.0.0.1", "a 10.0.0.1:", "> b 10.0.0.2:9 UDP len 2 \"g1\"",
+		"b 10.0.0.2 > a 10.0.0.1 ICMP port unreachable for UDP a 10.0.0.1:"}
+	check := func(who, stdout, stderr string) {
+		t.Helper()
+		if stdout != "nil\tConnection refused\t111\n" {
+			t.Errorf("as %s: stdout %q", who, stdout)
+		}
+		for _, w := range want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("as %s: the wire view lacks %q:\n%s", who, w, stderr)
+			}
+		}
+	}
+	r := udplab(t, chunk, "--wire", "-")
+	check(fmt.Sprint("uid ", os.Geteuid()), r.stdout, r.stderr)
+	if os.Geteuid() != 0 {
+		return
+	}
+	exe := publicUdplab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "--wire", "-")
+	cmd.Dir = "/"
+	cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+	cmd.Stdin = strings.NewReader(chunk)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Run()
+	check("nobody", out.String(), errb.String())
+	if !strings.Contains(errb.String(), "no wire view of lo") {
+		t.Errorf("as nobody, nothing says lo is not captured:\n%s", errb.String())
+	}
 }
