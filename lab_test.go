@@ -344,3 +344,46 @@ print(recv(s, 10))`
 		t.Errorf("as nobody, nothing says lo is not captured:\n%s", errb.String())
 	}
 }
+
+// unreachable.lua's long case: a host that was reachable goes down, and the sender learns it
+// only once its ARP entry went stale (tens of seconds), with IP_RECVERR.
+func TestLanUnreachableStale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes up to a minute")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "udplab", "scripts/lan/unreachable.lua", "stale")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil || !strings.Contains(string(out), "verdict: a host that was reachable: ") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// Inside a lab host a user is root, as help(network) says: as nobody too, a port below 1024
+// binds and a SOCK_RAW socket opens, where on this machine's own namespace they would not.
+func TestLabRootInside(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run as nobody")
+	}
+	const chunk = `local net = network{"a"}
+local s = net.a:socket(AF_INET, SOCK_DGRAM)
+print(bind(s, net.a.addr, 80), net.a:socket(AF_INET, SOCK_RAW, 1) ~= nil)
+print(bind(socket(AF_INET, SOCK_DGRAM), "127.0.0.1", 80))
+print(socket(AF_INET, SOCK_RAW, 1))`
+	exe := publicUdplab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "-e", chunk)
+	cmd.Dir = "/"
+	cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	want := "0\ttrue\nnil\tPermission denied\t13\nnil\tOperation not permitted\t1\n"
+	if err != nil || string(out) != want {
+		t.Fatalf("as nobody: %v\n%s\nwant\n%s", err, out, want)
+	}
+}

@@ -8,6 +8,8 @@
 --   The pinned server connect()s to that mapping: it answers the first client through r, and a
 --   second client, mapped to another port of r, gets ECONNREFUSED (111): the ICMP port
 --   unreachable b sends to r's mapping is translated back to that client.
+--   A masquerade blocks nothing coming in: b, whose default route goes through r, reaches a's
+--   own address (r forwards it untranslated).
 --   Without the masquerade, the server sees the client's own address again.
 
 local lab = require("lab")
@@ -37,6 +39,13 @@ lab.call("send", other, "g2")
 local _, _, errno = lab.call("recv", other, 100)
 lab.expect(errno == ECONNREFUSED, "client 2, behind the same NAT, gets ECONNREFUSED (111)")
 
+lab.section("a masquerade is not a firewall: b reaches a's own address")
+local inside = lab.udp_in(net.a, AF_INET, net.a.addr, "inside")
+local prober = lab.udp_in(net.b, AF_INET, net.b.addr, "prober")
+lab.call("sendto", prober, "in", getsockname(inside))
+data, from = lab.call("recvfrom", inside, 100)
+lab.expect(data == "in" and from and from.addr == net.b.addr, "a got b's datagram, from b (%s)", net.b.addr)
+
 lab.section("without the masquerade")
 lab.on(net.r, "nat", nil)
 local server2 = lab.udp_in(net.b, AF_INET, net.b.addr, "server2")
@@ -46,4 +55,4 @@ data, from = lab.call("recvfrom", server2, 100)
 lab.expect(data == "g3" and from and from.addr == net.c.addr, "the server sees c's own address (%s)", net.c.addr)
 
 net:close()
-lab.finish("behind r's NAT every client appeared as " .. outside .. "; the pinned server pinned a's mapping and refused c's; without the NAT, c's own address came through")
+lab.finish("behind r's NAT every client appeared as " .. outside .. "; the pinned server pinned a's mapping and refused c's; the NAT let b reach a's own address; without the NAT, c's own address came through")

@@ -8,6 +8,9 @@
 --   from r. With the default TTL the datagram reaches b.
 --   A server on b that connect()s to its first client (a) answers a across the router, and a
 --   second client (c) gets ECONNREFUSED (111): b's ICMP port unreachable crosses the router back.
+--   A firewall on r acts on what r forwards: with "drop", a's datagram to b vanishes (only a
+--   timeout); with "reject", r answers ICMP administratively prohibited (3/13) and a's
+--   connected socket fails with EHOSTUNREACH (113) at once.
 
 local lab = require("lab")
 local net = assert(network{
@@ -46,5 +49,25 @@ lab.call("send", other, "g2")
 _, _, errno = lab.call("recv", other, 100)
 lab.expect(errno == ECONNREFUSED, "client 2 gets ECONNREFUSED (111) through the router")
 
+lab.section("a firewall on the router: what r forwards")
+local server3 = lab.udp_in(net.b, AF_INET, net.b.addr, "server3")
+local client3 = lab.udp_in(net.a, AF_INET, net.a.addr, "client3")
+lab.call("setsockopt", client3, IPPROTO_IP, IP_RECVERR, 1)
+lab.call("connect", client3, getsockname(server3))
+lab.on(net.r, "firewall", "drop")
+lab.call("send", client3, "dropped")
+_, _, errno = lab.call("recv", client3, 100)
+lab.expect(errno == EAGAIN and lab.call("recv", server3, 100) == nil, "r drops it: a times out, b gets nothing")
+lab.on(net.r, "firewall", "reject")
+lab.call("send", client3, "rejected")
+_, _, errno = lab.call("recv", client3, 100)
+e = recverr(client3)
+print("  recverr(client3): " .. (e and e.message or "nothing"))
+lab.expect(errno == EHOSTUNREACH and e and e.type == 3 and e.code == 13 and e.offender == net.r.addrs.left,
+  "r rejects it: EHOSTUNREACH, ICMP admin-prohibited (3/13) from r (%s)", net.r.addrs.left)
+lab.on(net.r, "firewall", nil)
+lab.call("send", client3, "passed")
+lab.expect(lab.call("recv", server3, 100) == "passed", "without the firewall it passes")
+
 net:close()
-lab.finish("TTL 1 died at r with ICMP time exceeded (EHOSTUNREACH on the connected socket); the pinned server answered a and refused c across the router")
+lab.finish("TTL 1 died at r with ICMP time exceeded (EHOSTUNREACH on the connected socket); the pinned server answered a and refused c across the router; r's firewall dropped or rejected what it forwards")
