@@ -387,3 +387,118 @@ print(socket(AF_INET, SOCK_RAW, 1))`
 		t.Fatalf("as nobody: %v\n%s\nwant\n%s", err, out, want)
 	}
 }
+
+// host:exec runs a program in the host's namespace and returns its status and output; bad
+// argv and opts are argument errors, a missing or unexecutable program the errno, a program
+// that is killed or floods or leaves children behind never hangs udplab.
+func TestLabExec(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "data.txt")
+	os.WriteFile(notExec, []byte("x"), 0o644)
+	mark := fmt.Sprintf("%d.%d", os.Getpid(), time.Now().UnixNano()%1000) // a sleep that is this test's
+	chunk := `net = assert(network{"a", "b"})
+print(net.a:exec{"sh", "-c", "ip -o -4 addr show | grep -c inet; ip -o link | wc -l"})
+print(net.a:exec({"sh", "-c", "cat; echo err >&2; exit 3"}, {stdin = "hello\n"}))
+print(net.a:exec{"no-such-program-here"})
+print(net.a:exec{"` + notExec + `"})
+print(net.a:exec({"sleep", "30"}, {timeout = 0.2}))
+print(net.a:exec({"sh", "-c", "echo $UDPLAB_T; pwd"}, {env = {UDPLAB_T = "set"}, cwd = "` + dir + `"}))
+local st, out = net.a:exec{"head", "-c", "100000000", "/dev/zero"}
+print(st, #out)
+print(net.a:exec({"head", "-c", "1"}, {stdin = string.rep("x", 10000000)}))
+print(net.a:exec{"sh", "-c", "sleep ` + mark + ` & echo left"})
+for _, bad in ipairs{"'ls -l'", "{}", "{'a\\0b'}", "{'ls'}, {timeout = 'x'}", "{'ls'}, {bogus = 1}", "{'ls', x = 1}", "{'ls'}, {env = {A = {}}}"} do
+  print((select(2, pcall(load("return net.a:exec(" .. bad .. ")"))):gsub("^.-:1: ", "")))
+end`
+	start := time.Now()
+	r := udplab(t, "", "-e", chunk)
+	took := time.Since(start)
+	want := "0\t2\n2\n\t\n" + // lo and eth0 only: the host's own interfaces
+		"3\thello\n\terr\n\n" +
+		"nil\tno-such-program-here: No such file or directory\t2\n" +
+		"nil\t" + notExec + ": Permission denied\t13\n" +
+		"nil\tkilled by signal 9\t137\t\t\n" +
+		"0\tset\n" + dir + "\n\t\n" +
+		"0\t1048576\n" +
+		"0\tx\t\n" +
+		"0\tleft\n\t\n" +
+		"bad argument #2 to 'exec' (a list of arguments expected ({\"prog\", \"arg1\", ...}), got string: no shell runs it, so there is no quoting to get wrong)\n" +
+		"bad argument #2 to 'exec' (the list is empty: give the program first, then its arguments)\n" +
+		"bad argument #2 to 'exec' (argument 1 of the program holds a zero byte, which no program can receive)\n" +
+		"bad argument #3 to 'exec' (opts.timeout: number expected, got string)\n" +
+		"bad argument #3 to 'exec' (unknown option 'bogus' (stdin, timeout, env, cwd))\n" +
+		"bad argument #2 to 'exec' (a list of arguments expected, with no other key (got x))\n" +
+		"bad argument #3 to 'exec' (opts.env.A: string expected, got table)\n"
+	if r.stdout != want || r.code != 0 {
+		t.Errorf("got  %q\nwant %q\nstderr %q", r.stdout, want, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "udplab: exec: kept the first 1048576 bytes of head's stdout, dropped 98951424 more") {
+		t.Errorf("nothing says the output was cut: %q", r.stderr)
+	}
+	t.Logf("took %v", took)
+	// The sleep that outlived its shell ended with the lab.
+	for deadline := time.Now().Add(runBound); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if out, _ := exec.Command("pgrep", "-f", "sleep "+mark).Output(); len(out) == 0 {
+			return
+		}
+	}
+	t.Errorf("sleep %s outlived the lab", mark)
+}
+
+// --pcap writes what the wire view captures as pcapng: tcpdump reads unreachable.lua's file and
+// shows its ARP, the datagram to port 43211 and the ICMP port unreachable; as nobody too (the
+// lab's LANs need no privilege). A file that cannot be written, or a Lua script given where the
+// file goes, fails at once with status 2.
+func TestLabPcap(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("no tcpdump (.ci/run installs it)")
+	}
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755) // nobody writes there too
+	os.Chmod(dir, 0o777)
+	check := func(who, path string) {
+		t.Helper()
+		cmd := exec.Command("tcpdump", "-nr", path)
+		out, err := cmd.CombinedOutput()
+		for _, want := range []string{"ARP, Request who-has 10.0.0.2 tell 10.0.0.1", "> 10.0.0.2.43211: UDP, length 2",
+			"IP 10.0.0.2 > 10.0.0.1: ICMP 10.0.0.2 udp port 43211 unreachable"} {
+			if err != nil || !strings.Contains(string(out), want) {
+				t.Errorf("as %s: tcpdump -r lacks %q (%v):\n%s", who, want, err, out)
+			}
+		}
+	}
+	path := filepath.Join(dir, "root.pcapng")
+	r := udplab(t, "", "--pcap", path, "scripts/lan/unreachable.lua")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	check(fmt.Sprint("uid ", os.Geteuid()), path)
+
+	for _, tc := range []struct{ args, want string }{
+		{"--pcap /nonexistent/x.pcapng -e 1", "udplab: cannot write the pcap file: open /nonexistent/x.pcapng: no such file or directory\n"},
+		{"--pcap scripts/refused.lua scripts/refused.lua", "udplab: --pcap: scripts/refused.lua is a Lua script: not writing over it (give the output file first: --pcap out.pcapng script.lua)\n"},
+		{"--pcap", "udplab: '--pcap' needs a file\n"},
+	} {
+		r := udplab(t, "", strings.Fields(tc.args)...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("udplab %s: %+v, want status 2 and %q", tc.args, r, tc.want)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return
+	}
+	exe := publicUdplab(t)
+	script, _ := filepath.Abs("scripts/lan/unreachable.lua")
+	path = filepath.Join(dir, "nobody.pcapng")
+	cmd := exec.Command(exe, "--pcap", path, script)
+	cmd.Dir = "/"
+	cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+	check("nobody", path)
+}

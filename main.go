@@ -34,6 +34,9 @@ options:
   --trace      print every socket call on stderr, in strace's format
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
+  --pcap FILE  write the frames the wire view captures to FILE, as pcapng (Wireshark,
+               tshark, tcpdump -r): every frame on a lab's LANs, with the hosts'
+               names, and lo's frames of the run's sockets (those need CAP_NET_RAW)
   --diagram FILE
                draw the sequence diagram of the run's socket calls: FILE.svg (for a
                browser), FILE.html (with a legend), else text; "-": text on stdout
@@ -63,6 +66,7 @@ type options struct {
 	trace       bool     // --trace
 	wire        bool     // --wire
 	diagram     string   // --diagram
+	pcap        string   // --pcap
 	mem         int64    // --mem, in bytes; 0: the default
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
@@ -96,6 +100,19 @@ func parseArgs(args []string) (*options, error) {
 				value = args[i]
 			}
 			o.diagram = value
+		case a == "--pcap" || strings.HasPrefix(a, "--pcap="):
+			value, found := strings.CutPrefix(a, "--pcap=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--pcap' needs a file")
+				}
+				i++
+				value = args[i]
+			}
+			if value == "" {
+				return nil, errors.New("'--pcap' needs a file")
+			}
+			o.pcap = value
 		case a == "--mem" || strings.HasPrefix(a, "--mem="):
 			value, found := strings.CutPrefix(a, "--mem=")
 			if !found {
@@ -180,6 +197,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.trace:
 		sess.Trace()
 	}
+	if o.pcap != "" {
+		if err := refuseOverwrite(o.pcap, o.script); err != nil {
+			fmt.Fprintf(stderr, "udplab: --pcap: %v\n", err)
+			return 2
+		}
+		if err := sess.Pcap(o.pcap); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot write the pcap file: %v\n", err)
+			return 2
+		}
+	}
 	if o.diagram != "" {
 		if o.diagram != "-" {
 			// fail now, not after the run, when the file cannot be written
@@ -221,4 +248,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	return sess.REPL(stdin)
+}
+
+// refuseOverwrite refuses an output file that is a Lua script, or the script being run: a
+// forgotten file name (udplab --pcap mine.lua) must not destroy the user's script.
+func refuseOverwrite(path, script string) error {
+	if strings.HasSuffix(path, ".lua") {
+		return fmt.Errorf("%s is a Lua script: not writing over it (give the output file first: --pcap out.pcapng script.lua)", path)
+	}
+	if script != "" && script != "-" {
+		a, errA := os.Stat(path)
+		b, errB := os.Stat(script)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return fmt.Errorf("%s is the script being run: not writing over it", path)
+		}
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/luabind"
+	"github.com/udplab/udplab/scripts"
 )
 
 // Scripts from the console: run("pinned") runs a script to its end, in this process and this
@@ -121,10 +122,12 @@ func (s *Session) runCall(L *lua.LState) int {
 	code, exited := 0, false
 	errExit := errors.New("exit")
 	rt := luabind.Open(child, luabind.Options{
-		Stdout: s.luaOut,
-		Stderr: s.stderr,
-		Stdin:  s.stdinSource,
-		Lib:    shippedLib(),
+		Stdout:   s.luaOut,
+		Stderr:   s.stderr,
+		Stdin:    s.stdinSource,
+		Lib:      shippedLib(),
+		Shipped:  scripts.FS,
+		Terminal: s.interactive.Load,
 		Exit: func(status int) {
 			code, exited = status, true
 			cancel()

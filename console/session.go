@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/luabind"
+	"github.com/udplab/udplab/scripts"
 )
 
 // Options configures a Session.
@@ -97,6 +98,8 @@ func New(opts Options) *Session {
 		OnSignal:         s.onLuaSignal,
 		MemoryLimit:      limit,
 		OnMemoryExceeded: func() bool { return s.chunk.cancel(luabind.ErrNoMemory) },
+		Terminal:         s.interactive.Load,
+		Shipped:          scripts.FS,
 	})
 	s.installJobs()
 	return s
@@ -169,6 +172,9 @@ func (s *Session) Trace() { s.rt.StartTrace(s.stderr) }
 // Wire turns on the call trace and the wire view on stderr; without CAP_NET_RAW it says so in
 // one line and traces the calls alone.
 func (s *Session) Wire() { s.rt.StartWire(s.stderr) }
+
+// Pcap writes the frames the wire view captures to path, as pcapng, until the session ends.
+func (s *Session) Pcap(path string) error { return s.rt.StartPcap(path) }
 
 // CatchSignals starts delivering SIGINT: to the console's running chunk, else to the script's
 // handler when it has one, else it ends the script with "interrupted" and exit status 130, as a C

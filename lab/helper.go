@@ -23,21 +23,34 @@ const helperEnv = "UDPLAB_LAB_HELPER"
 // RunHelperIfAsked makes this process the lab's helper, and exits, when udplab started it as one;
 // else it returns at once. Call it first thing in main (and in a test binary's TestMain).
 func RunHelperIfAsked() {
-	if os.Getenv(helperEnv) != "1" {
-		return
+	switch {
+	case os.Getenv(helperEnv) == "1":
+		os.Exit(helperMain())
+	case os.Getenv(initEnv) == "1":
+		os.Exit(initMain())
 	}
-	os.Exit(helperMain())
 }
 
 // request is what udplab asks the helper.
 type request struct {
-	Op                  string // build, socket, down, up, firewall, nat, impair
+	Op                  string // build, socket, capture, exec, signal, down, up, firewall, nat, impair
 	Spec                *Spec  `json:",omitempty"`
 	Host                string `json:",omitempty"`
 	Family, Type, Proto int    `json:",omitempty"`
 	Mode                string `json:",omitempty"` // firewall: drop, reject or "" (none)
 	LAN                 string `json:",omitempty"` // nat: the LAN whose side is masqueraded
 	Impairment          `json:",omitempty"`
+	Program             `json:",omitempty"` // exec: what to run; its stdin, stdout, stderr and status pipe come with it
+	Pid                 int                 `json:",omitempty"` // signal: the program, by the pid exec gave
+	Signal              int                 `json:",omitempty"`
+}
+
+// Program is a program to run in a host.
+type Program struct {
+	Path string   // the executable, absolute
+	Argv []string // its arguments, the name it is called by first
+	Env  []string // its environment
+	Dir  string   // its working directory; "" for udplab's
 }
 
 // Impairment is what a host's link does to its traffic.
@@ -47,10 +60,12 @@ type Impairment struct {
 	Rate  uint64  // bytes per second a host may send; 0: no limit
 }
 
-// reply is the helper's answer: nothing, or the error.
+// reply is the helper's answer: nothing, or the error; for exec, the program's pid in the
+// helper's PID namespace.
 type reply struct {
 	Err   string `json:",omitempty"`
 	Errno int    `json:",omitempty"`
+	Pid   int    `json:",omitempty"`
 }
 
 // built is the lab as the helper holds it.
@@ -59,6 +74,7 @@ type built struct {
 	lab   netns.NsHandle   // the helper's own namespace: the bridges
 	hosts []netns.NsHandle // each host's namespace
 	loss  map[int]float64  // the share of UDP datagrams each host's links lose, by host
+	init  initLink         // the lab's init, which starts programs in the hosts
 }
 
 func helperMain() int {
@@ -66,12 +82,13 @@ func helperMain() int {
 	ch := sock.FDChannelFromFile(os.NewFile(3, "lab"))
 	var b *built
 	for {
-		msg, _, err := ch.Recv()
+		msg, in, err := ch.Recv()
 		if err != nil {
 			return 0 // udplab closed the lab, or ended
 		}
 		var req request
-		var fd = -1
+		var rep reply
+		var out []int
 		if err = json.Unmarshal(msg, &req); err == nil {
 			switch req.Op {
 			case "build":
@@ -80,50 +97,69 @@ func helperMain() int {
 				if b == nil {
 					err = errors.New("the lab is not built")
 				} else {
-					fd, err = b.serve(&req)
+					rep, out, err = b.serve(&req, in)
 				}
 			}
 		}
-		var rep reply
+		for _, fd := range in {
+			sock.CloseFD(fd) // what a request brought is used by now (a program holds its copies)
+		}
 		if err != nil {
-			rep.Err = err.Error()
-			rep.Errno = int(sock.ErrnoOf(err))
+			rep = reply{Err: err.Error(), Errno: int(sock.ErrnoOf(err))}
 			if req.Op == "socket" && rep.Errno != 0 {
 				rep.Err = sock.Strerror(unix.Errno(rep.Errno)) // as socket() itself says it
 			}
 		}
-		out, _ := json.Marshal(rep)
-		if serr := ch.Send(out, fd); serr != nil {
+		answer, _ := json.Marshal(rep)
+		if serr := ch.Send(answer, out...); serr != nil {
 			return 1
 		}
-		if fd >= 0 {
+		for _, fd := range out {
 			sock.CloseFD(fd)
 		}
 	}
 }
 
-// serve carries out one request on the built lab; a socket request returns its descriptor.
-func (b *built) serve(req *request) (int, error) {
-	if req.Op == "capture" {
-		return sock.OpenPacketIn(int(b.lab))
-	}
-	h := b.host(req.Host)
-	if h < 0 {
-		return -1, fmt.Errorf("no host %q", req.Host)
-	}
+// serve carries out one request on the built lab, with the descriptors it brought; it returns
+// the reply and the descriptors to send with it (a socket, a capture, a program's pidfd).
+func (b *built) serve(req *request, in []int) (reply, []int, error) {
+	fd, err := -1, error(nil)
+	var rep reply
 	switch req.Op {
-	case "socket":
-		return sock.OpenIn(int(b.hosts[h]), req.Family, req.Type, req.Proto)
-	case "down", "up":
-		return -1, b.setLinks(h, req.Op == "up")
-	case "firewall":
-		return -1, firewall(b.hosts[h], req.Mode)
-	case "nat":
-		return -1, b.nat(h, req.LAN)
-	case "impair":
-		return -1, b.impair(h, req.Impairment)
+	case "capture":
+		fd, err = sock.OpenPacketIn(int(b.lab))
+	case "signal":
+		_, _, err = b.init.ask(req)
+	default:
+		h := b.host(req.Host)
+		if h < 0 {
+			return rep, nil, fmt.Errorf("no host %q", req.Host)
+		}
+		switch req.Op {
+		case "socket":
+			fd, err = sock.OpenIn(int(b.hosts[h]), req.Family, req.Type, req.Proto)
+		case "exec":
+			var got []int
+			rep, got, err = b.init.ask(req, append([]int{int(b.hosts[h])}, in...)...)
+			if len(got) > 0 {
+				fd = got[0]
+			}
+		case "down", "up":
+			err = b.setLinks(h, req.Op == "up")
+		case "firewall":
+			err = firewall(b.hosts[h], req.Mode)
+		case "nat":
+			err = b.nat(h, req.LAN)
+		case "impair":
+			err = b.impair(h, req.Impairment)
+		default:
+			err = fmt.Errorf("unknown request %q", req.Op)
+		}
 	}
-	return -1, fmt.Errorf("unknown request %q", req.Op)
+	if err != nil || fd < 0 {
+		return rep, nil, err
+	}
+	return rep, []int{fd}, nil
 }
 
 func (b *built) host(name string) int {

@@ -93,40 +93,56 @@ func Start(spec *Spec) (*Network, error) {
 	return n, nil
 }
 
-// ask sends req to the helper and waits for its answer, with the descriptor it carries.
+// ask sends req to the helper and waits for its answer, with the descriptor it carries, or -1.
 func (n *Network) ask(req *request) (int, error) {
+	_, fds, err := n.exchange(req)
+	if err != nil {
+		return -1, err
+	}
+	for _, fd := range fds[min(1, len(fds)):] {
+		sock.CloseFD(fd)
+	}
+	if len(fds) == 0 {
+		return -1, nil
+	}
+	return fds[0], nil
+}
+
+// exchange sends req to the helper, with the descriptors fds (which stay the caller's), and
+// waits for its answer and the descriptors that come with it.
+func (n *Network) exchange(req *request, fds ...int) (reply, []int, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	var rep reply
 	if n.closed {
-		return -1, &Error{Msg: "the network is closed", Errno: unix.EBADF}
+		return rep, nil, &Error{Msg: "the network is closed", Errno: unix.EBADF}
 	}
 	msg, err := json.Marshal(req)
 	if err != nil {
-		return -1, err
+		return rep, nil, err
 	}
-	if err := n.ch.Send(msg, -1); err != nil {
-		return -1, n.gone(err)
+	if err := n.ch.Send(msg, fds...); err != nil {
+		return rep, nil, n.gone(err)
 	}
-	answer, fd, err := n.ch.Recv()
+	answer, got, err := n.ch.Recv()
 	if errors.Is(err, unix.EMFILE) {
 		// The answer carried a descriptor that this process had no room for: the kernel closed
 		// it and said so (MSG_CTRUNC). The helper is fine.
-		return -1, &Error{Msg: sock.Strerror(unix.EMFILE), Errno: unix.EMFILE}
+		return rep, nil, &Error{Msg: sock.Strerror(unix.EMFILE), Errno: unix.EMFILE}
 	}
 	if err != nil {
-		return -1, n.gone(err)
+		return rep, nil, n.gone(err)
 	}
-	var rep reply
 	if err := json.Unmarshal(answer, &rep); err != nil {
-		return -1, err
+		return rep, nil, err
 	}
 	if rep.Err != "" {
-		if fd >= 0 {
+		for _, fd := range got {
 			sock.CloseFD(fd)
 		}
-		return -1, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
+		return rep, nil, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
 	}
-	return fd, nil
+	return rep, got, nil
 }
 
 // helperGrace is how long a failed exchange with the helper waits for the helper's end to be
@@ -182,7 +198,7 @@ func (n *Network) Captures() ([]*sock.Capture, error) {
 		if err != nil {
 			return captures, err
 		}
-		c, err := sock.CaptureFD(fd, bridgeIf(j), names)
+		c, err := sock.CaptureFD(fd, bridgeIf(j), n.Spec.LANs[j].Name, names)
 		if err != nil {
 			return captures, err
 		}

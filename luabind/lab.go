@@ -244,6 +244,7 @@ func (rt *Runtime) installLab(L *lua.LState) {
 	}{
 		{"socket", (*Runtime).hostSocket}, {"down", (*Runtime).hostDown}, {"up", (*Runtime).hostUp},
 		{"firewall", (*Runtime).hostFirewall}, {"impair", (*Runtime).hostImpair}, {"nat", (*Runtime).hostNAT},
+		{"exec", (*Runtime).hostExec},
 	} {
 		fn := m.fn
 		methods.RawSetString(m.name, L.NewFunction(rt.guard(&binding{name: m.name, fn: func(rt *Runtime, a args) int {

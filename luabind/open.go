@@ -28,7 +28,8 @@ var bindings = []*binding{
 	&recvfromBinding, &closeBinding, &getsocknameBinding, &getpeernameBinding, &setsockoptBinding,
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
-	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding,
+	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding, &shippedBinding,
+	&pcapBinding,
 }
 
 // Open installs the socket calls, the helpers and the constants in L as globals, makes

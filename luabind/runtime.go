@@ -40,6 +40,12 @@ type Options struct {
 	// OnMemoryExceeded is told, from another goroutine, when the heap passed MemoryLimit; it
 	// returns true when it stopped the running code (the console cancels its chunk).
 	OnMemoryExceeded func() bool
+	// Terminal, when it returns true, says the process's standard files are the user's
+	// terminal, at a console: a lab host's exec with no stdin runs the program on it.
+	Terminal func() bool
+	// Shipped holds the files udplab ships (the scripts, the lesson's C programs), which
+	// shipped(name) returns.
+	Shipped fs.FS
 }
 
 // Runtime is the socket state of one Lua state: the sockets its scripts opened, its signal
@@ -83,6 +89,7 @@ type Runtime struct {
 	labs             []*lab.Network // the labs up, taken down at exit
 	wire             bool           // the wire view is on: labs made now are captured too
 	wireLo           bool           // the wire view captures lo
+	pcap             *pcapFile      // the pcap file being written (pcap.go)
 	networks         map[*lua.LTable]*lab.Network
 	hosts            map[*lua.LTable]labHost
 	hostMethodsMT    *lua.LTable // a host's fields' metatable: its methods
@@ -136,6 +143,7 @@ func (rt *Runtime) Shutdown() {
 		rt.stopWatch()
 	}
 	rt.tracer.Flush()
+	rt.stopPcap()
 	rt.CloseAll()
 	rt.closeLabs()
 	rt.closeFiles()

@@ -66,6 +66,12 @@ func (rt *Runtime) FlushWire() { rt.tracer.Flush() }
 // still captured: in their namespaces, which udplab made, the user may capture.
 func (rt *Runtime) StartWire(w io.Writer) error {
 	rt.tracer.Start(w)
+	return rt.startCaptures(w)
+}
+
+// startCaptures starts capturing (for the wire view, or a pcap file) lo and every LAN of the
+// labs, now and to come; when lo cannot be captured it says so to w and returns the error.
+func (rt *Runtime) startCaptures(w io.Writer) error {
 	rt.mu.Lock()
 	var labs []*lab.Network
 	if !rt.wire {
@@ -85,7 +91,7 @@ func (rt *Runtime) StartWire(w io.Writer) error {
 		if e := sock.ErrnoOf(err); e == unix.EPERM || e == unix.EACCES {
 			why = "capturing on lo needs CAP_NET_RAW (" + why + ")"
 		}
-		fmt.Fprintf(w, "udplab: no wire view of lo: %s; tracing its calls only (a lab's LANs are still captured)\n", why)
+		fmt.Fprintf(w, "udplab: no capture of lo: %s; a lab's LANs are still captured\n", why)
 		return err
 	}
 	rt.tracer.AddCapture(capture)
@@ -93,11 +99,19 @@ func (rt *Runtime) StartWire(w io.Writer) error {
 	return nil
 }
 
-// stopTrace turns the trace and the wire view off.
+// stopTrace turns the trace and the wire view off; the captures go on while a pcap file is
+// being written.
 func (rt *Runtime) stopTrace() {
 	rt.mu.Lock()
-	rt.wire, rt.wireLo = false, false
+	keep := rt.pcap != nil
+	if !keep {
+		rt.wire, rt.wireLo = false, false
+	}
 	rt.mu.Unlock()
+	if keep {
+		rt.tracer.StopPrinting()
+		return
+	}
 	rt.tracer.Stop()
 }
 

@@ -11,10 +11,10 @@ import (
 	"strings"
 )
 
-// FS holds the scripts: the lesson's programs and experiments at its root, the lab's in lan/, and
-// the helpers they require in lib/.
+// FS holds the scripts: the lesson's programs and experiments at its root, the lab's in lan/, the
+// helpers they require in lib/, and the lesson's C programs in c/.
 //
-//go:embed *.lua lan/*.lua lib/*.lua
+//go:embed *.lua lan/*.lua lib/*.lua c/*.c c/*.h
 var FS embed.FS
 
 // Lookup finds the embedded script a command line names: "scripts/refused.lua", "refused.lua",

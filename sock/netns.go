@@ -76,10 +76,13 @@ func CloseFD(fd int) error {
 }
 
 // FDChannel is one end of a connected AF_UNIX SOCK_SEQPACKET pair: messages keep their
-// boundaries, and each may carry one file descriptor (SCM_RIGHTS).
+// boundaries, and each may carry up to MaxFDs file descriptors (SCM_RIGHTS).
 type FDChannel struct {
 	file *os.File
 }
+
+// MaxFDs is the most descriptors one message on a FDChannel carries.
+const MaxFDs = 8
 
 // NewFDChannelPair returns the two ends of a new channel.
 func NewFDChannelPair() (*FDChannel, *FDChannel, error) {
@@ -102,11 +105,14 @@ func (ch *FDChannel) Close() error { return ch.file.Close() }
 // maxMessage bounds one message on a channel.
 const maxMessage = 1 << 16
 
-// Send sends msg, with the descriptor fd when it is not negative.
-func (ch *FDChannel) Send(msg []byte, fd int) error {
+// Send sends msg, with the descriptors fds (at most MaxFDs), which stay the caller's.
+func (ch *FDChannel) Send(msg []byte, fds ...int) error {
+	if len(fds) > MaxFDs {
+		return os.NewSyscallError("sendmsg", unix.EINVAL)
+	}
 	var oob []byte
-	if fd >= 0 {
-		oob = unix.UnixRights(fd)
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
 	}
 	rc, err := ch.file.SyscallConn()
 	if err != nil {
@@ -122,15 +128,16 @@ func (ch *FDChannel) Send(msg []byte, fd int) error {
 	return os.NewSyscallError("sendmsg", serr)
 }
 
-// Recv receives one message, and the descriptor it carries, or -1. It blocks until one comes;
-// at the other end's close it fails with io.EOF's equivalent, an empty message and ECONNRESET.
-// When the message carried a descriptor that this process has no room for, it fails with EMFILE.
-func (ch *FDChannel) Recv() ([]byte, int, error) {
+// Recv receives one message, and the descriptors it carries, which the caller then owns. It
+// blocks until one comes; at the other end's close it fails with io.EOF's equivalent, an empty
+// message and ECONNRESET. When the message carried descriptors that this process has no room
+// for, it fails with EMFILE (the kernel closed them, and the message is consumed).
+func (ch *FDChannel) Recv() ([]byte, []int, error) {
 	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(4))
+	oob := make([]byte, unix.CmsgSpace(4*MaxFDs))
 	rc, err := ch.file.SyscallConn()
 	if err != nil {
-		return nil, -1, err
+		return nil, nil, err
 	}
 	var n, oobn, flags int
 	var rerr error
@@ -145,27 +152,31 @@ func (ch *FDChannel) Recv() ([]byte, int, error) {
 		err = rerr
 	}
 	if err != nil {
-		return nil, -1, os.NewSyscallError("recvmsg", err)
+		return nil, nil, os.NewSyscallError("recvmsg", err)
 	}
-	if n == 0 && oobn == 0 {
-		return nil, -1, os.NewSyscallError("recvmsg", unix.ECONNRESET)
-	}
-	if flags&unix.MSG_CTRUNC != 0 {
-		// The message carried a descriptor this process had no room for (the buffer holds
-		// one): the kernel closed it, and the message is consumed.
-		return nil, -1, os.NewSyscallError("recvmsg", unix.EMFILE)
-	}
-	fd := -1
+	var fds []int
 	if oobn > 0 {
 		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err == nil && len(msgs) == 1 {
-			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-				fd = fds[0]
+		if err == nil {
+			for i := range msgs {
+				got, err := unix.ParseUnixRights(&msgs[i])
+				if err == nil {
+					fds = append(fds, got...)
+				}
 			}
 		}
-		if fd < 0 {
-			return nil, -1, fmt.Errorf("recvmsg: unexpected control message (%d bytes)", oobn)
+		if len(fds) == 0 {
+			return nil, nil, fmt.Errorf("recvmsg: unexpected control message (%d bytes)", oobn)
 		}
 	}
-	return buf[:n], fd, nil
+	if flags&unix.MSG_CTRUNC != 0 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, nil, os.NewSyscallError("recvmsg", unix.EMFILE)
+	}
+	if n == 0 && len(fds) == 0 {
+		return nil, nil, os.NewSyscallError("recvmsg", unix.ECONNRESET)
+	}
+	return buf[:n], fds, nil
 }

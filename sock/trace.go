@@ -34,7 +34,8 @@ type Tracer struct {
 	on       atomic.Bool // printing or recording: the calls are formatted
 	printing atomic.Bool // Start was called: the lines are written
 	recorder atomic.Pointer[func(CallEvent)]
-	idle     atomic.Bool // no call is under way: captured packets are printed as they come
+	sink     atomic.Pointer[func(c *Capture, frame []byte, at time.Time)] // SetFrameSink's
+	idle     atomic.Bool                                                  // no call is under way: captured packets are printed as they come
 
 	mu       sync.Mutex // serialises output; guards w and captures
 	w        io.Writer
@@ -71,6 +72,32 @@ func (t *Tracer) Start(w io.Writer) {
 	t.on.Store(true)
 }
 
+// Collect reads what the captures hold now, giving it to the frame sink (and queueing it for
+// the trace when it is printing).
+func (t *Tracer) Collect() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.captures {
+		c.readAll()
+	}
+}
+
+// Printing reports whether the trace is being written (Start, and no Stop since).
+func (t *Tracer) Printing() bool { return t != nil && t.printing.Load() }
+
+// StopPrinting turns the trace off; the captures go on (for a frame sink, SetFrameSink).
+func (t *Tracer) StopPrinting() {
+	t.printing.Store(false)
+	t.on.Store(t.recording())
+	t.mu.Lock()
+	for _, c := range t.captures {
+		c.mu.Lock()
+		c.queue = c.queue[:0]
+		c.mu.Unlock()
+	}
+	t.mu.Unlock()
+}
+
 // Stop turns the trace off and closes its captures; a recorder (SetRecorder) keeps recording.
 func (t *Tracer) Stop() {
 	t.printing.Store(false)
@@ -90,6 +117,17 @@ func (t *Tracer) AddCapture(c *Capture) {
 	t.captures = append(t.captures, c)
 	t.mu.Unlock()
 	c.start(t)
+}
+
+// SetFrameSink gives sink every frame t's captures keep (those the wire view shows), with the
+// capture it came from and the time it crossed, as it is read; nil stops it. The frame is the
+// capture's buffer: sink must not keep it.
+func (t *Tracer) SetFrameSink(sink func(c *Capture, frame []byte, at time.Time)) {
+	if sink == nil {
+		t.sink.Store(nil)
+		return
+	}
+	t.sink.Store(&sink)
 }
 
 // Capturing reports whether t has a capture.

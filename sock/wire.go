@@ -11,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,6 +41,8 @@ type Capture struct {
 	rc    syscall.RawConn
 	owner *Tracer               // whose sockets' frames are kept, and who is told when some arrive
 	names map[netip.Addr]string // a lab's hosts by address; nil on lo
+	label string                // what the link is called: "lo", a lab's LAN's name
+	oob   []byte                // the control message of each frame: its time
 
 	mu      sync.Mutex // guards the fields below
 	buf     []byte
@@ -102,10 +106,21 @@ func OpenPacketIn(ns int) (int, error) {
 // CaptureFD makes a capture of fd, a packet socket from OpenPacketIn, on the interface called
 // ifname in its namespace (a lab's bridge), which it watches whole (promiscuous: a bridge's
 // frames are between its ports). The capture also shows ARP, and names the addresses in names
-// ("a 10.0.0.1:40000 > b 10.0.0.2:43211 UDP len 2 ...").
-func CaptureFD(fd int, ifname string, names map[netip.Addr]string) (*Capture, error) {
-	return captureOn(fd, ifname, names)
+// ("a 10.0.0.1:40000 > b 10.0.0.2:43211 UDP len 2 ..."); label is what the link is called (the
+// LAN's name).
+func CaptureFD(fd int, ifname, label string, names map[netip.Addr]string) (*Capture, error) {
+	c, err := captureOn(fd, ifname, names)
+	if c != nil {
+		c.label = label
+	}
+	return c, err
 }
+
+// Label returns what the captured link is called: "lo", or a lab's LAN's name.
+func (c *Capture) Label() string { return c.label }
+
+// Names returns the names of a lab's hosts by address; nil on lo.
+func (c *Capture) Names() map[netip.Addr]string { return c.names }
 
 // captureOn makes a capture of the packet socket fd on ifname: the filter, a large buffer, the
 // binding; promiscuous, with ARP shown, when names is not nil (a lab's bridge).
@@ -137,6 +152,9 @@ func captureOn(fd int, ifname string, names map[netip.Addr]string) (*Capture, er
 			return fail(os.NewSyscallError("setsockopt", err))
 		}
 	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		return fail(os.NewSyscallError("setsockopt", err))
+	}
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: index}); err != nil {
 		return fail(os.NewSyscallError("bind", err))
 	}
@@ -146,7 +164,8 @@ func captureOn(fd int, ifname string, names map[netip.Addr]string) (*Capture, er
 		file.Close()
 		return nil, err
 	}
-	return &Capture{file: file, rc: rc, names: names, buf: make([]byte, 1<<16+256), done: make(chan struct{})}, nil
+	return &Capture{file: file, rc: rc, names: names, label: ifname, buf: make([]byte, 1<<16+256),
+		oob: make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))), done: make(chan struct{})}, nil
 }
 
 // start begins reading in the background, for owner.
@@ -178,10 +197,10 @@ func (c *Capture) readAll() int {
 	kept := 0
 	c.rc.Control(func(fd uintptr) {
 		for {
-			var n int
+			var n, oobn int
 			var from unix.Sockaddr
 			err := ignoringEINTR(func() (err error) {
-				n, from, err = unix.Recvfrom(int(fd), c.buf, unix.MSG_DONTWAIT)
+				n, oobn, _, from, err = unix.Recvmsg(int(fd), c.buf, c.oob, unix.MSG_DONTWAIT)
 				return err
 			})
 			if err != nil {
@@ -199,17 +218,43 @@ func (c *Capture) readAll() int {
 				f.line = line
 			} else {
 				sport, dport, ok := framePorts(raw)
-				if !ok || !c.owner.owns(sport, dport) {
-					continue // another program's traffic: not even described
+				if !ok {
+					continue
 				}
+				owned := c.owner.owns(sport, dport)
+				if !owned && c.names == nil {
+					continue // another program's traffic on lo: not even described
+				}
+				// A lab's LAN carries this run's traffic alone: its programs' too.
 				f.line = describeFrame(raw, c.names)
-				c.owner.recordFrame(raw)
+				if owned {
+					c.owner.recordFrame(raw)
+				}
+			}
+			if sink := c.owner.sink.Load(); sink != nil {
+				(*sink)(c, raw, frameTime(c.oob[:oobn]))
+			}
+			if !c.owner.printing.Load() {
+				continue // kept for the pcap file alone
 			}
 			kept++
 			c.enqueue(f)
 		}
 	})
 	return kept
+}
+
+// frameTime reads a frame's time from its control message (SO_TIMESTAMPNS); now when it has none.
+func frameTime(oob []byte) time.Time {
+	if msgs, err := unix.ParseSocketControlMessage(oob); err == nil {
+		for _, m := range msgs {
+			if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= int(unsafe.Sizeof(unix.Timespec{})) {
+				ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+				return time.Unix(ts.Unix())
+			}
+		}
+	}
+	return time.Now()
 }
 
 // enqueue adds f, or counts it lost when the queue is full; c.mu is held.
