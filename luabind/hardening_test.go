@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	lua54 "github.com/udplab/udplab/lua"
 )
 
 // prelude opens the sockets every bad-input case may use: s, bound to loopback with a short
@@ -221,7 +223,7 @@ func TestPanicBecomesLuaError(t *testing.T) {
 
 // runChunk runs code as udplab runs a chunk: compiled by Load.
 func runChunk(L *lua.LState, code string) error {
-	fn, err := Load(L, strings.NewReader(code), "<string>")
+	fn, err := lua54.Load(L, strings.NewReader(code), "<string>")
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,10 @@
-package luabind
+package lua
 
 import (
 	"math"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // The parts of gopher-lua's standard library that could take the process down, or answer
@@ -18,51 +18,51 @@ import (
 const maxCCalls = 200
 
 // installStdlib replaces and wraps the standard functions above in L.
-func (rt *Runtime) installStdlib(L *lua.LState) {
-	if str, ok := L.GetGlobal("string").(*lua.LTable); ok {
+func (rt *Runtime) installStdlib(L *glua.LState) {
+	if str, ok := L.GetGlobal("string").(*glua.LTable); ok {
 		str.RawSetString("rep", L.NewFunction(rt.repCall))
 		str.RawSetString("format", L.NewFunction(formatCall))
 	}
-	if tbl, ok := L.GetGlobal("table").(*lua.LTable); ok {
+	if tbl, ok := L.GetGlobal("table").(*glua.LTable); ok {
 		tbl.RawSetString("concat", L.NewFunction(rt.tableConcatCall))
 	}
 	rt.installIO(L)
-	if co, ok := L.GetGlobal("coroutine").(*lua.LTable); ok {
+	if co, ok := L.GetGlobal("coroutine").(*glua.LTable); ok {
 		create, resume := co.RawGetString("create"), co.RawGetString("resume")
-		resumeFn := L.NewFunction(func(L *lua.LState) int { return rt.resume(L, resume) })
+		resumeFn := L.NewFunction(func(L *glua.LState) int { return rt.resume(L, resume) })
 		co.RawSetString("resume", resumeFn)
 		co.RawSetString("yield", L.NewFunction(yieldCall))
-		co.RawSetString("wrap", L.NewFunction(func(L *lua.LState) int {
-			if _, ok := L.Get(1).(*lua.LFunction); !ok {
+		co.RawSetString("wrap", L.NewFunction(func(L *glua.LState) int {
+			if _, ok := L.Get(1).(*glua.LFunction); !ok {
 				args{L, "wrap"}.typeError(1, "function")
 			}
 			L.Push(create)
 			L.Push(L.Get(1))
 			L.Call(1, 1)
-			L.Push(L.NewClosure(func(L *lua.LState) int { return rt.wrapped(L, resumeFn) }, L.Get(-1)))
+			L.Push(L.NewClosure(func(L *glua.LState) int { return rt.wrapped(L, resumeFn) }, L.Get(-1)))
 			return 1
 		}))
 	}
 }
 
 // repCall is string.rep(s, n[, sep]), refusing a result larger than the memory budget.
-func (rt *Runtime) repCall(L *lua.LState) int {
+func (rt *Runtime) repCall(L *glua.LState) int {
 	a := args{L, "rep"}
 	s, n := a.string(1), a.int(2)
 	sep := ""
-	if L.Get(3) != lua.LNil {
+	if L.Get(3) != glua.LNil {
 		sep = a.string(3)
 	}
 	unit := int64(len(s) + len(sep))
 	if n <= 0 || unit == 0 {
-		L.Push(lua.LString(""))
+		L.Push(glua.LString(""))
 		return 1
 	}
 	if unit > 0 && int64(n) > math.MaxInt64/unit {
 		L.RaiseError("resulting string too large")
 	}
 	size := unit*int64(n) - int64(len(sep))
-	rt.reserve(L, size)
+	rt.Reserve(L, size)
 	var b strings.Builder
 	b.Grow(int(size))
 	for i := 0; i < n; i++ {
@@ -71,26 +71,26 @@ func (rt *Runtime) repCall(L *lua.LState) int {
 		}
 		b.WriteString(s)
 	}
-	L.Push(lua.LString(b.String()))
+	L.Push(glua.LString(b.String()))
 	return 1
 }
 
 // tableConcatCall is table.concat(t[, sep[, i[, j]]]): it sizes the result before building it.
-func (rt *Runtime) tableConcatCall(L *lua.LState) int {
+func (rt *Runtime) tableConcatCall(L *glua.LState) int {
 	a := args{L, "concat"}
 	t := a.table(1)
 	sep := ""
-	if L.Get(2) != lua.LNil {
+	if L.Get(2) != glua.LNil {
 		sep = a.string(2)
 	}
 	i, j := a.optInt(3, 1), 0
-	if L.Get(4) == lua.LNil {
+	if L.Get(4) == glua.LNil {
 		j = t.Len()
 	} else {
 		j = a.int(4)
 	}
 	if i > j {
-		L.Push(lua.LString(""))
+		L.Push(glua.LString(""))
 		return 1
 	}
 	if j-i >= math.MaxInt32 {
@@ -99,24 +99,24 @@ func (rt *Runtime) tableConcatCall(L *lua.LState) int {
 	size := int64(len(sep)) * int64(j-i)
 	for k := i; k <= j; k++ {
 		switch v := t.RawGetInt(k).(type) {
-		case lua.LString:
+		case glua.LString:
 			size += int64(len(v))
-		case lua.LNumber:
+		case glua.LNumber:
 			size += int64(len(v.String()))
 		default:
 			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
 		}
 	}
-	rt.reserve(L, size)
+	rt.Reserve(L, size)
 	var b strings.Builder
 	b.Grow(int(size))
 	for k := i; k <= j; k++ {
 		if k > i {
 			b.WriteString(sep)
 		}
-		b.WriteString(lua.LVAsString(t.RawGetInt(k)))
+		b.WriteString(glua.LVAsString(t.RawGetInt(k)))
 	}
-	L.Push(lua.LString(b.String()))
+	L.Push(glua.LString(b.String()))
 	return 1
 }
 
@@ -124,14 +124,14 @@ func (rt *Runtime) tableConcatCall(L *lua.LState) int {
 // coroutine made by an earlier console line still runs, and Ctrl-C reaches it), and at most
 // maxCCalls deep: deeper, it fails with "C stack overflow" as PUC Lua does, instead of growing
 // until memory runs out.
-func (rt *Runtime) resume(L *lua.LState, resume lua.LValue) int {
-	th, ok := L.Get(1).(*lua.LState)
+func (rt *Runtime) resume(L *glua.LState, resume glua.LValue) int {
+	th, ok := L.Get(1).(*glua.LState)
 	if !ok {
 		args{L, "resume"}.typeError(1, "coroutine")
 	}
 	if rt.resumeDepth >= maxCCalls {
-		L.Push(lua.LFalse)
-		L.Push(lua.LString("C stack overflow"))
+		L.Push(glua.LFalse)
+		L.Push(glua.LString("C stack overflow"))
 		return 2
 	}
 	if ctx := L.Context(); ctx != nil {
@@ -143,19 +143,19 @@ func (rt *Runtime) resume(L *lua.LState, resume lua.LValue) int {
 	defer func() { rt.resumeDepth-- }()
 	top := L.GetTop()
 	L.Insert(resume, 1)
-	L.Call(top, lua.MultRet)
+	L.Call(top, glua.MultRet)
 	return L.GetTop()
 }
 
 // wrapped is the function coroutine.wrap returns: it resumes its coroutine, returns what it
 // yields or returns, and raises its error.
-func (rt *Runtime) wrapped(L *lua.LState, resume *lua.LFunction) int {
+func (rt *Runtime) wrapped(L *glua.LState, resume *glua.LFunction) int {
 	top := L.GetTop()
-	L.Insert(L.Get(lua.UpvalueIndex(1)), 1)
+	L.Insert(L.Get(glua.UpvalueIndex(1)), 1)
 	L.Insert(resume, 1)
-	L.Call(top+1, lua.MultRet)
-	if L.Get(1) == lua.LFalse {
-		if msg, ok := L.Get(2).(lua.LString); ok {
+	L.Call(top+1, glua.MultRet)
+	if L.Get(1) == glua.LFalse {
+		if msg, ok := L.Get(2).(glua.LString); ok {
 			L.RaiseError("%s", string(msg))
 		}
 		L.Error(L.Get(2), 0)
@@ -167,7 +167,7 @@ func (rt *Runtime) wrapped(L *lua.LState, resume *lua.LFunction) int {
 // yieldCall is coroutine.yield(...): as gopher-lua's, but refusing to yield from the main thread
 // or from below a Go function (a signal handler run by a blocked recv, a __tostring, a pcall),
 // which gopher-lua cannot resume and crashes on.
-func yieldCall(L *lua.LState) int {
+func yieldCall(L *glua.LState) int {
 	if L.Parent == nil {
 		L.RaiseError("attempt to yield from outside a coroutine")
 	}
@@ -176,7 +176,7 @@ func yieldCall(L *lua.LState) int {
 		if !ok {
 			break
 		}
-		if _, err := L.GetInfo("S", dbg, lua.LNil); err == nil && dbg.What == "G" {
+		if _, err := L.GetInfo("S", dbg, glua.LNil); err == nil && dbg.What == "G" {
 			L.RaiseError("attempt to yield across a C-call boundary")
 		}
 	}
