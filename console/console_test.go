@@ -117,6 +117,13 @@ func TestShowValue(t *testing.T) {
 	if got, want := stdout.String(), "1\t\"two\"\t{1, \"a\", [true]=3, x=2}\tnil\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	stdout.Reset() // numbers as Lua 5.4 writes them
+	if err := s.eval(context.Background(), `0.1 + 0.2, 1/0, -0.0, {1/3}`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stdout.String(), "0.3\tinf\t-0.0\t{0.33333333333333}\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }
 
 // Piped input read by io.read is input, not console lines: the line after x = io.read() is what

@@ -86,7 +86,7 @@ func CheckString(L *glua.LState, fname string, n int) string {
 	case glua.LString:
 		return string(v)
 	case glua.LNumber:
-		return v.String()
+		return Number(float64(v))
 	}
 	TypeError(L, fname, n, "string")
 	return ""

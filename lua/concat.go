@@ -128,17 +128,20 @@ func (rt *Runtime) concatCall(L *glua.LState) int {
 		for j > 1 && glua.LVCanConvToString(L.Get(j-1)) {
 			j--
 		}
-		size := int64(len(glua.LVAsString(rhs)))
+		right, _ := asString(rhs)
+		size := int64(len(right))
 		for k := j; k <= i; k++ {
-			size += int64(len(glua.LVAsString(L.Get(k))))
+			s, _ := asString(L.Get(k))
+			size += int64(len(s))
 		}
 		rt.Reserve(L, size)
 		var b strings.Builder
 		b.Grow(int(size))
 		for k := j; k <= i; k++ {
-			b.WriteString(glua.LVAsString(L.Get(k)))
+			s, _ := asString(L.Get(k))
+			b.WriteString(s)
 		}
-		b.WriteString(glua.LVAsString(rhs))
+		b.WriteString(right)
 		rhs = glua.LString(b.String())
 		i = j - 1
 	}

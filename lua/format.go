@@ -115,7 +115,7 @@ func formatOne(a args, n int, spec formatSpec, conv byte) string {
 	case 'q':
 		return quoteValue(a, n)
 	}
-	s := a.L.ToStringMeta(a.L.Get(n)).String()
+	s := ToString(a.L, a.L.Get(n))
 	if spec.precision >= 0 && len(s) > spec.precision {
 		s = s[:spec.precision]
 	}

@@ -518,7 +518,7 @@ func (rt *Runtime) write(L *glua.LState, f *luaFile, first int, fname string) in
 		case glua.LString:
 			s = string(v)
 		case glua.LNumber:
-			s = v.String()
+			s = Number(float64(v))
 		default:
 			a.typeError(i, "string")
 		}

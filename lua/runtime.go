@@ -111,7 +111,7 @@ func (rt *Runtime) printCall(L *glua.LState) int {
 		if i > 1 {
 			b.WriteByte('\t')
 		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+		b.WriteString(ToString(L, L.Get(i)))
 	}
 	b.WriteByte('\n')
 	io.WriteString(rt.stdout(), b.String())

@@ -19,7 +19,14 @@ const maxCCalls = 200
 
 // installStdlib replaces and wraps the standard functions above in L.
 func (rt *Runtime) installStdlib(L *glua.LState) {
+	if m, ok := L.GetGlobal("math").(*glua.LTable); ok {
+		m.RawSetString("huge", glua.LNumber(math.Inf(1))) // gopher-lua's is the largest finite float
+		m.RawSetString("log", L.NewFunction(logCall))
+	}
+	L.SetGlobal("tostring", L.NewFunction(tostringCall))
+	L.SetGlobal("tonumber", L.NewFunction(tonumberCall))
 	if str, ok := L.GetGlobal("string").(*glua.LTable); ok {
+		numbersAsLuaWrites(L, str)
 		str.RawSetString("rep", L.NewFunction(rt.repCall))
 		str.RawSetString("format", L.NewFunction(formatCall))
 	}
@@ -102,7 +109,7 @@ func (rt *Runtime) tableConcatCall(L *glua.LState) int {
 		case glua.LString:
 			size += int64(len(v))
 		case glua.LNumber:
-			size += int64(len(v.String()))
+			size += int64(len(Number(float64(v))))
 		default:
 			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
 		}
@@ -114,7 +121,8 @@ func (rt *Runtime) tableConcatCall(L *glua.LState) int {
 		if k > i {
 			b.WriteString(sep)
 		}
-		b.WriteString(glua.LVAsString(t.RawGetInt(k)))
+		s, _ := asString(t.RawGetInt(k))
+		b.WriteString(s)
 	}
 	L.Push(glua.LString(b.String()))
 	return 1
@@ -181,4 +189,23 @@ func yieldCall(L *glua.LState) int {
 		}
 	}
 	return -1
+}
+
+// logCall is math.log(x[, base]): gopher-lua's ignores the base.
+func logCall(L *glua.LState) int {
+	a := args{L, "log"}
+	x := a.number(1)
+	var r float64
+	switch {
+	case L.Get(2) == glua.LNil:
+		r = math.Log(x)
+	case a.number(2) == 2:
+		r = math.Log2(x)
+	case a.number(2) == 10:
+		r = math.Log10(x)
+	default:
+		r = math.Log(x) / math.Log(a.number(2))
+	}
+	L.Push(glua.LNumber(r))
+	return 1
 }
