@@ -137,14 +137,15 @@ func TestBatchIORead(t *testing.T) {
 	}
 }
 
-// run, bg and stop check their arguments as Lua's own functions do.
+// run, bg and stop check their arguments as Lua's own functions do (called by pcall, a Go function,
+// their errors have no position, as in PUC Lua).
 func TestJobArgumentErrors(t *testing.T) {
 	t.Parallel()
 	s, stdout, _ := newSession(t)
 	err := s.eval(context.Background(), `print(pcall(stop, {})); print(pcall(run)); print(pcall(bg, "x", {}))`)
-	want := "false\tstdin:1: bad argument #1 to 'stop' (job expected, got table)\n" +
-		"false\tstdin:1: bad argument #1 to 'run' (string expected, got no value)\n" +
-		"false\tstdin:1: bad argument #2 to 'bg' (string expected, got table)\n"
+	want := "false\tbad argument #1 to 'stop' (job expected, got table)\n" +
+		"false\tbad argument #1 to 'run' (string expected, got no value)\n" +
+		"false\tbad argument #2 to 'bg' (string expected, got table)\n"
 	if err != nil || stdout.String() != want {
 		t.Errorf("got %q, %v\nwant %q", stdout.String(), err, want)
 	}

@@ -42,6 +42,11 @@ type Runtime struct {
 	resumeDepth int         // coroutine resumes in progress, nested
 	lowMemory   atomic.Bool // the heap passed the budget: the next check raises "not enough memory"
 	stopWatch   context.CancelFunc
+
+	factory *glua.LState    // makes the threads of coroutines and helpers (pcall.go)
+	helpers []*helper       // the threads pcall runs functions on, by depth
+	depth   int             // pcalls in progress, nested
+	msgh    *glua.LFunction // the message handler of pcall and PCall
 }
 
 // Open makes L's standard library behave as PUC Lua 5.4's where gopher-lua's differs: print,
@@ -57,6 +62,7 @@ func Open(L *glua.LState, opts Options) *Runtime {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
 	}
 	rt.installLoaders(L)
+	rt.installProtect(L)
 	rt.installStdlib(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
 	if opts.MemoryLimit > 0 {

@@ -38,7 +38,7 @@ func (rt *Runtime) installStdlib(L *glua.LState) {
 		create, resume := co.RawGetString("create"), co.RawGetString("resume")
 		resumeFn := L.NewFunction(func(L *glua.LState) int { return rt.resume(L, resume) })
 		co.RawSetString("resume", resumeFn)
-		co.RawSetString("yield", L.NewFunction(yieldCall))
+		co.RawSetString("yield", L.NewFunction(rt.yieldCall))
 		co.RawSetString("wrap", L.NewFunction(func(L *glua.LState) int {
 			if _, ok := L.Get(1).(*glua.LFunction); !ok {
 				args{L, "wrap"}.typeError(1, "function")
@@ -175,7 +175,13 @@ func (rt *Runtime) wrapped(L *glua.LState, resume *glua.LFunction) int {
 // yieldCall is coroutine.yield(...): as gopher-lua's, but refusing to yield from the main thread
 // or from below a Go function (a signal handler run by a blocked recv, a __tostring, a pcall),
 // which gopher-lua cannot resume and crashes on.
-func yieldCall(L *glua.LState) int {
+func (rt *Runtime) yieldCall(L *glua.LState) int {
+	if h := rt.currentHelper(L); h != nil {
+		if h.owner.Parent == nil {
+			L.RaiseError("attempt to yield from outside a coroutine")
+		}
+		L.RaiseError("attempt to yield across a C-call boundary")
+	}
 	if L.Parent == nil {
 		L.RaiseError("attempt to yield from outside a coroutine")
 	}
