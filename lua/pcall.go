@@ -190,6 +190,12 @@ func (rt *Runtime) ownerOf(th *glua.LState) *glua.LState {
 // none (a Go function pcall called); PUC Lua gives no position then.
 func (rt *Runtime) reword(_ *glua.LState, msg string) string { return strings.TrimPrefix(msg, " ") }
 
+// rewordAfter says msg as PUC Lua would, once the frames that raised it are gone (an error that
+// ended a coroutine).
+func (rt *Runtime) rewordAfter(_ *glua.LState, msg string) string {
+	return strings.TrimPrefix(msg, " ")
+}
+
 // PCall calls the function below the nargs values on top of L's stack as lua_pcall does with a
 // message handler: the error's message is worded as PUC Lua words it, and its StackTrace holds
 // the traceback taken where it was raised. Unlike gopher-lua's PCall, it leaves no upvalue of the

@@ -47,6 +47,8 @@ type Runtime struct {
 	helpers []*helper       // the threads pcall runs functions on, by depth
 	depth   int             // pcalls in progress, nested
 	msgh    *glua.LFunction // the message handler of pcall and PCall
+
+	coCreate, coResume glua.LGFunction // gopher-lua's coroutine.create and resume
 }
 
 // Open makes L's standard library behave as PUC Lua 5.4's where gopher-lua's differs: print,
