@@ -54,7 +54,7 @@ func shell(t *testing.T, stdin, script string) result {
 func TestMemoryLimit(t *testing.T) {
 	t.Parallel()
 	udplab(t, "", "--mem", "64M", "-e", `print(pcall(string.rep, "x", 1e13)) print(pcall(string.format, "%099999d", 1))`).check(t,
-		"false\t<string>:1: not enough memory\nfalse\t<string>:1: invalid conversion '%099999d' to 'format'\n", "", 0)
+		"false\tnot enough memory\nfalse\tinvalid conversion '%099999d' to 'format'\n", "", 0)
 	r := udplab(t, "", "--mem", "64M", "-e", `local t = {} while true do t[#t + 1] = {} end`)
 	checkNoGoText(t, "a table growing without end", r.stderr)
 	if r.code != 1 || r.stderr != "udplab: not enough memory\n" {
@@ -70,7 +70,7 @@ func TestMemoryLimit(t *testing.T) {
 		local s = ("x"):rep(2^20)
 		print(pcall(function() while true do s = s .. s end end))'`)
 	checkNoGoText(t, "under ulimit -v", r.stderr)
-	if r.stdout != "false\t<string>:2: not enough memory\nfalse\t<string>:4: not enough memory\n" || r.code != 0 {
+	if r.stdout != "false\tnot enough memory\nfalse\t<string>:4: not enough memory\n" || r.code != 0 {
 		t.Errorf("under ulimit -v: %+v", r)
 	}
 	udplab(t, "", "--mem", "lots").check(t, "", "udplab: invalid size 'lots' for --mem (try 512M or 2G)\n"+usage, 2)

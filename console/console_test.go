@@ -117,6 +117,13 @@ func TestShowValue(t *testing.T) {
 	if got, want := stdout.String(), "1\t\"two\"\t{1, \"a\", [true]=3, x=2}\tnil\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	stdout.Reset() // numbers as Lua 5.4 writes them
+	if err := s.eval(context.Background(), `0.1 + 0.2, 1/0, -0.0, {1/3}`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stdout.String(), "0.3\tinf\t-0.0\t{0.33333333333333}\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }
 
 // Piped input read by io.read is input, not console lines: the line after x = io.read() is what
@@ -130,14 +137,15 @@ func TestBatchIORead(t *testing.T) {
 	}
 }
 
-// run, bg and stop check their arguments as Lua's own functions do.
+// run, bg and stop check their arguments as Lua's own functions do (called by pcall, a Go function,
+// their errors have no position, as in PUC Lua).
 func TestJobArgumentErrors(t *testing.T) {
 	t.Parallel()
 	s, stdout, _ := newSession(t)
 	err := s.eval(context.Background(), `print(pcall(stop, {})); print(pcall(run)); print(pcall(bg, "x", {}))`)
-	want := "false\tstdin:1: bad argument #1 to 'stop' (job expected, got table)\n" +
-		"false\tstdin:1: bad argument #1 to 'run' (string expected, got no value)\n" +
-		"false\tstdin:1: bad argument #2 to 'bg' (string expected, got table)\n"
+	want := "false\tbad argument #1 to 'stop' (job expected, got table)\n" +
+		"false\tbad argument #1 to 'run' (string expected, got no value)\n" +
+		"false\tbad argument #2 to 'bg' (string expected, got table)\n"
 	if err != nil || stdout.String() != want {
 		t.Errorf("got %q, %v\nwant %q", stdout.String(), err, want)
 	}

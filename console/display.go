@@ -10,6 +10,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -70,7 +71,7 @@ func failureTriple(values []lua.LValue) (func(palette) string, bool) {
 		return nil, false
 	}
 	return func(p palette) string {
-		return p.paint(p.keyword, "nil") + "\t" + p.paint(p.err, string(msg)) + "\t" + p.paint(p.num, num.String()) + "\t" + p.paint(p.dim, "-- "+name)
+		return p.paint(p.keyword, "nil") + "\t" + p.paint(p.err, string(msg)) + "\t" + p.paint(p.num, lua54.Number(float64(num))) + "\t" + p.paint(p.dim, "-- "+name)
 	}, true
 }
 
@@ -80,19 +81,16 @@ func showValue(L *lua.LState, v lua.LValue, depth int, p palette) string {
 	case lua.LString:
 		return p.paint(p.str, quote(string(v)))
 	case lua.LNumber:
-		return p.paint(p.num, v.String())
+		return p.paint(p.num, lua54.Number(float64(v)))
 	case lua.LBool, *lua.LNilType:
 		return p.paint(p.keyword, v.String())
 	case *lua.LTable:
-		if L.GetMetaField(v, "__tostring") != lua.LNil {
-			return L.ToStringMeta(v).String()
-		}
-		if depth >= maxShownDepth {
-			return L.ToStringMeta(v).String()
+		if L.GetMetaField(v, "__tostring") != lua.LNil || depth >= maxShownDepth {
+			return lua54.ToString(L, v)
 		}
 		return showTable(L, v, depth, p)
 	}
-	return L.ToStringMeta(v).String()
+	return lua54.ToString(L, v)
 }
 
 // showTable shows a table's entries: its array part in order, then the other keys sorted, at

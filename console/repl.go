@@ -18,7 +18,7 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 	"golang.org/x/sys/unix"
 
-	"github.com/udplab/udplab/luabind"
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -75,7 +75,7 @@ func (s *Session) batch(stdin io.Reader) int {
 func (s *Session) runChunk(src string) error {
 	err := s.eval(s.chunk.start(), src)
 	if cause := s.chunk.stop(); cause != nil {
-		if errors.Is(cause, luabind.ErrNoMemory) {
+		if errors.Is(cause, lua54.ErrNoMemory) {
 			debug.FreeOSMemory()
 		}
 		return cause
@@ -136,7 +136,7 @@ func (s *Session) console(stdin *os.File) int {
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, errInterrupted), errors.Is(err, luabind.ErrNoMemory):
+		case errors.Is(err, errInterrupted), errors.Is(err, lua54.ErrNoMemory):
 			fmt.Fprintln(s.stderr, err)
 		default:
 			s.reportWithTraceback(err)
@@ -313,9 +313,9 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		}
 	}
 	s.sources["stdin"] = src
-	fn, err := luabind.Load(L, strings.NewReader("return "+src), "stdin")
+	fn, err := lua54.Load(L, strings.NewReader("return "+src), "stdin")
 	if err != nil {
-		fn, err = luabind.Load(L, strings.NewReader(src), "stdin")
+		fn, err = lua54.Load(L, strings.NewReader(src), "stdin")
 		if err != nil {
 			return err
 		}

@@ -10,13 +10,14 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/luabind"
 )
 
 // RunChunk runs the Lua chunk src (a -e argument).
 func (s *Session) RunChunk(src string) error {
 	s.sources["<string>"] = src
-	fn, err := luabind.Load(s.L, strings.NewReader(src), "<string>")
+	fn, err := lua54.Load(s.L, strings.NewReader(src), "<string>")
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 	var fn *lua.LFunction
 	var err error
 	if path == "-" {
-		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
+		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
 	} else {
 		luabind.AddScriptPath(L, path)
 		f, openErr := openScript(path)
@@ -58,7 +59,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 			return fmt.Errorf("cannot read %s: %v", path, readErr)
 		}
 		s.sources[path] = string(b)
-		fn, err = luabind.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), path)
+		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), path)
 	}
 	if err != nil {
 		return err
@@ -91,7 +92,7 @@ func (s *Session) errorMessage(err error) string {
 	msg := errorText(err)
 	if chunk, _, ok := strings.Cut(msg, ":"); ok {
 		if src, ok := s.sources[chunk]; ok {
-			return luabind.NameCulprit(s.L, msg, src)
+			return lua54.NameCulprit(s.L, msg, src)
 		}
 	}
 	return msg

@@ -19,6 +19,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/luabind"
 	"github.com/udplab/udplab/scripts"
 )
@@ -28,7 +29,7 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Version names the program in the console's banner: "udplab 0.1.0".
 	Version string
-	// MemoryLimit is the heap, in bytes, Lua may use; 0: luabind.DefaultMemoryLimit().
+	// MemoryLimit is the heap, in bytes, Lua may use; 0: lua54.DefaultMemoryLimit().
 	MemoryLimit int64
 }
 
@@ -85,7 +86,7 @@ func New(opts Options) *Session {
 	s.luaOut = &lineTail{w: opts.Stdout}
 	limit := opts.MemoryLimit
 	if limit == 0 {
-		limit = luabind.DefaultMemoryLimit()
+		limit = lua54.DefaultMemoryLimit()
 	}
 	// Let the collector work harder as the heap nears twice the budget, well before the
 	// process runs out (it is a target, not a cap).
@@ -97,7 +98,7 @@ func New(opts Options) *Session {
 		Exit:             s.exit,
 		OnSignal:         s.onLuaSignal,
 		MemoryLimit:      limit,
-		OnMemoryExceeded: func() bool { return s.chunk.cancel(luabind.ErrNoMemory) },
+		OnMemoryExceeded: func() bool { return s.chunk.cancel(lua54.ErrNoMemory) },
 		Terminal:         s.interactive.Load,
 		Shipped:          scripts.FS,
 	})

@@ -9,5 +9,6 @@
 // returns 0. Blocking calls take their context from the Lua state, so cancelling it (Ctrl-C in the
 // REPL) wakes them.
 //
-// luabind makes no system calls of its own: everything goes through sock.
+// luabind makes no system calls of its own: everything goes through sock. What makes the rest
+// of the standard library PUC Lua 5.4's is package lua's.
 package luabind

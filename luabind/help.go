@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	lua54 "github.com/udplab/udplab/lua"
 )
 
 // helpEntry is the help text of one call: in the spirit of a man page's SYNOPSIS, RETURN VALUE
@@ -77,7 +79,7 @@ func (rt *Runtime) helpCall(a args) int {
 		}
 	}
 	if !ok {
-		a.argError(1, "no help for "+lua.LVAsString(L.ToStringMeta(L.Get(1))))
+		a.argError(1, "no help for "+lua54.ToString(L, L.Get(1)))
 	}
 	var b strings.Builder
 	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {

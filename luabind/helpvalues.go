@@ -7,6 +7,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -117,11 +118,14 @@ func (rt *Runtime) constantHelp(name string) (string, bool) {
 		return b.String(), true
 	}
 	if meaning, ok := constantMeanings[name]; ok {
-		value := lua.LNil
-		if v := rt.constantsByName()[name]; v != nil {
-			value = v
+		value := "nil"
+		switch v := rt.constantsByName()[name].(type) {
+		case lua.LNumber:
+			value = lua54.Number(float64(v))
+		case lua.LValue:
+			value = v.String()
 		}
-		return fmt.Sprintf("%s = %s\n  %s\n", name, value.String(), meaning), true
+		return fmt.Sprintf("%s = %s\n  %s\n", name, value, meaning), true
 	}
 	return "", false
 }
@@ -140,7 +144,7 @@ func (rt *Runtime) valueHelp(n lua.LNumber) (string, bool) {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s is the value of %s (help(\"NAME\") names one):\n", n.String(), strings.Join(names, ", "))
+	fmt.Fprintf(&b, "%s is the value of %s (help(\"NAME\") names one):\n", lua54.Number(float64(n)), strings.Join(names, ", "))
 	for _, name := range names {
 		if text, ok := rt.constantHelp(name); ok {
 			b.WriteString(text)
@@ -152,7 +156,7 @@ func (rt *Runtime) valueHelp(n lua.LNumber) (string, bool) {
 // socketHelp describes a socket: its state and its methods.
 func (rt *Runtime) socketHelp(L *lua.LState, ud *lua.LUserData) string {
 	var b strings.Builder
-	b.WriteString("a socket: " + L.ToStringMeta(ud).String() + "\nmethods (s:name(...) is name(s, ...)):\n")
+	b.WriteString("a socket: " + lua54.ToString(L, ud) + "\nmethods (s:name(...) is name(s, ...)):\n")
 	for _, bd := range rt.bindings {
 		if bd.method {
 			b.WriteString("  s:" + padRight(bd.name, 12) + bd.help.summary + "\n")

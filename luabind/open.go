@@ -1,15 +1,13 @@
 package luabind
 
 import (
-	"context"
 	"io"
 	"strconv"
-	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -32,12 +30,22 @@ var bindings = []*binding{
 	&pcapBinding,
 }
 
-// Open installs the socket calls, the helpers and the constants in L as globals, makes
-// require("sock") return them as one table, replaces os.exit so that it closes every socket
-// first, and gives math.random a generator of L's own. It returns the Runtime that owns the
-// sockets L opens.
+// Open makes L's standard library PUC Lua 5.4's (package lua, whose os.exit closes every socket
+// here before the process ends), installs the socket calls, the helpers and the constants in L
+// as globals, and makes require("sock") return them as one table. It returns the Runtime that
+// owns the sockets L opens.
 func Open(L *lua.LState, opts Options) *Runtime {
 	rt := &Runtime{opts: opts, tracer: sock.NewTracer(), bindings: bindings}
+	rt.lua = lua54.Open(L, lua54.Options{
+		Stdout:           opts.Stdout,
+		Stderr:           opts.Stderr,
+		Stdin:            opts.Stdin,
+		Lib:              opts.Lib,
+		Progname:         "udplab",
+		Exit:             rt.Exit,
+		MemoryLimit:      opts.MemoryLimit,
+		OnMemoryExceeded: opts.OnMemoryExceeded,
+	})
 	rt.sockConfig.Tracer = rt.tracer
 	rt.addrToString = L.NewFunction(addrString)
 	rt.addrEqual = L.NewFunction(addrEqual)
@@ -68,20 +76,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 		return 1
 	})
 
-	if osTable, ok := L.GetGlobal("os").(*lua.LTable); ok {
-		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
-	}
-	L.SetGlobal("print", L.NewFunction(rt.printCall))
-	rt.installLoaders(L)
-	rt.installStdlib(L)
 	rt.installLab(L)
-	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
-	if opts.MemoryLimit > 0 {
-		ctx, cancel := context.WithCancel(context.Background())
-		rt.stopWatch = cancel
-		go rt.watchMemory(ctx, 10*time.Millisecond)
-	}
-	fixRandom(L)
 	return rt
 }
 
@@ -103,8 +98,8 @@ func (rt *Runtime) guard(b *binding) lua.LGFunction {
 				L.RaiseError("%s: internal error: %v", name, r)
 			}
 		}()
-		if rt.lowMemory.Load() {
-			rt.reserve(L, 0)
+		if rt.lua.MemoryLow() {
+			rt.lua.Reserve(L, 0)
 		}
 		return fn(rt, args{L, name})
 	}
@@ -146,39 +141,6 @@ func (rt *Runtime) fatalCall(a args) int {
 	if status != 0 {
 		rt.exitFrom(L, status)
 	}
-	return 0
-}
-
-// printCall replaces print: the same line as Lua's, written to Options.Stdout in one write, so
-// that a line is never split by what stderr prints meanwhile.
-func (rt *Runtime) printCall(L *lua.LState) int {
-	rt.reserve(L, 0)
-	var b strings.Builder
-	for i := 1; i <= L.GetTop(); i++ {
-		if i > 1 {
-			b.WriteByte('\t')
-		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
-	}
-	b.WriteByte('\n')
-	io.WriteString(rt.stdout(), b.String())
-	return 0
-}
-
-// exitCall replaces os.exit([code]): true is 0, false is 1, as in Lua 5.4. Every socket is
-// closed first.
-func (rt *Runtime) exitCall(L *lua.LState) int {
-	code := 0
-	switch v := L.Get(1).(type) {
-	case lua.LBool:
-		if !v {
-			code = 1
-		}
-	case *lua.LNilType:
-	default:
-		code = args{L, "exit"}.int(1)
-	}
-	rt.exitFrom(L, code)
 	return 0
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/lab"
+	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
 
@@ -35,7 +36,7 @@ type Options struct {
 	// OnSignal is told when Lua registers a handler for a signal, so that the host can start
 	// catching it.
 	OnSignal func(sig unix.Signal)
-	// MemoryLimit is the heap, in bytes, the Lua state may use (see memory.go); 0: no limit.
+	// MemoryLimit is the heap, in bytes, the Lua state may use (see package lua); 0: no limit.
 	MemoryLimit int64
 	// OnMemoryExceeded is told, from another goroutine, when the heap passed MemoryLimit; it
 	// returns true when it stopped the running code (the console cancels its chunk).
@@ -82,9 +83,8 @@ type Runtime struct {
 
 	resolved map[resolveKey]*sock.Addr // "host, port" arguments already parsed or looked up
 
-	io          ioLib     // Lua's io library (iolib.go)
-	diagram     recording // the calls kept for the sequence diagram (diagram.go)
-	resumeDepth int       // coroutine resumes in progress, nested
+	lua     *lua54.Runtime // what makes L's standard library PUC Lua 5.4's
+	diagram recording      // the calls kept for the sequence diagram (diagram.go)
 
 	labs             []*lab.Network // the labs up, taken down at exit
 	wire             bool           // the wire view is on: labs made now are captured too
@@ -94,8 +94,6 @@ type Runtime struct {
 	hosts            map[*lua.LTable]labHost
 	hostMethodsMT    *lua.LTable // a host's fields' metatable: its methods
 	networkMethodsMT *lua.LTable // a network's fields' metatable: close
-	lowMemory        atomic.Bool // the heap passed the budget: the next call raises "not enough memory"
-	stopWatch        context.CancelFunc
 }
 
 // waker is the context a blocking call waits under: cancelling it wakes the call so that a Lua
@@ -139,14 +137,11 @@ func (rt *Runtime) stderr() io.Writer {
 // Shutdown prints the packets the wire view still holds and closes every socket: for the end of
 // a script or a console session.
 func (rt *Runtime) Shutdown() {
-	if rt.stopWatch != nil {
-		rt.stopWatch()
-	}
 	rt.tracer.Flush()
 	rt.stopPcap()
 	rt.CloseAll()
 	rt.closeLabs()
-	rt.closeFiles()
+	rt.lua.Close()
 	rt.poller.Close()
 }
 
@@ -155,6 +150,13 @@ func (rt *Runtime) exitFrom(L *lua.LState, code int) {
 	rt.FlushFiles(L)
 	rt.Exit(code)
 }
+
+// FlushFiles flushes io.stdout, io.stderr and every file the script opened and has not closed.
+// It must run on the Lua state's goroutine, L's.
+func (rt *Runtime) FlushFiles(*lua.LState) { rt.lua.FlushFiles() }
+
+// SetStdin makes io.stdin read from r from now on (see package lua's Runtime.SetStdin).
+func (rt *Runtime) SetStdin(r io.Reader) { rt.lua.SetStdin(r) }
 
 // Exit prints the packets the wire view still holds, closes every socket and ends the process
 // with code, through Options.Exit. From another goroutine than the Lua state's, Lua's buffered

@@ -1,37 +1,37 @@
-package luabind
+package lua
 
 import (
 	"math"
 	"math/rand/v2"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // fixRandom replaces math.random and math.randomseed: gopher-lua's use Go's global generator,
 // whose Seed is a no-op since Go 1.24, so math.randomseed(42) would not make a run repeatable.
 // These keep one generator per Lua state, seeded at random until the script seeds it.
-func fixRandom(L *lua.LState) {
-	mathTable, ok := L.GetGlobal("math").(*lua.LTable)
+func fixRandom(L *glua.LState) {
+	mathTable, ok := L.GetGlobal("math").(*glua.LTable)
 	if !ok {
 		return
 	}
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	mathTable.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
+	mathTable.RawSetString("randomseed", L.NewFunction(func(L *glua.LState) int {
 		seed := uint64(int64(args{L, "randomseed"}.number(1)))
 		rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		return 0
 	}))
-	mathTable.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
+	mathTable.RawSetString("random", L.NewFunction(func(L *glua.LState) int {
 		switch L.GetTop() {
 		case 0:
-			L.Push(lua.LNumber(rng.Float64()))
+			L.Push(glua.LNumber(rng.Float64()))
 		case 1:
 			a := args{L, "random"}
 			m := int64(a.int(1))
 			if m < 1 {
 				a.argError(1, "interval is empty")
 			}
-			L.Push(lua.LNumber(rng.Int64N(m) + 1))
+			L.Push(glua.LNumber(rng.Int64N(m) + 1))
 		default:
 			a := args{L, "random"}
 			m, n := int64(a.int(1)), int64(a.int(2))
@@ -47,7 +47,7 @@ func fixRandom(L *lua.LState) {
 			} else {
 				r = rng.Uint64N(span + 1)
 			}
-			L.Push(lua.LNumber(m + int64(r)))
+			L.Push(glua.LNumber(m + int64(r)))
 		}
 		return 1
 	}))

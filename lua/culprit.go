@@ -1,4 +1,4 @@
-package luabind
+package lua
 
 import (
 	"regexp"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -29,7 +29,7 @@ var (
 
 // NameCulprit rewrites a runtime error message of a chunk whose source is src in PUC Lua's words,
 // with a suggestion when a name was misspelt; other messages are returned as they are.
-func NameCulprit(L *lua.LState, msg, src string) string {
+func NameCulprit(L *glua.LState, msg, src string) string {
 	if m := callError().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[2])
 		if c, ok := findCulprit(L, src, line, culpritCall, ""); ok {
@@ -75,7 +75,7 @@ func (c culprit) suggestion() string {
 
 // findCulprit walks src for the expressions of kind on line and returns the first whose value is
 // wrong now (for a local, whose value cannot be looked up, the first one found).
-func findCulprit(L *lua.LState, src string, line int, kind culpritKind, key string) (culprit, bool) {
+func findCulprit(L *glua.LState, src string, line int, kind culpritKind, key string) (culprit, bool) {
 	chunk, err := parse.Parse(strings.NewReader(src), "culprit")
 	if err != nil {
 		return culprit{}, false
@@ -128,7 +128,7 @@ func findCulprit(L *lua.LState, src string, line int, kind culpritKind, key stri
 			if !ok {
 				return
 			}
-			if v, known := evalExpr(L, get.Object, locals); known && v != lua.LNil {
+			if v, known := evalExpr(L, get.Object, locals); known && v != glua.LNil {
 				return
 			}
 			found = append(found, c)
@@ -173,7 +173,7 @@ func localNames(chunk []ast.Stmt) map[string]bool {
 }
 
 // describe names the expression e as PUC Lua does: global 'x', local 'x', field 'x'.
-func describe(L *lua.LState, e ast.Expr, locals map[string]bool) (culprit, bool) {
+func describe(L *glua.LState, e ast.Expr, locals map[string]bool) (culprit, bool) {
 	switch e := e.(type) {
 	case *ast.IdentExpr:
 		if locals[e.Value] {
@@ -194,70 +194,70 @@ func describe(L *lua.LState, e ast.Expr, locals map[string]bool) (culprit, bool)
 
 // evalExpr looks up a global name or a chain of fields of one (sock.foo.bar) without calling
 // anything but __index tables; known is false for anything else.
-func evalExpr(L *lua.LState, e ast.Expr, locals map[string]bool) (v lua.LValue, known bool) {
+func evalExpr(L *glua.LState, e ast.Expr, locals map[string]bool) (v glua.LValue, known bool) {
 	switch e := e.(type) {
 	case *ast.IdentExpr:
 		if locals[e.Value] {
-			return lua.LNil, false
+			return glua.LNil, false
 		}
 		return L.GetGlobal(e.Value), true
 	case *ast.AttrGetExpr:
 		k, ok := e.Key.(*ast.StringExpr)
 		if !ok {
-			return lua.LNil, false
+			return glua.LNil, false
 		}
 		obj, known := evalExpr(L, e.Object, locals)
 		if !known {
-			return lua.LNil, false
+			return glua.LNil, false
 		}
 		return rawLookup(L, obj, k.Value)
 	}
-	return lua.LNil, false
+	return glua.LNil, false
 }
 
 // rawLookup is obj[key] through __index tables only (no function is called).
-func rawLookup(L *lua.LState, obj lua.LValue, key string) (lua.LValue, bool) {
+func rawLookup(L *glua.LState, obj glua.LValue, key string) (glua.LValue, bool) {
 	for depth := 0; depth < 10; depth++ {
-		if t, ok := obj.(*lua.LTable); ok {
-			if v := t.RawGetString(key); v != lua.LNil {
+		if t, ok := obj.(*glua.LTable); ok {
+			if v := t.RawGetString(key); v != glua.LNil {
 				return v, true
 			}
 		}
 		index := L.GetMetaField(obj, "__index")
 		switch index.(type) {
-		case *lua.LNilType:
-			if _, ok := obj.(*lua.LTable); ok {
-				return lua.LNil, true
+		case *glua.LNilType:
+			if _, ok := obj.(*glua.LTable); ok {
+				return glua.LNil, true
 			}
-			return lua.LNil, false
-		case *lua.LTable:
+			return glua.LNil, false
+		case *glua.LTable:
 			obj = index
 		default:
-			return lua.LNil, false
+			return glua.LNil, false
 		}
 	}
-	return lua.LNil, false
+	return glua.LNil, false
 }
 
-func callable(L *lua.LState, v lua.LValue) bool {
-	if _, ok := v.(*lua.LFunction); ok {
+func callable(L *glua.LState, v glua.LValue) bool {
+	if _, ok := v.(*glua.LFunction); ok {
 		return true
 	}
-	return L.GetMetaField(v, "__call") != lua.LNil
+	return L.GetMetaField(v, "__call") != glua.LNil
 }
 
 // globalNames are the string keys of _G.
-func globalNames(L *lua.LState) []string {
-	return fieldNames(L, L.Get(lua.GlobalsIndex))
+func globalNames(L *glua.LState) []string {
+	return fieldNames(L, L.Get(glua.GlobalsIndex))
 }
 
 // fieldNames are the string keys of v and of its __index table.
-func fieldNames(L *lua.LState, v lua.LValue) []string {
+func fieldNames(L *glua.LState, v glua.LValue) []string {
 	var names []string
-	for _, t := range []lua.LValue{v, L.GetMetaField(v, "__index")} {
-		if t, ok := t.(*lua.LTable); ok {
-			t.ForEach(func(k, _ lua.LValue) {
-				if s, ok := k.(lua.LString); ok {
+	for _, t := range []glua.LValue{v, L.GetMetaField(v, "__index")} {
+		if t, ok := t.(*glua.LTable); ok {
+			t.ForEach(func(k, _ glua.LValue) {
+				if s, ok := k.(glua.LString); ok {
 					names = append(names, string(s))
 				}
 			})

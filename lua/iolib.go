@@ -1,4 +1,4 @@
-package luabind
+package lua
 
 import (
 	"bufio"
@@ -7,13 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
-
-	"github.com/udplab/udplab/sock"
 )
 
 // Lua's io library, as PUC Lua 5.4 has it, in place of gopher-lua's: a line is what C's fgets
@@ -32,18 +31,18 @@ const maxNumeral = 200
 
 // luaFile is the value a Lua file userdata holds.
 type luaFile struct {
-	name   string         // the path, for messages
-	f      *os.File       // an opened file, or nil
-	cmd    *exec.Cmd      // io.popen's process, or nil
-	src    io.Reader      // where reads come from; nil: not readable
-	dst    io.Writer      // where writes go; nil: not writable
-	closer io.Closer      // io.popen's pipe, closed before waiting
-	r      *bufio.Reader  // src, buffered (made on the first read)
-	w      *bufio.Writer  // dst, buffered when setvbuf asked for it (or for an opened file)
-	line   bool           // setvbuf("line"): flush at every newline
-	std    bool           // io.stdin, io.stdout, io.stderr: close refuses
-	closed bool           // closed: every method but tostring and io.type raises
-	ud     *lua.LUserData // the one userdata of this file
+	name   string          // the path, for messages
+	f      *os.File        // an opened file, or nil
+	cmd    *exec.Cmd       // io.popen's process, or nil
+	src    io.Reader       // where reads come from; nil: not readable
+	dst    io.Writer       // where writes go; nil: not writable
+	closer io.Closer       // io.popen's pipe, closed before waiting
+	r      *bufio.Reader   // src, buffered (made on the first read)
+	w      *bufio.Writer   // dst, buffered when setvbuf asked for it (or for an opened file)
+	line   bool            // setvbuf("line"): flush at every newline
+	std    bool            // io.stdin, io.stdout, io.stderr: close refuses
+	closed bool            // closed: every method but tostring and io.type raises
+	ud     *glua.LUserData // the one userdata of this file
 }
 
 // ioLib is the state of the io library of one Lua state.
@@ -51,14 +50,14 @@ type ioLib struct {
 	stdin, stdout, stderr *luaFile
 	input, output         *luaFile
 	opened                []*luaFile // the files io.open, io.popen and io.tmpfile made, flushed at exit
-	mt                    *lua.LTable
+	mt                    *glua.LTable
 }
 
 // installIO replaces the io library of L, and the file metatable, with this one.
-func (rt *Runtime) installIO(L *lua.LState) {
+func (rt *Runtime) installIO(L *glua.LState) {
 	lib := &rt.io
 	lib.mt = L.NewTypeMetatable(fileTypeName)
-	methods := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	methods := L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
 		"close":   rt.fileClose,
 		"flush":   rt.fileFlush,
 		"lines":   rt.fileLines,
@@ -68,7 +67,7 @@ func (rt *Runtime) installIO(L *lua.LState) {
 		"write":   rt.fileWrite,
 	})
 	lib.mt.RawSetString("__index", methods)
-	lib.mt.RawSetString("__name", lua.LString(fileTypeName))
+	lib.mt.RawSetString("__name", glua.LString(fileTypeName))
 	lib.mt.RawSetString("__tostring", L.NewFunction(fileToString))
 
 	lib.stdin = rt.newFile(L, &luaFile{name: "stdin", src: rt.stdinReader(), std: true})
@@ -76,7 +75,7 @@ func (rt *Runtime) installIO(L *lua.LState) {
 	lib.stderr = rt.newFile(L, &luaFile{name: "stderr", dst: rt.stderr(), std: true})
 	lib.input, lib.output = lib.stdin, lib.stdout
 
-	ioTable := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
+	ioTable := L.SetFuncs(L.NewTable(), map[string]glua.LGFunction{
 		"close":   rt.ioClose,
 		"flush":   rt.ioFlush,
 		"input":   rt.ioInput,
@@ -93,7 +92,7 @@ func (rt *Runtime) installIO(L *lua.LState) {
 	ioTable.RawSetString("stdout", lib.stdout.ud)
 	ioTable.RawSetString("stderr", lib.stderr.ud)
 	L.SetGlobal("io", ioTable)
-	if loaded, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADED").(*lua.LTable); ok {
+	if loaded, ok := L.GetField(L.Get(glua.RegistryIndex), "_LOADED").(*glua.LTable); ok {
 		loaded.RawSetString("io", ioTable)
 	}
 }
@@ -116,7 +115,7 @@ func (rt *Runtime) SetStdin(r io.Reader) {
 }
 
 // newFile makes the userdata of f.
-func (rt *Runtime) newFile(L *lua.LState, f *luaFile) *luaFile {
+func (rt *Runtime) newFile(L *glua.LState, f *luaFile) *luaFile {
 	f.ud = L.NewUserData()
 	f.ud.Value = f
 	f.ud.Metatable = rt.io.mt
@@ -124,7 +123,7 @@ func (rt *Runtime) newFile(L *lua.LState, f *luaFile) *luaFile {
 }
 
 // checkFile returns argument n as an open file, raising Lua's errors otherwise.
-func checkFile(L *lua.LState, n int, fname string) *luaFile {
+func checkFile(L *glua.LState, n int, fname string) *luaFile {
 	f := toFile(L.Get(n))
 	if f == nil {
 		args{L, fname}.typeError(n, fileTypeName)
@@ -135,8 +134,8 @@ func checkFile(L *lua.LState, n int, fname string) *luaFile {
 	return f
 }
 
-func toFile(v lua.LValue) *luaFile {
-	if ud, ok := v.(*lua.LUserData); ok {
+func toFile(v glua.LValue) *luaFile {
+	if ud, ok := v.(*glua.LUserData); ok {
 		if f, ok := ud.Value.(*luaFile); ok {
 			return f
 		}
@@ -144,37 +143,37 @@ func toFile(v lua.LValue) *luaFile {
 	return nil
 }
 
-func fileToString(L *lua.LState) int {
+func fileToString(L *glua.LState) int {
 	f := toFile(L.Get(1))
 	switch {
 	case f == nil:
 		args{L, "tostring"}.typeError(1, fileTypeName)
 	case f.closed:
-		L.Push(lua.LString("file (closed)"))
+		L.Push(glua.LString("file (closed)"))
 	default:
-		L.Push(lua.LString(fmt.Sprintf("file (%p)", f)))
+		L.Push(glua.LString(fmt.Sprintf("file (%p)", f)))
 	}
 	return 1
 }
 
 // fileResult pushes luaL_fileresult's answer: true, or nil, the message (after name, when
 // given) and the errno.
-func fileResult(L *lua.LState, err error, name string) int {
+func fileResult(L *glua.LState, err error, name string) int {
 	if err == nil {
-		L.Push(lua.LTrue)
+		L.Push(glua.LTrue)
 		return 1
 	}
-	e := sock.ErrnoOf(err)
+	e := errnoOf(err)
 	msg := err.Error()
 	if e != 0 {
-		msg = sock.Strerror(e)
+		msg = strerror(e)
 	}
 	if name != "" {
 		msg = name + ": " + msg
 	}
-	L.Push(lua.LNil)
-	L.Push(lua.LString(msg))
-	L.Push(intValue(int(e)))
+	L.Push(glua.LNil)
+	L.Push(glua.LString(msg))
+	L.Push(glua.LNumber(e))
 	return 3
 }
 
@@ -238,7 +237,7 @@ func (f *luaFile) close() (status *os.ProcessState, err error) {
 // FlushFiles flushes io.stdout, io.stderr and every file the script opened and has not closed.
 // It must run on the Lua state's goroutine; errors are ignored (a full disk: nothing more can be
 // done on the way out).
-func (rt *Runtime) FlushFiles(*lua.LState) {
+func (rt *Runtime) FlushFiles() {
 	rt.io.stdout.flush()
 	rt.io.stderr.flush()
 	for _, f := range rt.io.opened {
@@ -300,7 +299,7 @@ func openMode(mode string) (int, bool) {
 }
 
 // open opens path for io.open and io.lines.
-func (rt *Runtime) open(L *lua.LState, path string, flags int) (*luaFile, error) {
+func (rt *Runtime) open(L *glua.LState, path string, flags int) (*luaFile, error) {
 	osf, err := os.OpenFile(path, flags, 0666)
 	if err != nil {
 		return nil, err
@@ -319,11 +318,11 @@ func (rt *Runtime) open(L *lua.LState, path string, flags int) (*luaFile, error)
 }
 
 // ioOpen is io.open(filename[, mode]).
-func (rt *Runtime) ioOpen(L *lua.LState) int {
+func (rt *Runtime) ioOpen(L *glua.LState) int {
 	a := args{L, "io.open"}
 	path := a.string(1)
 	mode := "r"
-	if L.Get(2) != lua.LNil {
+	if L.Get(2) != glua.LNil {
 		mode = a.string(2)
 	}
 	flags, ok := openMode(mode)
@@ -340,17 +339,17 @@ func (rt *Runtime) ioOpen(L *lua.LState) int {
 
 // ioPopen is io.popen(prog[, mode]): prog run by /bin/sh, its output read ("r") or its input
 // written ("w").
-func (rt *Runtime) ioPopen(L *lua.LState) int {
+func (rt *Runtime) ioPopen(L *glua.LState) int {
 	a := args{L, "io.popen"}
 	prog := a.string(1)
 	mode := "r"
-	if L.Get(2) != lua.LNil {
+	if L.Get(2) != glua.LNil {
 		mode = a.string(2)
 	}
 	if mode != "r" && mode != "w" {
 		a.argError(2, "invalid mode")
 	}
-	rt.FlushFiles(L)
+	rt.FlushFiles()
 	cmd := exec.Command("/bin/sh", "-c", prog)
 	cmd.Stderr = os.Stderr
 	f := &luaFile{name: prog, cmd: cmd}
@@ -379,7 +378,7 @@ func (rt *Runtime) ioPopen(L *lua.LState) int {
 }
 
 // ioTmpfile is io.tmpfile(): a new file, removed from the directory at once.
-func (rt *Runtime) ioTmpfile(L *lua.LState) int {
+func (rt *Runtime) ioTmpfile(L *glua.LState) int {
 	osf, err := os.CreateTemp("", "lua_")
 	if err != nil {
 		return fileResult(L, err, "")
@@ -394,27 +393,27 @@ func (rt *Runtime) ioTmpfile(L *lua.LState) int {
 }
 
 // ioType is io.type(obj): "file", "closed file", or nil (fail).
-func (rt *Runtime) ioType(L *lua.LState) int {
+func (rt *Runtime) ioType(L *glua.LState) int {
 	if L.GetTop() == 0 {
 		args{L, "io.type"}.typeError(1, "value")
 	}
 	switch f := toFile(L.Get(1)); {
 	case f == nil:
-		L.Push(lua.LNil)
+		L.Push(glua.LNil)
 	case f.closed:
-		L.Push(lua.LString("closed file"))
+		L.Push(glua.LString("closed file"))
 	default:
-		L.Push(lua.LString("file"))
+		L.Push(glua.LString("file"))
 	}
 	return 1
 }
 
 // closeFile is file:close() and io.close(): true, or the failure triple; for io.popen's,
 // true or nil, then "exit" or "signal" and the code, as os.execute.
-func (rt *Runtime) closeFile(L *lua.LState, f *luaFile) int {
+func (rt *Runtime) closeFile(L *glua.LState, f *luaFile) int {
 	if f.std {
-		L.Push(lua.LNil)
-		L.Push(lua.LString("cannot close standard file"))
+		L.Push(glua.LNil)
+		L.Push(glua.LString("cannot close standard file"))
 		return 2
 	}
 	status, err := f.close()
@@ -422,25 +421,25 @@ func (rt *Runtime) closeFile(L *lua.LState, f *luaFile) int {
 		return fileResult(L, err, "")
 	}
 	if status.Success() {
-		L.Push(lua.LTrue)
+		L.Push(glua.LTrue)
 	} else {
-		L.Push(lua.LNil)
+		L.Push(glua.LNil)
 	}
 	if ws, ok := status.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		L.Push(lua.LString("signal"))
-		L.Push(intValue(int(ws.Signal())))
+		L.Push(glua.LString("signal"))
+		L.Push(glua.LNumber(ws.Signal()))
 		return 3
 	}
-	L.Push(lua.LString("exit"))
-	L.Push(lua.LNumber(status.ExitCode()))
+	L.Push(glua.LString("exit"))
+	L.Push(glua.LNumber(status.ExitCode()))
 	return 3
 }
 
-func (rt *Runtime) fileClose(L *lua.LState) int {
+func (rt *Runtime) fileClose(L *glua.LState) int {
 	return rt.closeFile(L, checkFile(L, 1, "close"))
 }
 
-func (rt *Runtime) ioClose(L *lua.LState) int {
+func (rt *Runtime) ioClose(L *glua.LState) int {
 	if L.GetTop() == 0 {
 		return rt.closeFile(L, rt.defaultFile(L, rt.io.output))
 	}
@@ -448,14 +447,14 @@ func (rt *Runtime) ioClose(L *lua.LState) int {
 }
 
 // defaultFile returns io.input() or io.output(), raising when it is closed.
-func (rt *Runtime) defaultFile(L *lua.LState, f *luaFile) *luaFile {
+func (rt *Runtime) defaultFile(L *glua.LState, f *luaFile) *luaFile {
 	if f.closed {
 		L.RaiseError("default %s file is closed", map[bool]string{true: "input", false: "output"}[f == rt.io.input])
 	}
 	return f
 }
 
-func (rt *Runtime) fileFlush(L *lua.LState) int {
+func (rt *Runtime) fileFlush(L *glua.LState) int {
 	f := checkFile(L, 1, "flush")
 	if err := f.flush(); err != nil {
 		return fileResult(L, err, "")
@@ -464,7 +463,7 @@ func (rt *Runtime) fileFlush(L *lua.LState) int {
 	return 1
 }
 
-func (rt *Runtime) ioFlush(L *lua.LState) int {
+func (rt *Runtime) ioFlush(L *glua.LState) int {
 	f := rt.defaultFile(L, rt.io.output)
 	if err := f.flush(); err != nil {
 		return fileResult(L, err, "")
@@ -474,28 +473,27 @@ func (rt *Runtime) ioFlush(L *lua.LState) int {
 }
 
 // ioInput and ioOutput are io.input([file]) and io.output([file]).
-func (rt *Runtime) ioInput(L *lua.LState) int {
+func (rt *Runtime) ioInput(L *glua.LState) int {
 	return rt.setDefault(L, &rt.io.input, "io.input", "r")
 }
 
-func (rt *Runtime) ioOutput(L *lua.LState) int {
+func (rt *Runtime) ioOutput(L *glua.LState) int {
 	return rt.setDefault(L, &rt.io.output, "io.output", "w")
 }
 
-func (rt *Runtime) setDefault(L *lua.LState, slot **luaFile, fname, mode string) int {
+func (rt *Runtime) setDefault(L *glua.LState, slot **luaFile, fname, mode string) int {
 	switch v := L.Get(1).(type) {
-	case lua.LString:
+	case glua.LString:
 		flags, _ := openMode(mode)
 		f, err := rt.open(L, string(v), flags)
 		if err != nil {
-			e := sock.ErrnoOf(err)
-			L.RaiseError("cannot open file '%s' (%s)", string(v), sock.Strerror(e))
+			L.RaiseError("cannot open file '%s' (%s)", string(v), strerror(errnoOf(err)))
 		}
 		*slot = f
-	case lua.LNumber:
+	case glua.LNumber:
 		args{L, fname}.typeError(1, fileTypeName)
 	default:
-		if v != lua.LNil {
+		if v != glua.LNil {
 			*slot = checkFile(L, 1, fname)
 		}
 	}
@@ -504,23 +502,23 @@ func (rt *Runtime) setDefault(L *lua.LState, slot **luaFile, fname, mode string)
 }
 
 // ioWrite and fileWrite are io.write(...) and file:write(...).
-func (rt *Runtime) ioWrite(L *lua.LState) int {
+func (rt *Runtime) ioWrite(L *glua.LState) int {
 	return rt.write(L, rt.defaultFile(L, rt.io.output), 1, "io.write")
 }
 
-func (rt *Runtime) fileWrite(L *lua.LState) int {
+func (rt *Runtime) fileWrite(L *glua.LState) int {
 	return rt.write(L, checkFile(L, 1, "write"), 2, "write")
 }
 
-func (rt *Runtime) write(L *lua.LState, f *luaFile, first int, fname string) int {
+func (rt *Runtime) write(L *glua.LState, f *luaFile, first int, fname string) int {
 	a := args{L, fname}
 	for i := first; i <= L.GetTop(); i++ {
 		var s string
 		switch v := L.Get(i).(type) {
-		case lua.LString:
+		case glua.LString:
 			s = string(v)
-		case lua.LNumber:
-			s = v.String()
+		case glua.LNumber:
+			s = Number(float64(v))
 		default:
 			a.typeError(i, "string")
 		}
@@ -533,12 +531,12 @@ func (rt *Runtime) write(L *lua.LState, f *luaFile, first int, fname string) int
 }
 
 // fileSeek is file:seek([whence[, offset]]).
-func (rt *Runtime) fileSeek(L *lua.LState) int {
+func (rt *Runtime) fileSeek(L *glua.LState) int {
 	f := checkFile(L, 1, "seek")
 	a := args{L, "seek"}
 	whence := map[string]int{"set": io.SeekStart, "cur": io.SeekCurrent, "end": io.SeekEnd}
 	w := io.SeekCurrent
-	if L.Get(2) != lua.LNil {
+	if L.Get(2) != glua.LNil {
 		var ok bool
 		if w, ok = whence[a.string(2)]; !ok {
 			a.argError(2, fmt.Sprintf("invalid option '%s'", a.string(2)))
@@ -561,20 +559,39 @@ func (rt *Runtime) fileSeek(L *lua.LState) int {
 	if err != nil {
 		return fileResult(L, err, "")
 	}
-	L.Push(lua.LNumber(pos))
+	L.Push(glua.LNumber(pos))
 	return 1
+}
+
+// errnoOf is the errno behind err, 0 when there is none.
+func errnoOf(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return 0
+}
+
+// strerror is glibc's strerror(3) of e: Go's text of an errno is glibc's with a small first
+// letter ("no such file or directory").
+func strerror(e syscall.Errno) string {
+	s := e.Error()
+	if strings.HasPrefix(s, "errno ") || s == "" {
+		return "Unknown error " + strconv.Itoa(int(e))
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // errIllegalSeek is what seeking a pipe or a terminal answers.
 var errIllegalSeek = &os.PathError{Op: "seek", Err: unix.ESPIPE}
 
 // fileSetvbuf is file:setvbuf(mode[, size]).
-func (rt *Runtime) fileSetvbuf(L *lua.LState) int {
+func (rt *Runtime) fileSetvbuf(L *glua.LState) int {
 	f := checkFile(L, 1, "setvbuf")
 	a := args{L, "setvbuf"}
 	mode := a.string(2)
 	size := a.optInt(3, 4096)
-	rt.reserve(L, int64(size))
+	rt.Reserve(L, int64(size))
 	if err := f.flush(); err != nil {
 		return fileResult(L, err, "")
 	}
@@ -588,23 +605,23 @@ func (rt *Runtime) fileSetvbuf(L *lua.LState) int {
 	default:
 		a.argError(2, fmt.Sprintf("invalid option '%s'", mode))
 	}
-	L.Push(lua.LTrue)
+	L.Push(glua.LTrue)
 	return 1
 }
 
 // ioRead and fileRead are io.read(...) and file:read(...).
-func (rt *Runtime) ioRead(L *lua.LState) int {
+func (rt *Runtime) ioRead(L *glua.LState) int {
 	return rt.read(L, rt.defaultFile(L, rt.io.input), 1, "io.read")
 }
 
-func (rt *Runtime) fileRead(L *lua.LState) int {
+func (rt *Runtime) fileRead(L *glua.LState) int {
 	return rt.read(L, checkFile(L, 1, "read"), 2, "read")
 }
 
 // read reads the formats from index first on (a line when there are none), pushing one value
 // per format up to the first that finds nothing, which pushes nil; a read error pushes the
 // failure triple.
-func (rt *Runtime) read(L *lua.LState, f *luaFile, first int, fname string) int {
+func (rt *Runtime) read(L *glua.LState, f *luaFile, first int, fname string) int {
 	r := f.reader()
 	if r == nil {
 		return fileResult(L, errBadFile, "")
@@ -620,10 +637,10 @@ func (rt *Runtime) read(L *lua.LState, f *luaFile, first int, fname string) int 
 		return 1
 	}
 	for i := first; i <= top; i++ {
-		var v lua.LValue
+		var v glua.LValue
 		var err error
 		switch format := L.Get(i).(type) {
-		case lua.LNumber:
+		case glua.LNumber:
 			n := a.toInt(i, float64(format))
 			v, err = rt.readCount(L, r, n)
 		default:
@@ -645,7 +662,7 @@ func (rt *Runtime) read(L *lua.LState, f *luaFile, first int, fname string) int 
 			return fileResult(L, err, "")
 		}
 		L.Push(v)
-		if v == lua.LNil {
+		if v == glua.LNil {
 			return i - first + 1
 		}
 	}
@@ -657,7 +674,7 @@ var errBadFile = &os.PathError{Op: "read", Err: unix.EBADF}
 
 // readLine reads up to and including the next "\n" (PUC Lua's read_line): with chop, without
 // it. At the end of the input with nothing read it returns nil.
-func readLine(r *bufio.Reader, chop bool) (lua.LValue, error) {
+func readLine(r *bufio.Reader, chop bool) (glua.LValue, error) {
 	line, err := r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		long := append([]byte(nil), line...)
@@ -668,33 +685,33 @@ func readLine(r *bufio.Reader, chop bool) (lua.LValue, error) {
 		line = long
 	}
 	if err != nil && err != io.EOF {
-		return lua.LNil, err
+		return glua.LNil, err
 	}
 	if len(line) == 0 {
-		return lua.LNil, nil
+		return glua.LNil, nil
 	}
 	if chop && line[len(line)-1] == '\n' {
 		line = line[:len(line)-1]
 	}
-	return lua.LString(line), nil
+	return glua.LString(line), nil
 }
 
 // readCount reads up to n bytes: "" for n == 0 unless at the end, nil at the end.
-func (rt *Runtime) readCount(L *lua.LState, r *bufio.Reader, n int) (lua.LValue, error) {
+func (rt *Runtime) readCount(L *glua.LState, r *bufio.Reader, n int) (glua.LValue, error) {
 	if n < 0 {
 		args{L, "read"}.argError(1, "invalid format")
 	}
 	if n == 0 {
 		if _, err := r.Peek(1); err != nil {
 			if err == io.EOF {
-				return lua.LNil, nil
+				return glua.LNil, nil
 			}
-			return lua.LNil, err
+			return glua.LNil, err
 		}
-		return lua.LString(""), nil
+		return glua.LString(""), nil
 	}
 	if n > r.Size() {
-		rt.reserve(L, int64(n))
+		rt.Reserve(L, int64(n))
 	}
 	buf := make([]byte, min(n, 1<<16))
 	var out []byte
@@ -706,34 +723,34 @@ func (rt *Runtime) readCount(L *lua.LState, r *bufio.Reader, n int) (lua.LValue,
 			break
 		}
 		if err != nil {
-			return lua.LNil, err
+			return glua.LNil, err
 		}
 	}
 	if len(out) == 0 {
-		return lua.LNil, nil
+		return glua.LNil, nil
 	}
-	return lua.LString(out), nil
+	return glua.LString(out), nil
 }
 
 // readAll reads to the end of f: "" when already there.
-func (rt *Runtime) readAll(L *lua.LState, f *luaFile, r *bufio.Reader) (lua.LValue, error) {
+func (rt *Runtime) readAll(L *glua.LState, f *luaFile, r *bufio.Reader) (glua.LValue, error) {
 	if f.f != nil {
 		if info, err := f.f.Stat(); err == nil && info.Mode().IsRegular() {
 			if pos, err := f.f.Seek(0, io.SeekCurrent); err == nil && info.Size() > pos {
-				rt.reserve(L, info.Size()-pos)
+				rt.Reserve(L, info.Size()-pos)
 			}
 		}
 	}
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return lua.LNil, err
+		return glua.LNil, err
 	}
-	return lua.LString(b), nil
+	return glua.LString(b), nil
 }
 
 // readNumber is PUC Lua's read("n"): after spaces, the longest prefix that can start a numeral
 // (at most maxNumeral characters), converted as tonumber does; nil when it is not one.
-func readNumber(r *bufio.Reader) lua.LValue {
+func readNumber(r *bufio.Reader) glua.LValue {
 	var b strings.Builder
 	next := func() byte {
 		c, err := r.ReadByte()
@@ -790,45 +807,45 @@ func readNumber(r *bufio.Reader) lua.LValue {
 	if c != 0 {
 		r.UnreadByte()
 	}
-	v, err := parseNumber(b.String())
+	v, err := ParseNumber(b.String())
 	if err != nil {
-		return lua.LNil
+		return glua.LNil
 	}
-	return lua.LNumber(v)
+	return glua.LNumber(v)
 }
 
 // ioLines and fileLines are io.lines([filename, ...]) and file:lines(...): an iterator that
 // reads the formats (a line by default) until one finds nothing. io.lines with a file name
 // closes the file then.
-func (rt *Runtime) ioLines(L *lua.LState) int {
-	if L.Get(1) == lua.LNil {
+func (rt *Runtime) ioLines(L *glua.LState) int {
+	if L.Get(1) == glua.LNil {
 		f := rt.defaultFile(L, rt.io.input)
 		return rt.lines(L, f, false)
 	}
 	path := args{L, "io.lines"}.string(1)
 	f, err := rt.open(L, path, os.O_RDONLY)
 	if err != nil {
-		L.RaiseError("cannot open file '%s' (%s)", path, sock.Strerror(sock.ErrnoOf(err)))
+		L.RaiseError("cannot open file '%s' (%s)", path, strerror(errnoOf(err)))
 	}
 	return rt.lines(L, f, true)
 }
 
-func (rt *Runtime) fileLines(L *lua.LState) int {
+func (rt *Runtime) fileLines(L *glua.LState) int {
 	return rt.lines(L, checkFile(L, 1, "lines"), false)
 }
 
 // maxLinesFormats is PUC Lua's limit on the formats io.lines keeps.
 const maxLinesFormats = 250
 
-func (rt *Runtime) lines(L *lua.LState, f *luaFile, closeAtEnd bool) int {
-	formats := make([]lua.LValue, 0, L.GetTop())
+func (rt *Runtime) lines(L *glua.LState, f *luaFile, closeAtEnd bool) int {
+	formats := make([]glua.LValue, 0, L.GetTop())
 	for i := 2; i <= L.GetTop(); i++ {
 		formats = append(formats, L.Get(i))
 	}
 	if len(formats) > maxLinesFormats {
 		args{L, "lines"}.argError(maxLinesFormats+2, "too many arguments")
 	}
-	L.Push(L.NewFunction(func(L *lua.LState) int {
+	L.Push(L.NewFunction(func(L *glua.LState) int {
 		if f.closed {
 			L.RaiseError("file is already closed")
 		}
@@ -838,9 +855,9 @@ func (rt *Runtime) lines(L *lua.LState, f *luaFile, closeAtEnd bool) int {
 			L.Push(v)
 		}
 		n := rt.read(L, f, 2, "lines")
-		if first := L.Get(-n); first == lua.LNil {
+		if first := L.Get(-n); first == glua.LNil {
 			if n > 1 {
-				L.RaiseError("%s", lua.LVAsString(L.Get(-n+1)))
+				L.RaiseError("%s", glua.LVAsString(L.Get(-n+1)))
 			}
 			if closeAtEnd {
 				f.close()
@@ -850,8 +867,8 @@ func (rt *Runtime) lines(L *lua.LState, f *luaFile, closeAtEnd bool) int {
 	}))
 	if closeAtEnd {
 		// Lua 5.4 returns the file too, as the to-be-closed value of the loop.
-		L.Push(lua.LNil)
-		L.Push(lua.LNil)
+		L.Push(glua.LNil)
+		L.Push(glua.LNil)
 		L.Push(f.ud)
 		return 4
 	}

@@ -1,4 +1,4 @@
-package luabind
+package lua
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +26,7 @@ import (
 //     io.read) check the size first and raise "not enough memory", which pcall catches.
 //   - Gradual growth (a table that grows without end, concatenation in a loop) is watched: when
 //     the heap passes the budget, the running console chunk is cancelled with "not enough
-//     memory"; a script gets the error at its next udplab call, and is ended with the message if
+//     memory"; a script gets the error at its next check (print, a binding's call), and is ended with the message if
 //     it goes on growing without making one.
 //
 // The budget is a quarter of what the process may really get, so that what is in flight when
@@ -35,7 +35,7 @@ import (
 // ErrNoMemory is the error of an allocation refused for the memory budget.
 var ErrNoMemory = errors.New("not enough memory")
 
-// DefaultMemoryLimit is the budget udplab gives a Lua state: a quarter of the least of the
+// DefaultMemoryLimit is a budget to give a Lua state: a quarter of the least of the
 // machine's memory, the cgroup's limit, and the address space RLIMIT_AS leaves.
 func DefaultMemoryLimit() int64 {
 	avail := int64(1) << 62
@@ -115,9 +115,9 @@ func overBudget(limit, n int64) bool {
 	return heapBytes()+n > limit
 }
 
-// reserve raises "not enough memory" unless n more bytes fit the budget, or when the memory
-// watch found the heap past it.
-func (rt *Runtime) reserve(L *lua.LState, n int64) {
+// Reserve raises "not enough memory" unless n more bytes fit the budget, or when the memory
+// watch found the heap past it. Functions that may allocate much call it before they do.
+func (rt *Runtime) Reserve(L *glua.LState, n int64) {
 	if rt.opts.MemoryLimit == 0 {
 		return
 	}
@@ -129,8 +129,8 @@ func (rt *Runtime) reserve(L *lua.LState, n int64) {
 
 // watchMemory checks the heap against the budget every interval until ctx is done. When the
 // heap passes the budget (after a collection) while growing, it tells the host
-// (OnMemoryExceeded: the console cancels its chunk) or marks the state, so that the next udplab
-// call raises "not enough memory". When the mark stays (the code makes no udplab call) and the
+// (OnMemoryExceeded: the console cancels its chunk) or marks the state, so that the next check
+// raises "not enough memory". When the mark stays (the code makes no call that checks) and the
 // heap goes on growing by an eighth of the budget, it ends the process with the message rather
 // than let it grow until the kernel or the runtime kills it. A heap that stays past the budget
 // without growing is left alone: what runs then did not take the memory, and may free it.
@@ -171,9 +171,17 @@ func (rt *Runtime) watchMemory(ctx context.Context, interval time.Duration) {
 			continue
 		}
 		if h > markedAt+limit/8 {
-			io.WriteString(rt.stderr(), "udplab: "+ErrNoMemory.Error()+"\n")
-			rt.Exit(1)
+			io.WriteString(rt.stderr(), rt.opts.Progname+": "+ErrNoMemory.Error()+"\n")
+			if rt.opts.Exit != nil {
+				rt.opts.Exit(1) // not rt.exit: Lua's files can only be flushed on its goroutine
+			} else {
+				os.Exit(1)
+			}
 			return
 		}
 	}
 }
+
+// MemoryLow reports whether the memory watch found the heap past the budget, so that the next
+// Reserve raises "not enough memory": a cheap test for the hot path of a binding.
+func (rt *Runtime) MemoryLow() bool { return rt.lowMemory.Load() }

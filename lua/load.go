@@ -1,4 +1,4 @@
-package luabind
+package lua
 
 import (
 	"bufio"
@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
 )
@@ -52,7 +52,7 @@ func (e *SyntaxError) Error() string {
 
 // Load compiles the Lua chunk read from r, named name, into a function of L, within PUC Lua's
 // limits; a failure is a *SyntaxError (or the reader's error).
-func Load(L *lua.LState, r io.Reader, name string) (*lua.LFunction, error) {
+func Load(L *glua.LState, r io.Reader, name string) (*glua.LFunction, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func Load(L *lua.LState, r io.Reader, name string) (*lua.LFunction, error) {
 		return nil, err
 	}
 	rewriteConcat(chunk)
-	proto, err := lua.Compile(chunk, name)
+	proto, err := glua.Compile(chunk, name)
 	if err != nil {
 		return nil, &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
 	}
@@ -310,27 +310,27 @@ func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
 
 // installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
 // compile through Load.
-func (rt *Runtime) installLoaders(L *lua.LState) {
-	L.SetGlobal("loadstring", L.NewFunction(func(L *lua.LState) int {
+func (rt *Runtime) installLoaders(L *glua.LState) {
+	L.SetGlobal("loadstring", L.NewFunction(func(L *glua.LState) int {
 		a := args{L, "loadstring"}
 		return pushLoaded(L, strings.NewReader(a.string(1)), L.OptString(2, "<string>"))
 	}))
 	L.SetGlobal("load", L.NewFunction(loadCall))
-	L.SetGlobal("loadfile", L.NewFunction(func(L *lua.LState) int {
+	L.SetGlobal("loadfile", L.NewFunction(func(L *glua.LState) int {
 		if L.GetTop() == 0 {
 			return pushLoaded(L, bufio.NewReader(os.Stdin), "stdin")
 		}
 		path := args{L, "loadfile"}.string(1)
 		f, err := os.Open(path)
 		if err != nil {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("cannot open " + path))
+			L.Push(glua.LNil)
+			L.Push(glua.LString("cannot open " + path))
 			return 2
 		}
 		defer f.Close()
 		return pushLoaded(L, f, path)
 	}))
-	L.SetGlobal("dofile", L.NewFunction(func(L *lua.LState) int {
+	L.SetGlobal("dofile", L.NewFunction(func(L *glua.LState) int {
 		path := args{L, "dofile"}.string(1)
 		f, err := os.Open(path)
 		if err != nil {
@@ -343,21 +343,21 @@ func (rt *Runtime) installLoaders(L *lua.LState) {
 		}
 		top := L.GetTop()
 		L.Push(fn)
-		L.Call(0, lua.MultRet)
+		L.Call(0, glua.MultRet)
 		return L.GetTop() - top
 	}))
-	if loaders, ok := L.GetField(L.Get(lua.RegistryIndex), "_LOADERS").(*lua.LTable); ok {
+	if loaders, ok := L.GetField(L.Get(glua.RegistryIndex), "_LOADERS").(*glua.LTable); ok {
 		loaders.RawSetInt(2, L.NewFunction(rt.luaFileLoader))
 	}
 }
 
 // loadCall is load(chunk[, chunkname]): chunk is a string, or a function returning its pieces.
-func loadCall(L *lua.LState) int {
+func loadCall(L *glua.LState) int {
 	a := args{L, "load"}
-	if s, ok := L.Get(1).(lua.LString); ok {
+	if s, ok := L.Get(1).(glua.LString); ok {
 		return pushLoaded(L, strings.NewReader(string(s)), L.OptString(2, "<string>"))
 	}
-	fn, ok := L.Get(1).(*lua.LFunction)
+	fn, ok := L.Get(1).(*glua.LFunction)
 	if !ok {
 		a.typeError(1, "function")
 	}
@@ -368,13 +368,13 @@ func loadCall(L *lua.LState) int {
 		L.Call(0, 1)
 		piece := L.Get(-1)
 		L.Pop(1)
-		s, ok := piece.(lua.LString)
-		if piece == lua.LNil || ok && s == "" {
+		s, ok := piece.(glua.LString)
+		if piece == glua.LNil || ok && s == "" {
 			break
 		}
 		if !ok {
-			L.Push(lua.LNil)
-			L.Push(lua.LString("reader function must return a string"))
+			L.Push(glua.LNil)
+			L.Push(glua.LString("reader function must return a string"))
 			return 2
 		}
 		b.WriteString(string(s))
@@ -383,11 +383,11 @@ func loadCall(L *lua.LState) int {
 }
 
 // pushLoaded pushes the function compiled from r, or nil and the error message.
-func pushLoaded(L *lua.LState, r io.Reader, name string) int {
+func pushLoaded(L *glua.LState, r io.Reader, name string) int {
 	fn, err := Load(L, r, name)
 	if err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(err.Error()))
+		L.Push(glua.LNil)
+		L.Push(glua.LString(err.Error()))
 		return 2
 	}
 	L.Push(fn)
@@ -395,11 +395,11 @@ func pushLoaded(L *lua.LState, r io.Reader, name string) int {
 }
 
 // luaFileLoader is require's loader of Lua files: it searches package.path, then the modules
-// udplab ships (Options.Lib), and says, as PUC Lua does, which files it tried ("no file
+// the program ships (Options.Lib), and says, as PUC Lua does, which files it tried ("no file
 // './x.lua'").
-func (rt *Runtime) luaFileLoader(L *lua.LState) int {
+func (rt *Runtime) luaFileLoader(L *glua.LState) int {
 	name := args{L, "require"}.string(1)
-	path, ok := L.GetField(L.GetGlobal("package"), "path").(lua.LString)
+	path, ok := L.GetField(L.GetGlobal("package"), "path").(glua.LString)
 	if !ok {
 		L.RaiseError("package.path must be a string")
 	}
@@ -422,15 +422,15 @@ func (rt *Runtime) luaFileLoader(L *lua.LState) int {
 	if rt.opts.Lib != nil {
 		file := strings.ReplaceAll(name, ".", "/") + ".lua"
 		if b, err := fs.ReadFile(rt.opts.Lib, file); err == nil {
-			fn, err := Load(L, bytes.NewReader(b), "udplab:lib/"+file)
+			fn, err := Load(L, bytes.NewReader(b), rt.opts.Progname+":lib/"+file)
 			if err != nil {
-				L.RaiseError("error loading module '%s' from udplab's lib/%s:\n\t%s", name, file, err.Error())
+				L.RaiseError("error loading module '%s' from %s's lib/%s:\n\t%s", name, rt.opts.Progname, file, err.Error())
 			}
 			L.Push(fn)
 			return 1
 		}
-		tried = append(tried, "no module 'lib/"+file+"' in udplab")
+		tried = append(tried, "no module 'lib/"+file+"' in "+rt.opts.Progname)
 	}
-	L.Push(lua.LString(strings.Join(tried, "\n\t")))
+	L.Push(glua.LString(strings.Join(tried, "\n\t")))
 	return 1
 }

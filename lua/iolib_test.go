@@ -1,4 +1,4 @@
-package luabind
+package lua
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // ioCases are what PUC Lua 5.4's io library answers (each checked against lua5.4), and so
@@ -46,11 +46,11 @@ func TestIOIsPUCLua(t *testing.T) {
 	for _, tc := range ioCases {
 		t.Run(tc.code, func(t *testing.T) {
 			var out bytes.Buffer
-			L := lua.NewState()
+			L := glua.NewState()
 			defer L.Close()
 			rt := Open(L, Options{Stdout: &out, Stderr: &out, Stdin: strings.NewReader("typed\r\nmore\n")})
-			defer rt.Shutdown()
-			L.SetGlobal("path", lua.LString(path))
+			defer rt.Close()
+			L.SetGlobal("path", glua.LString(path))
 			if err := runChunk(L, tc.code); err != nil {
 				t.Fatal(err)
 			}
@@ -65,12 +65,12 @@ func TestIOIsPUCLua(t *testing.T) {
 // A file the script writes through a buffer is flushed when the script leaves by os.exit.
 func TestOpenedFilesFlushedAtExit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "out")
-	L := lua.NewState()
+	L := glua.NewState()
 	defer L.Close()
 	exited := -1
 	rt := Open(L, Options{Stdout: &bytes.Buffer{}, Exit: func(code int) { exited = code; L.RaiseError("exit") }})
-	defer rt.Shutdown()
-	L.SetGlobal("path", lua.LString(path))
+	defer rt.Close()
+	L.SetGlobal("path", glua.LString(path))
 	runChunk(L, `local f = io.open(path, "w"); f:write("kept"); os.exit(4)`)
 	if b, err := os.ReadFile(path); exited != 4 || err != nil || string(b) != "kept" {
 		t.Errorf("exit %d, file %q %v; want exit 4 and %q", exited, b, err, "kept")

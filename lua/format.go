@@ -1,11 +1,11 @@
-package luabind
+package lua
 
 import (
 	"math"
 	"strconv"
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 )
 
 // formatCall is string.format(fmt, ...) as PUC Lua 5.4 does it, in place of gopher-lua's, which
@@ -14,7 +14,7 @@ import (
 // each conversion checks its argument as PUC Lua does ("bad argument #2 to 'format' (number
 // expected, got socket)"), widths and precisions have at most two digits, and numbers print as C
 // prints them.
-func formatCall(L *lua.LState) int {
+func formatCall(L *glua.LState) int {
 	a := args{L, "format"}
 	f := a.string(1)
 	var out strings.Builder
@@ -44,7 +44,7 @@ func formatCall(L *lua.LState) int {
 		}
 		out.WriteString(formatOne(a, arg, spec, conv))
 	}
-	L.Push(lua.LString(out.String()))
+	L.Push(glua.LString(out.String()))
 	return 1
 }
 
@@ -115,7 +115,7 @@ func formatOne(a args, n int, spec formatSpec, conv byte) string {
 	case 'q':
 		return quoteValue(a, n)
 	}
-	s := a.L.ToStringMeta(a.L.Get(n)).String()
+	s := ToString(a.L, a.L.Get(n))
 	if spec.precision >= 0 && len(s) > spec.precision {
 		s = s[:spec.precision]
 	}
@@ -270,7 +270,7 @@ func pad(s string, spec formatSpec) string {
 // or boolean as its literal.
 func quoteValue(a args, n int) string {
 	switch v := a.L.Get(n).(type) {
-	case lua.LString:
+	case glua.LString:
 		var b strings.Builder
 		b.WriteByte('"')
 		for i := 0; i < len(v); i++ {
@@ -295,7 +295,7 @@ func quoteValue(a args, n int) string {
 		}
 		b.WriteByte('"')
 		return b.String()
-	case lua.LNumber:
+	case glua.LNumber:
 		f := float64(v)
 		switch {
 		case f == math.Trunc(f) && math.Abs(f) < 1<<63:
@@ -308,7 +308,7 @@ func quoteValue(a args, n int) string {
 			return "(0/0)"
 		}
 		return formatFloat(f, formatSpec{precision: -1}, 'a')
-	case lua.LBool, *lua.LNilType:
+	case glua.LBool, *glua.LNilType:
 		return v.String()
 	}
 	a.argError(n, "value has no literal form")

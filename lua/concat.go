@@ -1,9 +1,9 @@
-package luabind
+package lua
 
 import (
 	"strings"
 
-	lua "github.com/yuin/gopher-lua"
+	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
 )
 
@@ -15,7 +15,7 @@ import (
 // honoured, right to left, as in Lua.
 
 // concatName is the global the compiled chains call.
-const concatName = "__udplab_concat"
+const concatName = "__lua54_concat"
 
 // rewriteConcat replaces every concatenation in chunk by a call to concatName.
 func rewriteConcat(chunk []ast.Stmt) {
@@ -113,33 +113,36 @@ func rewriteExpr(e ast.Expr) ast.Expr {
 }
 
 // concatCall is concatName(a, b, ...): a .. b .. ..., its size checked against the memory budget.
-func (rt *Runtime) concatCall(L *lua.LState) int {
+func (rt *Runtime) concatCall(L *glua.LState) int {
 	n := L.GetTop()
 	rhs := L.Get(n)
 	for i := n - 1; i >= 1; {
 		lhs := L.Get(i)
-		if !lua.LVCanConvToString(lhs) || !lua.LVCanConvToString(rhs) {
+		if !glua.LVCanConvToString(lhs) || !glua.LVCanConvToString(rhs) {
 			rhs = concatMeta(L, lhs, rhs)
 			i--
 			continue
 		}
 		// the longest run of strings and numbers ending at i joins in one allocation
 		j := i
-		for j > 1 && lua.LVCanConvToString(L.Get(j-1)) {
+		for j > 1 && glua.LVCanConvToString(L.Get(j-1)) {
 			j--
 		}
-		size := int64(len(lua.LVAsString(rhs)))
+		right, _ := asString(rhs)
+		size := int64(len(right))
 		for k := j; k <= i; k++ {
-			size += int64(len(lua.LVAsString(L.Get(k))))
+			s, _ := asString(L.Get(k))
+			size += int64(len(s))
 		}
-		rt.reserve(L, size)
+		rt.Reserve(L, size)
 		var b strings.Builder
 		b.Grow(int(size))
 		for k := j; k <= i; k++ {
-			b.WriteString(lua.LVAsString(L.Get(k)))
+			s, _ := asString(L.Get(k))
+			b.WriteString(s)
 		}
-		b.WriteString(lua.LVAsString(rhs))
-		rhs = lua.LString(b.String())
+		b.WriteString(right)
+		rhs = glua.LString(b.String())
 		i = j - 1
 	}
 	L.SetTop(0)
@@ -148,14 +151,14 @@ func (rt *Runtime) concatCall(L *lua.LState) int {
 }
 
 // concatMeta is lhs .. rhs through a __concat metamethod, or the error Lua gives.
-func concatMeta(L *lua.LState, lhs, rhs lua.LValue) lua.LValue {
+func concatMeta(L *glua.LState, lhs, rhs glua.LValue) glua.LValue {
 	op := L.GetMetaField(lhs, "__concat")
-	if op == lua.LNil {
+	if op == glua.LNil {
 		op = L.GetMetaField(rhs, "__concat")
 	}
-	if op == lua.LNil {
+	if op == glua.LNil {
 		bad := lhs
-		if lua.LVCanConvToString(lhs) {
+		if glua.LVCanConvToString(lhs) {
 			bad = rhs
 		}
 		L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
