@@ -154,6 +154,8 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		return int(ws.Col), int(ws.Row)
 	}}
 	var editor atomic.Pointer[readline.Instance] // for the filter, which runs in the editor's goroutine
+	input := newPasteInput(stdin)
+	var pasted []rune // the run the filter took for the marker the listener replaces
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
 		HistoryFile:       historyPath(),
@@ -162,7 +164,7 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		DisableAutoSaveHistory: true,
 		AutoComplete:           complete,
 		InterruptPrompt:        "^C",
-		Stdin:                  stdin,
+		Stdin:                  input,
 		Stdout:                 s.stdout,
 		Stderr:                 s.stderr,
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
@@ -175,9 +177,37 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 				// The line editor's Ctrl-C would only close the list of completions: closed
 				// here first, Ctrl-C clears the line as it does everywhere else.
 				editor.Load().Operation.ExitCompleteMode(true)
+			case r == pasteMarker:
+				run, ok := input.take()
+				if !ok {
+					break
+				}
+				if editor.Load() == nil {
+					break
+				}
+				op := editor.Load().Operation
+				if op.IsSearchMode() { // pasted into Ctrl-R's search: what it searches for
+					for _, c := range run {
+						op.SearchChar(c)
+					}
+					return r, false
+				}
+				op.ExitCompleteMode(true) // a paste ends the choice among completions, as a key does
+				pasted = run
 			}
 			return r, true
 		},
+		// The marker the filter let through is in the line: the run it stands for replaces it.
+		Listener: readline.FuncListener(func(line []rune, pos int, key rune) ([]rune, int, bool) {
+			if key != pasteMarker || pasted == nil || pos == 0 || line[pos-1] != pasteMarker {
+				return nil, 0, false
+			}
+			run := pasted
+			pasted = nil
+			whole := make([]rune, 0, len(line)-1+len(run))
+			whole = append(append(append(whole, line[:pos-1]...), run...), line[pos:]...)
+			return whole, pos - 1 + len(run), true
+		}),
 		// A terminal that reports 0 columns would turn completion off: assume 80.
 		FuncGetWidth: func() int {
 			if w := readline.GetScreenWidth(); w > 0 {

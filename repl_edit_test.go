@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The line editor in a real terminal: pastes, history, completion.
+
+// An 8 KB line pasted is answered within a second (bounded against a one-line chunk typed in the
+// same run, so that the bound holds on a loaded machine and under -race): the line editor is not
+// made to redraw the whole line after each of its characters.
+func TestConsolePasteLongLine(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	start := time.Now()
+	term.enter("print(#'0123456789')", "\n10\n")
+	reference := time.Since(start)
+
+	line := "print(#'" + strings.Repeat("0123456789abcdef", 512) + "')\r"
+	term.mark()
+	start = time.Now()
+	go term.pty.WriteString(line) // a write blocks while udplab has not read what came before
+	term.promptAfter("\n8192\n", screenWait)
+	d := time.Since(start)
+	t.Logf("8 KB pasted: %v; one line typed: %v", d, reference)
+	if bound := time.Second + 10*reference; d > bound {
+		t.Errorf("an 8 KB paste took %v to be answered (bound %v: 1 s + 10 x a one-line chunk's %v)", d, bound, reference)
+	}
+}
+
+// A paste goes where the cursor is, keeps its tabs (no completion inside it), and its lines run
+// one after the other; in Ctrl-R's search it is the text searched for.
+func TestConsolePasteInPlace(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys(`print("")`)
+	term.waitFor(`print("")`, screenWait)
+	term.typeKeys("\x1b[D\x1b[D") // the cursor between the quotes
+	term.typeKeys("pasted\tin the middle of a line")
+	term.typeKeys("\r")
+	term.promptAfter("\npasted\tin the middle of a line\n", screenWait)
+
+	term.mark()
+	term.typeKeys("first_value = 1000\rsecond_value = 2000\rprint(first_value + second_value)\r")
+	term.promptAfter("\n3000\n", screenWait)
+
+	// pasted into Ctrl-R's search, it is what is searched for
+	term.enter(`print("a line to find " .. "again")`, "\na line to find again\n")
+	term.enter(`print(4)`, "\n4\n")
+	term.mark()
+	term.typeKeys("\x12")
+	term.typeKeys(`"a line to find " ..`)
+	term.waitFor(`print("a line to find " .. "again")`, screenWait)
+	term.typeKeys("\r")
+	term.promptAfter("\na line to find again\n", screenWait)
+}
