@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +59,40 @@ func TestConsolePasteInPlace(t *testing.T) {
 	term.waitFor(`print("a line to find " .. "again")`, screenWait)
 	term.typeKeys("\r")
 	term.promptAfter("\na line to find again\n", screenWait)
+}
+
+// The history holds everything typed, payloads included: a new file is created readable by its
+// owner only, and one readable by others is tightened, in $XDG_STATE_HOME and in ~.
+func TestConsoleHistoryPrivate(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	xdg := filepath.Join(state, "state", "udplab", "history")
+	if err := os.MkdirAll(filepath.Dir(xdg), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(xdg, []byte("print('old')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	term := startTerminal(t, state)
+	term.enter("secret = 'payload'", "\n")
+	checkMode(t, xdg, 0o600)
+
+	home := t.TempDir()
+	cmd := exec.Command("udplab")
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME=", "TERM=xterm")
+	term = startTerminalCmd(t, cmd)
+	term.enter("secret = 'payload'", "\n")
+	checkMode(t, filepath.Join(home, ".udplab_history"), 0o600)
+}
+
+// checkMode fails the test unless path has the permissions want.
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != want {
+		t.Errorf("%s has mode %#o, want %#o", path, got, want)
+	}
 }

@@ -156,9 +156,11 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	var editor atomic.Pointer[readline.Instance] // for the filter, which runs in the editor's goroutine
 	input := newPasteInput(stdin)
 	var pasted []rune // the run the filter took for the marker the listener replaces
+	history := historyPath()
+	keepPrivate(history)
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
-		HistoryFile:       historyPath(),
+		HistoryFile:       history,
 		HistorySearchFold: true,
 		// Only the console's own lines go to the history, not what io.read reads.
 		DisableAutoSaveHistory: true,
@@ -305,6 +307,20 @@ func historyPath() string {
 		return filepath.Join(home, ".udplab_history")
 	}
 	return ""
+}
+
+// keepPrivate makes the history file readable by its owner only, creating it so: it holds
+// everything typed at the console, payloads included. An existing one is tightened.
+func keepPrivate(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return // the line editor says nothing either: the console works without history
+	}
+	f.Chmod(0o600)
+	f.Close()
 }
 
 // familyField is a console line that reads an address's family: getsockname(s).family.
