@@ -56,12 +56,18 @@ func (s *Session) installJobs() {
 		L.Push(lua.LString(s.describeJob(s.checkJob(L, 1, "tostring"))))
 		return 1
 	}))
-	L.SetGlobal("run", L.NewFunction(s.runCall))
-	L.SetGlobal("bg", L.NewFunction(s.bgCall))
-	L.SetGlobal("jobs", L.NewFunction(s.jobsCall))
-	L.SetGlobal("stop", L.NewFunction(s.stopCall))
+	s.rt.AddFunction(L, "run", s.runCall, luabind.Help{Synopsis: "run(script[, arg...])",
+		Summary: `run a script to its end in this terminal (Ctrl-C reaches its handlers): run("pinned"), or a file`,
+		Returns: "its exit status", Group: "scripts"})
+	s.rt.AddFunction(L, "bg", s.bgCall, luabind.Help{Synopsis: "bg(script[, arg...])",
+		Summary: `start a script in the background, as another udplab, its lines prefixed with its name: bg("udpconnectserver")`,
+		Returns: "the job, for stop", Group: "scripts"})
+	s.rt.AddFunction(L, "jobs", s.jobsCall, luabind.Help{Synopsis: "jobs()",
+		Summary: "list the scripts bg started, with the sockets of those still running", Returns: "nothing", Group: "scripts"})
+	s.rt.AddFunction(L, "stop", s.stopCall, luabind.Help{Synopsis: "stop(job)",
+		Summary: "end a job as Ctrl-C would (SIGINT, then SIGKILL a second later)", Returns: "its exit status", Group: "scripts"})
 	if sockets, ok := L.GetGlobal("sockets").(*lua.LFunction); ok {
-		L.SetGlobal("sockets", L.NewFunction(func(L *lua.LState) int {
+		s.rt.AddFunction(L, "sockets", func(L *lua.LState) int {
 			for _, j := range s.runningJobs() {
 				for _, line := range procSockets(j.cmd.Process.Pid) {
 					fmt.Fprintf(s.luaOut, "[%s] %s\n", j.name, line)
@@ -70,7 +76,8 @@ func (s *Session) installJobs() {
 			L.Push(sockets)
 			L.Call(0, 1)
 			return 1
-		}))
+		}, luabind.Help{Synopsis: "sockets()", Summary: "the sockets open now; the background jobs' sockets are printed first",
+			Returns: "a table of sockets", Group: "sockets"})
 	}
 	s.onExit(s.stopJobs)
 }

@@ -19,6 +19,7 @@ type binding struct {
 	name   string
 	method bool
 	help   helpEntry
+	group  string // the line of help() that lists it, when helpGroups does not
 	fn     func(rt *Runtime, a args) int
 }
 
