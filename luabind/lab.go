@@ -39,7 +39,7 @@ var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: 
 		"  net:close()                  take it all down (also done at exit, whatever the exit)\n" +
 		"  One LAN: 10.0.0.0/24 and fd00::/64, hosts numbered in order. Several: a host on two LANs\n" +
 		"  forwards and is the others' gateway; LAN i (by name) has fd00:0:0:i::/64",
-	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)"}}
+	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)\nENOSPC (28)  no more user namespaces may be made (user.max_user_namespaces)\nEINVAL (22)  this kernel has no user namespaces"}}
 
 // networkCall is network(spec).
 func (rt *Runtime) networkCall(a args) int {
