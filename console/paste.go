@@ -85,7 +85,9 @@ func (in *pasteInput) translate() {
 			break
 		}
 		r, size := utf8.DecodeRune(in.buf[i:])
-		if in.esc == escNone && plain(r, size) {
+		// a Tab that ends what came is a key pressed after the text, to complete it
+		completing := r == '\t' && i+size == len(in.buf)
+		if in.esc == escNone && plain(r, size) && !completing {
 			if run == nil {
 				start = i
 			}

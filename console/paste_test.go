@@ -27,6 +27,7 @@ func TestPasteInput(t *testing.T) {
 		{"a character cut by a read", []string{long + "\xc3", "\xa9"}, marker + "é", []string{long}},
 		{"the marker typed", []string{marker}, marker, []string{marker}},
 		{"tabs in a paste", []string{"a\tb" + long}, marker, []string{"a\tb" + long}},
+		{"a Tab after a paste", []string{long + "\t"}, marker + "\t", []string{long}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, w, err := os.Pipe()
