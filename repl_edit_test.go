@@ -96,3 +96,52 @@ func checkMode(t *testing.T, path string, want os.FileMode) {
 		t.Errorf("%s has mode %#o, want %#o", path, got, want)
 	}
 }
+
+// Tab completes a lab host's methods after "net.a:", a network's hosts and methods after "net.",
+// and inside run(" and bg(" the shipped scripts' names.
+func TestConsoleCompleteLabAndScripts(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys(`bg("udpconnects` + "\t")
+	term.waitFor(`bg("udpconnectserver`, screenWait)
+	term.typeKeys("\x15")
+	term.mark()
+	term.typeKeys(`run("lan/unr` + "\t")
+	term.waitFor(`run("lan/unreachable`, screenWait)
+	term.typeKeys("\x15")
+	term.enter(`print("cleared")`, "\ncleared\n")
+
+	term.enter(`net, why = network{"a", "b"}; print(net and "up" or why)`, "\n")
+	if strings.Contains(term.screen(), "user namespaces") {
+		t.Skip(term.screen())
+	}
+	term.mark()
+	term.typeKeys("net.a:so\t")
+	term.waitFor("net.a:socket", screenWait)
+	term.typeKeys("(AF_INET, SOCK_DGRAM)\r")
+	term.promptAfter("in a)", screenWait)
+	term.mark()
+	term.typeKeys("net.a:\t")
+	term.waitForLine("down firewall impair nat socket up")
+	term.typeKeys("\x03")
+	term.mark()
+	term.typeKeys("net.\t")
+	term.waitForLine("a b close")
+	term.typeKeys("\x03")
+	term.enter(`print("still" .. " here")`, "\nstill here\n")
+}
+
+// waitForLine waits until a line of the screen starts with words, whatever the spaces between
+// them (the prompt's redraw may follow on the same line once escapes are dropped).
+func (term *terminal) waitForLine(words string) {
+	term.t.Helper()
+	for deadline := time.Now().Add(screenWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, line := range strings.Split(term.screen(), "\n") {
+			if strings.HasPrefix(strings.Join(strings.Fields(line), " ")+" ", words+" ") {
+				return
+			}
+		}
+	}
+	term.t.Fatalf("no line of the screen holds %q; it shows:\n%s", words, term.screen())
+}
