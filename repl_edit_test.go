@@ -145,3 +145,44 @@ func (term *terminal) waitForLine(words string) {
 	}
 	term.t.Fatalf("no line of the screen holds %q; it shows:\n%s", words, term.screen())
 }
+
+// A chunk of several lines with comments, or a long string over its lines, comes back whole on
+// one Up, as one line of the same Lua, and stays one entry in the history file.
+func TestConsoleHistoryChunkWithComments(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	term := startTerminal(t, state)
+	term.mark()
+	term.typeKeys("for i = 1, 2 do -- count\r")
+	term.waitFor("... ", screenWait)
+	term.typeKeys("  print(i * 111) -- and show it\rend\r")
+	term.promptAfter("\n222\n", screenWait)
+	const chunk = "for i = 1, 2 do --[[ count ]] print(i * 111) --[[ and show it ]] end"
+	term.mark()
+	term.typeKeys("\x1b[A")
+	term.waitFor(chunk, screenWait)
+	term.typeKeys("\r")
+	term.promptAfter("\n111\n222\n", screenWait)
+
+	term.mark()
+	term.typeKeys("s = [[first\r")
+	term.waitFor("... ", screenWait)
+	term.typeKeys("second]]\r")
+	term.promptAfter("second]]\n", screenWait)
+	term.mark()
+	term.typeKeys("\x1b[A")
+	term.waitFor(`s = "first\nsecond"`, screenWait)
+	term.typeKeys("\x15")
+	term.enter(`print(s == "first\nsecond")`, "\ntrue\n")
+	term.typeKeys("\x04")
+	if code := term.exitCode(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	history, err := os.ReadFile(filepath.Join(state, "state", "udplab", "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(history), "\n"+chunk+"\n") && !strings.HasPrefix(string(history), chunk+"\n") {
+		t.Errorf("the chunk is not one entry of the history file:\n%s", history)
+	}
+}

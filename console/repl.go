@@ -15,7 +15,6 @@ import (
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/luabind"
@@ -226,33 +225,6 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	// through the editor, which redraws the line after it.
 	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
 	return rl, nil
-}
-
-// saveHistory keeps a chunk in the history as one entry, so that one Up recalls it whole: its
-// lines joined by spaces when that reads as the same Lua (no comment or long string spans a
-// line end), else line by line.
-func saveHistory(rl *readline.Instance, src string) {
-	src = strings.TrimRight(src, "\n")
-	if strings.TrimSpace(src) == "" {
-		return
-	}
-	lines := strings.Split(src, "\n")
-	if len(lines) > 1 && !strings.Contains(src, "--") && !strings.Contains(src, "[[") && !strings.Contains(src, "[=") {
-		joined := make([]string, len(lines))
-		for i, l := range lines {
-			joined[i] = strings.TrimSpace(l)
-		}
-		one := strings.Join(joined, " ")
-		if _, err := parse.Parse(strings.NewReader(one), "history"); err == nil {
-			rl.SaveHistory(one)
-			return
-		}
-	}
-	for _, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			rl.SaveHistory(l)
-		}
-	}
 }
 
 // isLeave says the console line is exit or quit, typed alone, which leave the console (in Lua they
