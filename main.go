@@ -95,6 +95,9 @@ func parseArgs(args []string) (*options, error) {
 				i++
 				value = args[i]
 			}
+			if value == "" {
+				return nil, errors.New("'--diagram' needs a file name (- for standard output)")
+			}
 			o.diagram = value
 		case a == "--mem" || strings.HasPrefix(a, "--mem="):
 			value, found := strings.CutPrefix(a, "--mem=")

@@ -2,10 +2,19 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/creack/pty"
 
 	"github.com/udplab/udplab/scripts"
 )
@@ -145,4 +154,198 @@ func TestConsoleDidYouMeanValue(t *testing.T) {
 	term.enter("s:setsockopt(SOL_SOCKET, SO_BRAODCAST, 1)", "bad argument #3 to 'setsockopt' (global 'SO_BRAODCAST' is nil; did you mean SO_BROADCAST?)\n")
 	term.enter("socket(nothing_like_it, SOCK_DGRAM)", "bad argument #1 to 'socket' (number expected, got nil)\n")
 	udplab(t, "", "-e", "local AF_INTE = nil\nsocket(AF_INTE, SOCK_DGRAM)").check(t, "", "udplab: <string>:2: bad argument #1 to 'socket' (number expected, got nil)\n", 1)
+}
+
+// The banner is wrapped at word boundaries to the terminal's width (at 100 columns its 104
+// characters wrapped mid-word).
+func TestConsoleBannerWraps(t *testing.T) {
+	t.Parallel()
+	for _, cols := range []uint16{100, 40} {
+		dir := t.TempDir()
+		cmd := exec.Command("udplab")
+		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_STATE_HOME="+dir, "TERM=xterm")
+		term := startTerminalSized(t, cmd, cols)
+		rows := vtScreen(term.raw(), int(cols))
+		var banner []string
+		for _, row := range rows {
+			if strings.HasPrefix(row, "udplab>") {
+				break
+			}
+			banner = append(banner, row)
+		}
+		want := version + ": the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves."
+		if got := strings.Join(banner, " "); got != want {
+			t.Errorf("at %d columns the banner reads:\n%s", cols, strings.Join(banner, "\n"))
+		}
+	}
+}
+
+// Ctrl-C while a chunk runs leaves "interrupted" alone on its line, not after the ^C the
+// terminal echoed; a line the chunk left unfinished is kept.
+func TestConsoleInterruptedLine(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys("io.stderr:write('partial'); while true do end\r")
+	term.waitFor("partial", screenWait)
+	time.Sleep(50 * time.Millisecond)
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", screenWait)
+	term.mark()
+	term.typeKeys("print('spin' .. 'ning'); while true do end\r")
+	term.waitFor("\nspinning\n", screenWait)
+	time.Sleep(50 * time.Millisecond)
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", screenWait)
+	rows := vtScreen(term.raw(), 80)
+	if !contains(rows, "interrupted") {
+		t.Errorf("no line reads \"interrupted\" alone:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
+// A function of udplab's shows its name where Lua shows an address.
+func TestConsoleShowsBuiltinNames(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.enter("recv", "\nfunction: recv (udplab)\n")
+	term.enter("{send, bg}", "\n{function: send (udplab), function: bg (udplab)}\n")
+}
+
+// A host name that cannot be looked up because the name server cannot be reached says so, with
+// the errno, where it showed Go's resolver text ("dial udp ...: connect: network is
+// unreachable"). udplab runs in a network namespace of its own, where nothing is reachable.
+func TestConsoleResolverUnreachable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command("udplab")
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_STATE_HOME="+dir, "TERM=xterm")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+	}
+	if err := exec.Command("unshare", "-rn", "true").Run(); err != nil {
+		t.Skipf("no user namespaces here: %v", err)
+	}
+	term := startTerminalCmd(t, cmd)
+	term.enter(`s = socket(AF_INET, SOCK_DGRAM); connect(s, "foo", 1)`, "(cannot resolve host")
+	want := regexp.MustCompile(`bad argument #2 to 'connect' \(cannot resolve host "foo": the name server \S+ cannot be reached: Network is unreachable \(101\)\)\n`)
+	if !want.MatchString(term.screen()) || strings.Contains(term.screen(), "dial udp") {
+		t.Errorf("the resolver's failure:\n%s", term.screen())
+	}
+}
+
+// --diagram "" is refused, as a missing file name is, where it was silently ignored (and the
+// console opened).
+func TestConsoleDiagramEmptyName(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("udplab", "--diagram", "")
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	read := make(chan []byte, 1)
+	go func() {
+		out, _ := io.ReadAll(f) // EIO once udplab has exited and the terminal is closed
+		read <- out
+	}()
+	select {
+	case out := <-read:
+		if !strings.HasPrefix(string(out), "udplab: '--diagram' needs a file name (- for standard output)") {
+			t.Errorf("udplab --diagram '' printed %q", out)
+		}
+		if err := cmd.Wait(); cmd.ProcessState.ExitCode() != 2 {
+			t.Errorf("udplab --diagram '': %v, want exit status 2", err)
+		}
+	case <-time.After(screenWait):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("udplab --diagram '' did not exit")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// vtScreen renders what was written to a terminal of cols columns as its lines: enough of a
+// VT100 for the line editor's redraws (carriage return, line feed, backspace, erasing, cursor
+// moves, the pending wrap at the last column); other escapes are dropped.
+func vtScreen(raw string, cols int) []string {
+	var rows [][]rune
+	r, c := 0, 0
+	at := func(row int) []rune {
+		for len(rows) <= row {
+			rows = append(rows, nil)
+		}
+		return rows[row]
+	}
+	for i := 0; i < len(raw); {
+		ch, size := utf8.DecodeRuneInString(raw[i:])
+		i += size
+		switch {
+		case ch == '\r':
+			c = 0
+		case ch == '\n':
+			r++
+		case ch == '\b':
+			c = max(0, min(c, cols-1)-1)
+		case ch == 0x1b:
+			m := regexp.MustCompile(`^\[([0-9;?]*)[ -/]*([@-~])`).FindStringSubmatch(raw[i:])
+			if m == nil {
+				i++ // a two-byte escape
+				continue
+			}
+			i += len(m[0])
+			n, err := strconv.Atoi(m[1])
+			if err != nil || n == 0 {
+				n = 1
+			}
+			switch m[2] {
+			case "A":
+				r = max(0, r-n)
+			case "B":
+				r += n
+			case "C":
+				c = min(cols-1, c+n)
+			case "D":
+				c = max(0, c-n)
+			case "K":
+				row := at(r)
+				if m[1] == "2" {
+					rows[r] = nil
+				} else if c < len(row) {
+					rows[r] = row[:c]
+				}
+			case "J":
+				if row := at(r); c < len(row) {
+					rows[r] = row[:c]
+				}
+				rows = rows[:r+1]
+			}
+		case ch < 0x20:
+		default:
+			if c >= cols {
+				r, c = r+1, 0
+			}
+			row := at(r)
+			for len(row) <= c {
+				row = append(row, ' ')
+			}
+			row[c] = ch
+			rows[r] = row
+			c++
+		}
+	}
+	lines := make([]string, len(rows))
+	for i, row := range rows {
+		lines[i] = strings.TrimRight(string(row), " ")
+	}
+	return lines
 }

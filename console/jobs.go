@@ -129,7 +129,7 @@ func (s *Session) runCall(L *lua.LState) int {
 	errExit := errors.New("exit")
 	rt := luabind.Open(child, luabind.Options{
 		Stdout: s.luaOut,
-		Stderr: s.stderr,
+		Stderr: s.luaErr,
 		Stdin:  s.stdinSource,
 		Lib:    shippedLib(),
 		Exit: func(status int) {
@@ -143,7 +143,7 @@ func (s *Session) runCall(L *lua.LState) int {
 	defer s.foreground.Store(nil)
 	defer rt.Shutdown()
 	child.SetContext(ctx)
-	sub := &Session{L: child, rt: rt, stdout: s.stdout, stderr: s.stderr, sources: map[string]string{}, luaOut: s.luaOut}
+	sub := &Session{L: child, rt: rt, stdout: s.stdout, stderr: s.stderr, sources: map[string]string{}, luaOut: s.luaOut, luaErr: s.luaErr}
 	err := sub.RunScript(name, argv, nil)
 	rt.FlushFiles(child)
 	switch {

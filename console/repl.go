@@ -110,7 +110,11 @@ func (s *Session) console(stdin *os.File) int {
 	s.interactive.Store(true)
 	defer s.interactive.Store(false)
 	s.rt.StartDiagram() // diagram() draws the session's calls so far
-	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.\n", s.version)
+	width := readline.GetScreenWidth()
+	if width <= 0 {
+		width = 80
+	}
+	io.WriteString(s.stdout, wrapWords(s.version+": the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.", width))
 
 	interrupt := func(sig unix.Signal) bool {
 		if sig != unix.SIGINT {
@@ -135,7 +139,11 @@ func (s *Session) console(stdin *os.File) int {
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, errInterrupted), errors.Is(err, luabind.ErrNoMemory):
+		case errors.Is(err, errInterrupted):
+			// The terminal echoed ^C where the cursor was, on a line that holds nothing of the
+			// chunk's (an unfinished one was ended above): "interrupted" takes its place.
+			fmt.Fprintln(s.stderr, "\r\x1b[K"+err.Error())
+		case errors.Is(err, luabind.ErrNoMemory):
 			fmt.Fprintln(s.stderr, err)
 		default:
 			s.reportWithTraceback(err)
@@ -349,7 +357,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 			for i := range values {
 				values[i] = L.Get(i + 1)
 			}
-			line := showValues(L, values, s.paint)
+			line := display{L: L, p: s.paint, name: s.rt.FunctionName}.showValues(values)
 			if name := familyName(src, values); name != "" {
 				line += "\t" + s.paint.paint(s.paint.dim, "-- "+name)
 			}

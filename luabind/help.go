@@ -27,6 +27,13 @@ func (rt *Runtime) lookupBinding(name string) (*binding, bool) {
 	return nil, false
 }
 
+// FunctionName returns the name of fn when it is one of udplab's functions (or one AddFunction
+// added): "recv".
+func (rt *Runtime) FunctionName(fn *lua.LFunction) (string, bool) {
+	name, ok := rt.funcNames[fn]
+	return name, ok
+}
+
 // Help is the help of a function another package installs with AddFunction (the console's run,
 // bg, jobs and stop), as help shows udplab's own.
 type Help struct {
