@@ -40,6 +40,9 @@ options:
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
+  --lua-defs FILE
+               write the definitions of udplab's globals for the Lua Language Server
+               (VS Code, Neovim) to FILE ("-": stdout), and exit
   -h, --help   print this help and exit
   --list       list the scripts udplab ships, and exit
   --version    print the version and exit
@@ -64,6 +67,7 @@ type options struct {
 	wire        bool     // --wire
 	diagram     string   // --diagram
 	mem         int64    // --mem, in bytes; 0: the default
+	luaDefs     string   // --lua-defs
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
 }
@@ -99,6 +103,19 @@ func parseArgs(args []string) (*options, error) {
 				return nil, errors.New("'--diagram' needs a file name (- for standard output)")
 			}
 			o.diagram = value
+		case a == "--lua-defs" || strings.HasPrefix(a, "--lua-defs="):
+			value, found := strings.CutPrefix(a, "--lua-defs=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--lua-defs' needs a file")
+				}
+				i++
+				value = args[i]
+			}
+			if value == "" {
+				return nil, errors.New("'--lua-defs' needs a file name (- for standard output)")
+			}
+			o.luaDefs = value
 		case a == "--mem" || strings.HasPrefix(a, "--mem="):
 			value, found := strings.CutPrefix(a, "--mem=")
 			if !found {
@@ -177,6 +194,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version, MemoryLimit: o.mem})
 	defer sess.Close()
+	if o.luaDefs != "" {
+		if err := writeLuaDefs(sess, o.luaDefs, stdout); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot write the definitions: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	switch {
 	case o.wire:
 		sess.Wire()
@@ -224,4 +248,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	return sess.REPL(stdin)
+}
+
+// writeLuaDefs writes the session's definitions for the Lua Language Server to path ("-":
+// stdout).
+func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
+	if path == "-" {
+		return sess.WriteLuaDefs(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := sess.WriteLuaDefs(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -58,14 +58,15 @@ func (s *Session) installJobs() {
 	}))
 	s.rt.AddFunction(L, "run", s.runCall, luabind.Help{Synopsis: "run(script[, arg...])",
 		Summary: `run a script to its end in this terminal (Ctrl-C reaches its handlers): run("pinned"), or a file`,
-		Returns: "its exit status", Group: "scripts"})
+		Returns: "its exit status", Group: "scripts", Type: "integer"})
 	s.rt.AddFunction(L, "bg", s.bgCall, luabind.Help{Synopsis: "bg(script[, arg...])",
 		Summary: `start a script in the background, as another udplab, its lines prefixed with its name: bg("udpconnectserver")`,
-		Returns: "the job, for stop", Group: "scripts"})
+		Returns: "the job, for stop", Group: "scripts", Type: "job"})
 	s.rt.AddFunction(L, "jobs", s.jobsCall, luabind.Help{Synopsis: "jobs()",
 		Summary: "list the scripts bg started, with the sockets of those still running", Returns: "nothing", Group: "scripts"})
 	s.rt.AddFunction(L, "stop", s.stopCall, luabind.Help{Synopsis: "stop(job)",
-		Summary: "end a job as Ctrl-C would (SIGINT, then SIGKILL a second later)", Returns: "its exit status", Group: "scripts"})
+		Summary: "end a job as Ctrl-C would (SIGINT, then SIGKILL a second later)", Returns: "its exit status", Group: "scripts",
+		Type: "integer"})
 	if sockets, ok := L.GetGlobal("sockets").(*lua.LFunction); ok {
 		s.rt.AddFunction(L, "sockets", func(L *lua.LState) int {
 			for _, j := range s.runningJobs() {
@@ -77,7 +78,7 @@ func (s *Session) installJobs() {
 			L.Call(0, 1)
 			return 1
 		}, luabind.Help{Synopsis: "sockets()", Summary: "the sockets open now; the background jobs' sockets are printed first",
-			Returns: "a table of sockets", Group: "sockets"})
+			Returns: "a table of sockets", Group: "sockets", Type: "socket[]"})
 	}
 	s.onExit(s.stopJobs)
 }

@@ -166,6 +166,10 @@ func (s *Session) Diagram(path string) {
 	s.writeDiagram = write
 }
 
+// WriteLuaDefs writes the definitions of the session's globals (the console's run, bg, jobs
+// and stop among them) for the Lua Language Server.
+func (s *Session) WriteLuaDefs(w io.Writer) error { return s.rt.WriteLuaDefs(w) }
+
 // Trace turns on the strace-format call trace on stderr.
 func (s *Session) Trace() { s.rt.StartTrace(s.stderr) }
 

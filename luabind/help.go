@@ -42,13 +42,14 @@ type Help struct {
 	Returns  string // on success, and on failure
 	Errors   string // the errno values it returns, one per line: "EAGAIN (11)  why"
 	Group    string // the line of help() that lists it: "scripts"
+	Type     string // the type of what it returns, for the Lua Language Server: "integer"
 }
 
 // AddFunction makes fn the global called name, which help() lists (in h.Group) and help(name)
 // describes with h. It replaces a function of udplab's of that name (the console's sockets()
 // also lists its jobs' sockets).
 func (rt *Runtime) AddFunction(L *lua.LState, name string, fn lua.LGFunction, h Help) {
-	b := &binding{name: name, group: h.Group, help: helpEntry{h.Synopsis, h.Summary, h.Returns, h.Errors},
+	b := &binding{name: name, group: h.Group, returns: h.Type, help: helpEntry{h.Synopsis, h.Summary, h.Returns, h.Errors},
 		fn: func(_ *Runtime, a args) int { return fn(a.L) }}
 	f := L.NewFunction(rt.guard(b))
 	rt.funcNames[f] = name

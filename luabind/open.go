@@ -16,11 +16,12 @@ import (
 // binding is one Lua function of udplab's: its name, whether it is also a socket method, its
 // help, and the Go function behind it. Each is declared beside its function.
 type binding struct {
-	name   string
-	method bool
-	help   helpEntry
-	group  string // the line of help() that lists it, when helpGroups does not
-	fn     func(rt *Runtime, a args) int
+	name    string
+	method  bool
+	help    helpEntry
+	group   string // the line of help() that lists it, when helpGroups does not
+	returns string // the type of what it returns, for --lua-defs, when luaReturns does not say
+	fn      func(rt *Runtime, a args) int
 }
 
 // bindings are udplab's Lua functions, in the order help lists them by kind.
