@@ -340,7 +340,7 @@ print(recv(s, 10))`
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Run()
 	check("nobody", out.String(), errb.String())
-	if !strings.Contains(errb.String(), "no wire view of lo") {
+	if !strings.Contains(errb.String(), "no capture of lo: capturing on lo needs CAP_NET_RAW") {
 		t.Errorf("as nobody, nothing says lo is not captured:\n%s", errb.String())
 	}
 }

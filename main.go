@@ -43,6 +43,9 @@ options:
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
+  --lua-defs FILE
+               write the definitions of udplab's globals for the Lua Language Server
+               (VS Code, Neovim) to FILE ("-": stdout), and exit
   -h, --help   print this help and exit
   --list       list the scripts udplab ships, and exit
   --version    print the version and exit
@@ -68,6 +71,7 @@ type options struct {
 	diagram     string   // --diagram
 	pcap        string   // --pcap
 	mem         int64    // --mem, in bytes; 0: the default
+	luaDefs     string   // --lua-defs
 	script      string   // the script's path, "-" for stdin, "" for none
 	args        []string // the script's arguments
 }
@@ -91,28 +95,23 @@ func parseArgs(args []string) (*options, error) {
 		case a == "--wire":
 			o.wire = true
 		case a == "--diagram" || strings.HasPrefix(a, "--diagram="):
-			value, found := strings.CutPrefix(a, "--diagram=")
-			if !found {
-				if i+1 >= len(args) {
-					return nil, errors.New("'--diagram' needs a file")
-				}
-				i++
-				value = args[i]
+			v, err := fileArg(args, &i, "--diagram", "(- for standard output)")
+			if err != nil {
+				return nil, err
 			}
-			o.diagram = value
+			o.diagram = v
 		case a == "--pcap" || strings.HasPrefix(a, "--pcap="):
-			value, found := strings.CutPrefix(a, "--pcap=")
-			if !found {
-				if i+1 >= len(args) {
-					return nil, errors.New("'--pcap' needs a file")
-				}
-				i++
-				value = args[i]
+			v, err := fileArg(args, &i, "--pcap", "")
+			if err != nil {
+				return nil, err
 			}
-			if value == "" {
-				return nil, errors.New("'--pcap' needs a file")
+			o.pcap = v
+		case a == "--lua-defs" || strings.HasPrefix(a, "--lua-defs="):
+			v, err := fileArg(args, &i, "--lua-defs", "(- for standard output)")
+			if err != nil {
+				return nil, err
 			}
-			o.pcap = value
+			o.luaDefs = v
 		case a == "--mem" || strings.HasPrefix(a, "--mem="):
 			value, found := strings.CutPrefix(a, "--mem=")
 			if !found {
@@ -140,6 +139,23 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// fileArg reads the file an option names, in args[*i] ("--pcap=x") or the next argument
+// ("--pcap x"), advancing *i past it; an empty name is refused, with hint.
+func fileArg(args []string, i *int, flag, hint string) (string, error) {
+	value, found := strings.CutPrefix(args[*i], flag+"=")
+	if !found {
+		if *i+1 >= len(args) {
+			return "", fmt.Errorf("'%s' needs a file", flag)
+		}
+		*i++
+		value = args[*i]
+	}
+	if value == "" {
+		return "", errors.New(strings.TrimSpace(fmt.Sprintf("'%s' needs a file name %s", flag, hint)))
+	}
+	return value, nil
 }
 
 // parseSize reads a size in bytes, with an optional K, M or G (powers of 1024): "512M".
@@ -191,6 +207,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version, MemoryLimit: o.mem})
 	defer sess.Close()
+	if o.luaDefs != "" {
+		if err := writeLuaDefs(sess, o.luaDefs, stdout); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot write the definitions: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	switch {
 	case o.wire:
 		sess.Wire()
@@ -264,4 +287,21 @@ func refuseOverwrite(path, script string) error {
 		}
 	}
 	return nil
+}
+
+// writeLuaDefs writes the session's definitions for the Lua Language Server to path ("-":
+// stdout).
+func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
+	if path == "-" {
+		return sess.WriteLuaDefs(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := sess.WriteLuaDefs(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -42,14 +42,22 @@ func (p palette) paint(c, s string) string {
 	return c + s + p.reset
 }
 
+// display shows values at the console: in L, with the colours p, naming udplab's own functions
+// with name.
+type display struct {
+	L    *lua.LState
+	p    palette
+	name func(*lua.LFunction) (string, bool)
+}
+
 // showValues is the line the console prints for the values of an expression.
-func showValues(L *lua.LState, values []lua.LValue, p palette) string {
+func (d display) showValues(values []lua.LValue) string {
 	if failure, ok := failureTriple(values); ok {
-		return failure(p)
+		return failure(d.p)
 	}
 	parts := make([]string, len(values))
 	for i, v := range values {
-		parts[i] = showValue(L, v, 0, p)
+		parts[i] = d.showValue(v, 0)
 	}
 	return strings.Join(parts, "\t")
 }
@@ -76,8 +84,13 @@ func failureTriple(values []lua.LValue) (func(palette) string, bool) {
 }
 
 // showValue shows v at nesting depth.
-func showValue(L *lua.LState, v lua.LValue, depth int, p palette) string {
+func (d display) showValue(v lua.LValue, depth int) string {
+	L, p := d.L, d.p
 	switch v := v.(type) {
+	case *lua.LFunction:
+		if name, ok := d.name(v); ok {
+			return "function: " + name + " (udplab)" // where Lua shows only its address
+		}
 	case lua.LString:
 		return p.paint(p.str, quote(string(v)))
 	case lua.LNumber:
@@ -88,18 +101,19 @@ func showValue(L *lua.LState, v lua.LValue, depth int, p palette) string {
 		if L.GetMetaField(v, "__tostring") != lua.LNil || depth >= maxShownDepth {
 			return lua54.ToString(L, v)
 		}
-		return showTable(L, v, depth, p)
+		return d.showTable(v, depth)
 	}
 	return lua54.ToString(L, v)
 }
 
 // showTable shows a table's entries: its array part in order, then the other keys sorted, at
 // most maxShownItems of them.
-func showTable(L *lua.LState, t *lua.LTable, depth int, p palette) string {
+func (d display) showTable(t *lua.LTable, depth int) string {
+	L, p := d.L, d.p
 	var items []string
 	n := t.Len()
 	for i := 1; i <= n && i <= maxShownItems; i++ {
-		items = append(items, showValue(L, t.RawGetInt(i), depth+1, p))
+		items = append(items, d.showValue(t.RawGetInt(i), depth+1))
 	}
 	type entry struct{ sortKey, text string }
 	var keyed []entry
@@ -113,9 +127,9 @@ func showTable(L *lua.LState, t *lua.LTable, depth int, p palette) string {
 		if ks, ok := k.(lua.LString); ok && isIdentifier(string(ks)) {
 			key = string(ks)
 		} else {
-			key = "[" + showValue(L, k, maxShownDepth, palette{}) + "]"
+			key = "[" + display{L: L, name: d.name}.showValue(k, maxShownDepth) + "]"
 		}
-		keyed = append(keyed, entry{key, key + "=" + showValue(L, v, depth+1, p)})
+		keyed = append(keyed, entry{key, key + "=" + d.showValue(v, depth+1)})
 	})
 	sort.Slice(keyed, func(i, j int) bool { return keyed[i].sortKey < keyed[j].sortKey })
 	for _, e := range keyed {
@@ -197,4 +211,26 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
+}
+
+// wrapWords breaks text into lines of at most width columns at spaces (a word longer than a line
+// stays whole), each ended by a newline.
+func wrapWords(text string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, word := range strings.Fields(text) {
+		switch {
+		case col == 0:
+		case col+1+len(word) > width:
+			b.WriteByte('\n')
+			col = 0
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += len(word)
+	}
+	b.WriteByte('\n')
+	return b.String()
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
-	"github.com/yuin/gopher-lua/parse"
 	"golang.org/x/sys/unix"
 
 	lua54 "github.com/udplab/udplab/lua"
@@ -101,9 +100,7 @@ func (s *Session) console(stdin *os.File) int {
 		go rl.Close()
 	}()
 	s.setStdin(&consoleInput{s: s, rl: rl})
-	s.jobs.mu.Lock()
-	s.jobs.async = rl.Stdout() // a job's line redraws the prompt after it
-	s.jobs.mu.Unlock()
+	s.rt.SetAsync(rl.Stdout()) // a job's line redraws the prompt after it
 	if os.Getenv("NO_COLOR") == "" {
 		s.paint = colours
 	}
@@ -111,7 +108,11 @@ func (s *Session) console(stdin *os.File) int {
 	s.interactive.Store(true)
 	defer s.interactive.Store(false)
 	s.rt.StartDiagram() // diagram() draws the session's calls so far
-	fmt.Fprintf(s.stdout, "%s: the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.\n", s.version)
+	width := readline.GetScreenWidth()
+	if width <= 0 {
+		width = 80
+	}
+	io.WriteString(s.stdout, wrapWords(s.version+": the socket calls are Lua globals. help() lists them; Tab completes; Ctrl-D or exit leaves.", width))
 
 	interrupt := func(sig unix.Signal) bool {
 		if sig != unix.SIGINT {
@@ -136,7 +137,11 @@ func (s *Session) console(stdin *os.File) int {
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, errInterrupted), errors.Is(err, lua54.ErrNoMemory):
+		case errors.Is(err, errInterrupted):
+			// The terminal echoed ^C where the cursor was, on a line that holds nothing of the
+			// chunk's (an unfinished one was ended above): "interrupted" takes its place.
+			fmt.Fprintln(s.stderr, "\r\x1b[K"+err.Error())
+		case errors.Is(err, lua54.ErrNoMemory):
 			fmt.Fprintln(s.stderr, err)
 		default:
 			s.reportWithTraceback(err)
@@ -154,15 +159,19 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		return int(ws.Col), int(ws.Row)
 	}}
 	var editor atomic.Pointer[readline.Instance] // for the filter, which runs in the editor's goroutine
+	input := newPasteInput(stdin)
+	var pasted []rune // the run the filter took for the marker the listener replaces
+	history := historyPath()
+	keepPrivate(history)
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            prompt,
-		HistoryFile:       historyPath(),
+		HistoryFile:       history,
 		HistorySearchFold: true,
 		// Only the console's own lines go to the history, not what io.read reads.
 		DisableAutoSaveHistory: true,
 		AutoComplete:           complete,
 		InterruptPrompt:        "^C",
-		Stdin:                  stdin,
+		Stdin:                  input,
 		Stdout:                 s.stdout,
 		Stderr:                 s.stderr,
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
@@ -175,9 +184,37 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 				// The line editor's Ctrl-C would only close the list of completions: closed
 				// here first, Ctrl-C clears the line as it does everywhere else.
 				editor.Load().Operation.ExitCompleteMode(true)
+			case r == pasteMarker:
+				run, ok := input.take()
+				if !ok {
+					break
+				}
+				if editor.Load() == nil {
+					break
+				}
+				op := editor.Load().Operation
+				if op.IsSearchMode() { // pasted into Ctrl-R's search: what it searches for
+					for _, c := range run {
+						op.SearchChar(c)
+					}
+					return r, false
+				}
+				op.ExitCompleteMode(true) // a paste ends the choice among completions, as a key does
+				pasted = run
 			}
 			return r, true
 		},
+		// The marker the filter let through is in the line: the run it stands for replaces it.
+		Listener: readline.FuncListener(func(line []rune, pos int, key rune) ([]rune, int, bool) {
+			if key != pasteMarker || pasted == nil || pos == 0 || line[pos-1] != pasteMarker {
+				return nil, 0, false
+			}
+			run := pasted
+			pasted = nil
+			whole := make([]rune, 0, len(line)-1+len(run))
+			whole = append(append(append(whole, line[:pos-1]...), run...), line[pos:]...)
+			return whole, pos - 1 + len(run), true
+		}),
 		// A terminal that reports 0 columns would turn completion off: assume 80.
 		FuncGetWidth: func() int {
 			if w := readline.GetScreenWidth(); w > 0 {
@@ -194,33 +231,6 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	// through the editor, which redraws the line after it.
 	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
 	return rl, nil
-}
-
-// saveHistory keeps a chunk in the history as one entry, so that one Up recalls it whole: its
-// lines joined by spaces when that reads as the same Lua (no comment or long string spans a
-// line end), else line by line.
-func saveHistory(rl *readline.Instance, src string) {
-	src = strings.TrimRight(src, "\n")
-	if strings.TrimSpace(src) == "" {
-		return
-	}
-	lines := strings.Split(src, "\n")
-	if len(lines) > 1 && !strings.Contains(src, "--") && !strings.Contains(src, "[[") && !strings.Contains(src, "[=") {
-		joined := make([]string, len(lines))
-		for i, l := range lines {
-			joined[i] = strings.TrimSpace(l)
-		}
-		one := strings.Join(joined, " ")
-		if _, err := parse.Parse(strings.NewReader(one), "history"); err == nil {
-			rl.SaveHistory(one)
-			return
-		}
-	}
-	for _, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			rl.SaveHistory(l)
-		}
-	}
 }
 
 // isLeave says the console line is exit or quit, typed alone, which leave the console (in Lua they
@@ -277,6 +287,20 @@ func historyPath() string {
 	return ""
 }
 
+// keepPrivate makes the history file readable by its owner only, creating it so: it holds
+// everything typed at the console, payloads included. An existing one is tightened.
+func keepPrivate(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return // the line editor says nothing either: the console works without history
+	}
+	f.Chmod(0o600)
+	f.Close()
+}
+
 // familyField is a console line that reads an address's family: getsockname(s).family.
 var familyField = regexp.MustCompile(`\.family\s*$`)
 
@@ -331,7 +355,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 			for i := range values {
 				values[i] = L.Get(i + 1)
 			}
-			line := showValues(L, values, s.paint)
+			line := display{L: L, p: s.paint, name: s.rt.FunctionName}.showValues(values)
 			if name := familyName(src, values); name != "" {
 				line += "\t" + s.paint.paint(s.paint.dim, "-- "+name)
 			}

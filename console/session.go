@@ -55,15 +55,16 @@ type Session struct {
 	writeDiagram func()                          // writes the diagram --diagram asked for, once
 	interactive  atomic.Bool                     // the console reads a terminal
 	foreground   atomic.Pointer[luabind.Runtime] // a script run() runs: it sees signals first
-	jobs         jobsState                       // the scripts bg() started
 	stdinSource  io.Reader                       // what io.read reads: a script run() reads it too
 	sigintNoted  bool                            // the console said what a SIGINT handler does there
 	// editorClosing: the line editor is being closed, and the end of its input is no ^D
 	editorClosing atomic.Bool
 
-	// luaOut is Lua's standard output (print, io.write): it remembers the text after the last
-	// newline, which io.read at the console keeps on screen as its prompt.
+	// luaOut is Lua's standard output (print, io.write), and luaErr its standard error: they
+	// remember the text either wrote after the last newline, which io.read at the console keeps
+	// on screen as its prompt.
 	luaOut *lineTail
+	luaErr io.Writer
 
 	// sources are the chunks run, by chunk name (the console's latest line is "stdin"), so that
 	// an error can name its culprit.
@@ -84,6 +85,7 @@ func New(opts Options) *Session {
 	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
 		sigs: make(chan os.Signal, 4), exitHook: os.Exit, sources: map[string]string{}}
 	s.luaOut = &lineTail{w: opts.Stdout}
+	s.luaErr = s.luaOut.alongside(opts.Stderr)
 	limit := opts.MemoryLimit
 	if limit == 0 {
 		limit = lua54.DefaultMemoryLimit()
@@ -94,7 +96,7 @@ func New(opts Options) *Session {
 	s.rt = luabind.Open(s.L, luabind.Options{
 		Stdout:           s.luaOut,
 		Lib:              shippedLib(),
-		Stderr:           opts.Stderr,
+		Stderr:           s.luaErr,
 		Exit:             s.exit,
 		OnSignal:         s.onLuaSignal,
 		MemoryLimit:      limit,
@@ -166,6 +168,10 @@ func (s *Session) Diagram(path string) {
 	s.onExit(write)
 	s.writeDiagram = write
 }
+
+// WriteLuaDefs writes the definitions of the session's globals (the console's run, bg, jobs
+// and stop among them) for the Lua Language Server.
+func (s *Session) WriteLuaDefs(w io.Writer) error { return s.rt.WriteLuaDefs(w) }
 
 // Trace turns on the strace-format call trace on stderr.
 func (s *Session) Trace() { s.rt.StartTrace(s.stderr) }
@@ -326,18 +332,37 @@ const maxTail = 256
 
 func (t *lineTail) Write(p []byte) (int, error) {
 	n, err := t.w.Write(p)
+	t.note(p[:n])
+	return n, err
+}
+
+// alongside returns a writer to w that t remembers the tail of too: Lua's standard error, which
+// shares the terminal's line with its standard output.
+func (t *lineTail) alongside(w io.Writer) io.Writer { return tailWriter{t, w} }
+
+// tailWriter writes to w, and to t's memory of the line.
+type tailWriter struct {
+	t *lineTail
+	w io.Writer
+}
+
+func (tw tailWriter) Write(p []byte) (int, error) {
+	n, err := tw.w.Write(p)
+	tw.t.note(p[:n])
+	return n, err
+}
+
+// note remembers what p leaves after the last newline.
+func (t *lineTail) note(p []byte) {
 	t.mu.Lock()
-	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
-		t.tail, p = t.tail[:0], p[i+1:n]
-	} else {
-		p = p[:n]
+	if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+		t.tail, p = t.tail[:0], p[i+1:]
 	}
 	t.tail = append(t.tail, p...)
 	if len(t.tail) > maxTail {
 		t.tail = append(t.tail[:0], t.tail[len(t.tail)-maxTail:]...)
 	}
 	t.mu.Unlock()
-	return n, err
 }
 
 // take returns the text after the last newline and forgets it.

@@ -25,6 +25,9 @@ var (
 	indexError = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^(.*?:(\d+): )attempt to index a non-table object\((\w+)\) with key '([^']*)'$`)
 	})
+	nilArgumentError = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(.*?:(\d+): bad argument #(\d+) to '([^']+)' \()[^()]* expected, got nil\)$`)
+	})
 )
 
 // NameCulprit rewrites a runtime error message of a chunk whose source is src in PUC Lua's words,
@@ -43,7 +46,60 @@ func NameCulprit(L *glua.LState, msg, src string) string {
 			return m[1] + "attempt to index a " + m[3] + " value (" + c.what + ")" + c.suggestion()
 		}
 	}
+	if m := nilArgumentError().FindStringSubmatch(msg); m != nil {
+		// As Python says: socket(AF_INTE, SOCK_DGRAM) names the misspelt global, and the name meant.
+		line, _ := strconv.Atoi(m[2])
+		n, _ := strconv.Atoi(m[3])
+		if name := nilGlobalArgument(L, src, line, m[4], n); name != "" {
+			if best := nearest(name, globalNames(L)); best != "" {
+				return m[1] + "global '" + name + "' is nil; did you mean " + best + "?)"
+			}
+		}
+	}
 	return msg
+}
+
+// nilGlobalArgument is the name of the global, nil now, passed as argument n to the call of
+// fname on line of src ("" when that argument is anything else). In a method call s:fname(...)
+// the object is argument 1, as gopher-lua counts.
+func nilGlobalArgument(L *glua.LState, src string, line int, fname string, n int) string {
+	chunk, err := parse.Parse(strings.NewReader(src), "culprit")
+	if err != nil {
+		return ""
+	}
+	locals := localNames(chunk)
+	found := ""
+	walkChunk(chunk, func(ast.Stmt) {}, func(e ast.Expr) {
+		call, ok := e.(*ast.FuncCallExpr)
+		if !ok || found != "" || call.Line() != line && call.LastLine() != line {
+			return
+		}
+		i := n - 1
+		switch f := call.Func.(type) {
+		case nil:
+			if call.Method != fname {
+				return
+			}
+			i = n - 2
+		case *ast.IdentExpr:
+			if f.Value != fname {
+				return
+			}
+		case *ast.AttrGetExpr:
+			if k, ok := f.Key.(*ast.StringExpr); !ok || k.Value != fname {
+				return
+			}
+		default:
+			return
+		}
+		if i < 0 || i >= len(call.Args) {
+			return
+		}
+		if id, ok := call.Args[i].(*ast.IdentExpr); ok && !locals[id.Value] && L.GetGlobal(id.Value) == glua.LNil {
+			found = id.Value
+		}
+	})
+	return found
 }
 
 type culpritKind int

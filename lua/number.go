@@ -180,13 +180,18 @@ func numbersAsLuaWrites(L *glua.LState, str *glua.LTable) {
 			continue
 		}
 		fn, positions := orig.GFunction, positions
-		str.RawSetString(name, L.NewFunction(func(L *glua.LState) int {
+		// The wrapper keeps the original's upvalues: gmatch finds its iterator in one.
+		upvalues := make([]glua.LValue, len(orig.Upvalues))
+		for i, uv := range orig.Upvalues {
+			upvalues[i] = uv.Value()
+		}
+		str.RawSetString(name, L.NewClosure(func(L *glua.LState) int {
 			for _, i := range positions {
 				if n, ok := L.Get(i).(glua.LNumber); ok {
 					L.Replace(i, glua.LString(Number(float64(n))))
 				}
 			}
 			return fn(L)
-		}))
+		}, upvalues...))
 	}
 }

@@ -178,7 +178,7 @@ func (rt *Runtime) connectCall(a args) int {
 var sendBinding = binding{name: "send", method: true, fn: (*Runtime).sendCall, help: helpEntry{
 	"send(s, data[, flags])", "send data as one datagram to the connected peer",
 	"the number of bytes sent; on failure nil, message, errno",
-	"EDESTADDRREQ (89)  the socket is not connected\nECONNREFUSED (111)  an earlier datagram was refused (ICMP port unreachable)\nEMSGSIZE (90)  the datagram is too large\nEAGAIN (11)  with MSG_DONTWAIT, the send buffer is full"}}
+	"EDESTADDRREQ (89)  the socket is not connected\nECONNREFUSED (111)  an earlier datagram was refused (ICMP port unreachable)\nEHOSTUNREACH (113)  an earlier datagram brought back an ICMP error (see help(recv))\nEMSGSIZE (90)  the datagram is too large\nEAGAIN (11)  with MSG_DONTWAIT, the send buffer is full"}}
 
 func (rt *Runtime) sendCall(a args) int {
 	s := a.socket(1)
@@ -205,7 +205,7 @@ var sendtoBinding = binding{name: "sendto", method: true, fn: (*Runtime).sendtoC
 	"sendto(s, data, host, port[, flags]) | sendto(s, data, \"host:port\"[, flags]) | sendto(s, data, addr[, flags])",
 	"send data as one datagram to the address given (on Linux, even on a connected socket)",
 	"the number of bytes sent; on failure nil, message, errno",
-	"EACCES (13)  a broadcast address without SO_BROADCAST\nECONNREFUSED (111)  an earlier datagram was refused (connected socket)\nEMSGSIZE (90)  the datagram is too large\nENETUNREACH (101)  no route to that address"}}
+	"EACCES (13)  a broadcast address without SO_BROADCAST\nECONNREFUSED (111)  an earlier datagram was refused (connected socket)\nEHOSTUNREACH (113)  an earlier datagram brought back an ICMP error (see help(recv))\nEMSGSIZE (90)  the datagram is too large\nENETUNREACH (101)  no route to that address"}}
 
 func (rt *Runtime) sendtoCall(a args) int {
 	s := a.socket(1)
@@ -236,7 +236,12 @@ func (rt *Runtime) checkMaxlen(a args, n int) []byte {
 var recvBinding = binding{name: "recv", method: true, fn: (*Runtime).recvCall, help: helpEntry{
 	"recv(s, maxlen[, flags])", "receive one datagram (at most maxlen bytes of it, the rest is lost); blocks unless MSG_DONTWAIT or a timeout",
 	"the data (an empty datagram is \"\"), and with MSG_TRUNC the datagram's real length; on failure nil, message, errno",
-	"ECONNREFUSED (111)  the peer's port is closed: an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
+	"ECONNREFUSED (111)  the peer's port is closed: an ICMP port unreachable came back (connected socket, reported once)\n" + hostUnreachable +
+		"\nEAGAIN (11)  the timeout passed (settimeout): nothing came back, as when a firewall drops; or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
+
+// hostUnreachable is the EHOSTUNREACH of a receive: which ICMP errors bring it (udp(7); soft
+// errors reach the socket only with IP_RECVERR).
+const hostUnreachable = "EHOSTUNREACH (113)  an ICMP error came back: administratively prohibited (a firewall that rejects); with IP_RECVERR also host unreachable (ARP got no answer: the host is down) and time exceeded (the TTL ran out)"
 
 func (rt *Runtime) recvCall(a args) int {
 	s := a.socket(1)
@@ -261,7 +266,8 @@ func (rt *Runtime) recvCall(a args) int {
 var recvfromBinding = binding{name: "recvfrom", method: true, fn: (*Runtime).recvfromCall, help: helpEntry{
 	"recvfrom(s, maxlen[, flags])", "receive one datagram and the address it came from",
 	"data, address, and with MSG_TRUNC the datagram's real length; on failure nil, message, errno",
-	"ECONNREFUSED (111)  an ICMP port unreachable came back (connected socket, reported once)\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
+	"ECONNREFUSED (111)  an ICMP port unreachable came back (connected socket, reported once)\n" + hostUnreachable +
+		"\nEAGAIN (11)  the timeout passed (settimeout) or MSG_DONTWAIT found nothing\nEBADF (9)  the socket is closed"}}
 
 func (rt *Runtime) recvfromCall(a args) int {
 	s := a.socket(1)

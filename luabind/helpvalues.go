@@ -107,13 +107,19 @@ func (rt *Runtime) constantHelp(name string) (string, bool) {
 	if e, ok := sock.ErrnoValue(name); ok {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s = %d\n  errno: %q; a failed call returns nil, %q, %d\n", name, int(e), sock.Strerror(e), sock.Strerror(e), int(e))
-		for _, bd := range rt.bindings {
-			for _, line := range strings.Split(bd.help.errors, "\n") {
+		uses := func(call, errors string) {
+			for _, line := range strings.Split(errors, "\n") {
 				if strings.HasPrefix(line, name+" ") {
 					why := strings.TrimSpace(line[strings.Index(line, ")")+1:])
-					fmt.Fprintf(&b, "  %s: %s\n", bd.name, why)
+					fmt.Fprintf(&b, "  %s: %s\n", call, why)
 				}
 			}
+		}
+		for _, bd := range rt.bindings {
+			uses(bd.name, bd.help.errors)
+		}
+		for _, e := range append(hostMethodHelp[:len(hostMethodHelp):len(hostMethodHelp)], networkMethodHelp...) {
+			uses(e.synopsis[:strings.Index(e.synopsis, ":")+1]+methodName(e.synopsis), e.errors)
 		}
 		return b.String(), true
 	}
@@ -165,8 +171,12 @@ func (rt *Runtime) socketHelp(L *lua.LState, ud *lua.LUserData) string {
 	return b.String()
 }
 
-// luaFunctionHelp names a function of Lua's own library and where the manual describes it.
+// luaFunctionHelp names a function of Lua's own library and where the manual describes it, or
+// says where a function written in Lua was defined.
 func luaFunctionHelp(L *lua.LState, fn *lua.LFunction) (string, bool) {
+	if !fn.IsG {
+		return fmt.Sprintf("a function written in Lua, defined at %s:%d\n", fn.Proto.SourceName, fn.Proto.LineDefined), true
+	}
 	name := ""
 	L.Get(lua.GlobalsIndex).(*lua.LTable).ForEach(func(k, v lua.LValue) {
 		ks, ok := k.(lua.LString)

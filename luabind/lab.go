@@ -61,6 +61,8 @@ var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: 
 		"  limit (the milliseconds between two errors; the kernel's default is 1000).\n" +
 		"  Inside a host you are root: ports below 1024 bind, SOCK_RAW opens.",
 	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)\n" +
+		"ENOSPC (28)  no more user namespaces may be made (user.max_user_namespaces)\n" +
+		"EINVAL (22)  this kernel has no user namespaces\n" +
 		"EPIPE (32)  the lab's helper died (the message says how); the lab is gone"}}
 
 // networkCall is network(spec).
@@ -244,7 +246,7 @@ func (rt *Runtime) installLab(L *lua.LState) {
 	}{
 		{"socket", (*Runtime).hostSocket}, {"down", (*Runtime).hostDown}, {"up", (*Runtime).hostUp},
 		{"firewall", (*Runtime).hostFirewall}, {"impair", (*Runtime).hostImpair}, {"nat", (*Runtime).hostNAT},
-		{"exec", (*Runtime).hostExec},
+		{"exec", (*Runtime).hostExec}, {"spawn", (*Runtime).hostSpawn},
 	} {
 		fn := m.fn
 		methods.RawSetString(m.name, L.NewFunction(rt.guard(&binding{name: m.name, fn: func(rt *Runtime, a args) int {

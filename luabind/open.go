@@ -14,10 +14,12 @@ import (
 // binding is one Lua function of udplab's: its name, whether it is also a socket method, its
 // help, and the Go function behind it. Each is declared beside its function.
 type binding struct {
-	name   string
-	method bool
-	help   helpEntry
-	fn     func(rt *Runtime, a args) int
+	name    string
+	method  bool
+	help    helpEntry
+	group   string // the line of help() that lists it, when helpGroups does not
+	returns string // the type of what it returns, for --lua-defs, when luaReturns does not say
+	fn      func(rt *Runtime, a args) int
 }
 
 // bindings are udplab's Lua functions, in the order help lists them by kind.
@@ -27,7 +29,7 @@ var bindings = []*binding{
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
 	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding, &shippedBinding,
-	&pcapBinding,
+	&pcapBinding, &jobsBinding, &stopBinding,
 }
 
 // Open makes L's standard library PUC Lua 5.4's (package lua, whose os.exit closes every socket
@@ -77,6 +79,7 @@ func Open(L *lua.LState, opts Options) *Runtime {
 	})
 
 	rt.installLab(L)
+	rt.installJobs(L)
 	return rt
 }
 

@@ -101,7 +101,7 @@ func (rt *Runtime) stopPcap() error {
 }
 
 var pcapBinding = binding{name: "pcap", fn: (*Runtime).pcapCall, help: helpEntry{
-	`pcap(file) | pcap(false)`,
+	`pcap(file)`,
 	`write the frames the wire view captures to file, as pcapng for Wireshark (udplab --pcap)`,
 	"0; on failure nil, message, errno. Every frame on a lab's LANs, with the hosts'\n" +
 		"names, and lo's frames of this run's sockets (capturing lo needs CAP_NET_RAW; a\n" +

@@ -339,8 +339,9 @@ func feed(w *os.File, s string) {
 	}()
 }
 
-var execBinding = binding{name: "exec", help: helpEntry{
-	`host:exec(argv[, opts])`,
+// execHelp is host:exec's help, with the other methods' (labhelp.go).
+var execHelp = helpEntry{
+	`net.a:exec(argv[, opts])`,
 	`run a program in the host and wait for it: net.a:exec{"./udpconnectclient", net.b.addr}`,
 	"status, stdout, stderr (status: the exit status); a program killed by a signal:\n" +
 		"nil, \"killed by signal 9\", 137, stdout, stderr; on failure to start nil, message,\n" +
@@ -351,7 +352,7 @@ var execBinding = binding{name: "exec", help: helpEntry{
 		"it) and only the status is returned. Ctrl-C sends it SIGINT, and SIGKILL 2 s\n" +
 		"later. stdout and stderr are kept up to 1 MiB each (a line says what was\n" +
 		"dropped). \"udplab\" runs this udplab: its sockets open in the host.",
-	"ENOENT (2)  no such program\nEACCES (13)  the program is not executable"}}
+	"ENOENT (2)  no such program\nEACCES (13)  the program is not executable\nEBADF (9)  the network is closed"}
 
 // hostExec is host:exec(argv[, opts]).
 func (rt *Runtime) hostExec(a args, h labHost) int {
@@ -503,5 +504,61 @@ func (rt *Runtime) shippedCall(a args) int {
 		return pushFailure(a.L, unix.ENOENT)
 	}
 	a.L.Push(lua.LString(b))
+	return 1
+}
+
+// spawnHelp is host:spawn's help, with the other methods' (labhelp.go).
+var spawnHelp = helpEntry{
+	`net.a:spawn(argv[, opts])`,
+	`start a program in the host, in the background: net.b:spawn{"udplab", "udpconnectserver"}`,
+	"a job: its lines are printed as they come, prefixed [b udpconnectserver]; jobs()\n" +
+		"lists it with its sockets, stop(job) sends SIGINT (SIGKILL 2 s later),\n" +
+		"job:write(data) feeds its input, job:wait([timeout]) returns as exec does. opts\n" +
+		"as exec's (stdin, given, is its whole input). It waits up to 1 s for the\n" +
+		"program's first socket, so that a client started next finds the server.",
+	"ENOENT (2)  no such program\nEACCES (13)  the program is not executable\nEBADF (9)  the network is closed"}
+
+// hostSpawn is host:spawn(argv[, opts]).
+func (rt *Runtime) hostSpawn(a args, h labHost) int {
+	L := a.L
+	p := programOf(a)
+	if err := p.resolve(); err != nil {
+		return labResult(a, 2, err)
+	}
+	var ps pipes
+	var err error
+	for i := 0; i <= 2 && err == nil; i++ {
+		err = ps.pipe(i)
+	}
+	if err != nil {
+		ps.closeAll()
+		return pushFailure(L, err)
+	}
+	proc, err := h.net.Exec(h.name, p.Program, ps.child[0], ps.child[1], ps.child[2])
+	ps.closeChild()
+	if err != nil {
+		ps.closeAll()
+		return labResult(a, 2, p.programError(err))
+	}
+	stdin := ps.mine[0]
+	if p.stdin != nil {
+		feed(stdin, *p.stdin)
+		stdin = nil
+	}
+	name := filepath.Base(p.Argv[0])
+	if p.Argv[0] == "udplab" && len(p.Argv) > 1 && !strings.HasPrefix(p.Argv[1], "-") {
+		name = strings.TrimSuffix(filepath.Base(p.Argv[1]), ".lua") // the script it runs
+	}
+	j := rt.StartJob(JobSpec{Name: name, Host: h.name, Pid: proc.Pid, Signal: proc.Signal,
+		Stdin: stdin, Stdout: ps.mine[1], Stderr: ps.mine[2],
+		Wait: func() syscall.WaitStatus {
+			ws, _ := proc.Wait(context.Background())
+			return ws
+		}})
+	if p.timeout > 0 {
+		time.AfterFunc(p.timeout, func() { proc.Signal(syscall.SIGKILL) })
+	}
+	j.WaitForSockets(time.Second)
+	rt.pushJob(L, j)
 	return 1
 }

@@ -90,6 +90,10 @@ type Runtime struct {
 	wire             bool           // the wire view is on: labs made now are captured too
 	wireLo           bool           // the wire view captures lo
 	pcap             *pcapFile      // the pcap file being written (pcap.go)
+	jobs             []*Job         // the jobs started (job.go)
+	jobSeq           int            // the last job's number
+	jobMT            *lua.LTable
+	async            io.Writer // where the jobs' lines go; nil: stdout and stderr
 	networks         map[*lua.LTable]*lab.Network
 	hosts            map[*lua.LTable]labHost
 	hostMethodsMT    *lua.LTable // a host's fields' metatable: its methods
@@ -140,6 +144,7 @@ func (rt *Runtime) Shutdown() {
 	rt.tracer.Flush()
 	rt.stopPcap()
 	rt.CloseAll()
+	rt.stopJobs()
 	rt.closeLabs()
 	rt.lua.Close()
 	rt.poller.Close()

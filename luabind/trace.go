@@ -17,14 +17,16 @@ var traceBinding = binding{name: "trace", fn: (*Runtime).traceCall, help: helpEn
 	"trace([on])", "print every socket call on stderr as strace does (udplab --trace)", "nothing; trace() with no argument: whether it is on", ""}}
 
 // traceCall is trace(on): the strace-format call trace on stderr, on or off; it returns nothing,
-// so that trace(true) at the console prints nothing. trace() returns whether it is on.
+// so that trace(true) at the console prints nothing. trace() returns whether it is on. Printing
+// is its own switch: the tracer also records the calls for the diagram, which the console does
+// from its start.
 func (rt *Runtime) traceCall(a args) int {
 	if a.L.GetTop() == 0 {
-		a.L.Push(lua.LBool(rt.tracer.On()))
+		a.L.Push(lua.LBool(rt.tracer.Printing()))
 		return 1
 	}
 	if lua.LVAsBool(a.L.Get(1)) {
-		if !rt.tracer.On() {
+		if !rt.tracer.Printing() {
 			rt.tracer.Start(rt.stderr())
 		}
 	} else {

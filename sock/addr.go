@@ -139,17 +139,38 @@ type ResolveError struct {
 	Err  error
 }
 
-// Error says which host and why: `cannot resolve host "x.invalid": no such host`.
+// Error says which host and why: `cannot resolve host "x.invalid": no such host`; when the
+// name server could not be asked, which one and the errno, in C's words: `cannot resolve host
+// "foo": the name server 10.255.255.53:53 cannot be reached: Network is unreachable (101)`.
 func (e *ResolveError) Error() string {
 	reason := e.Err.Error()
 	var dns *net.DNSError
 	if errors.As(e.Err, &dns) {
 		reason = dns.Err
-		if dns.IsTimeout {
+		switch errno := errnoInText(dns.Err); {
+		case dns.IsTimeout:
 			reason = "timed out"
+		case errno != 0 && dns.Server != "":
+			reason = fmt.Sprintf("the name server %s cannot be reached: %s (%d)", dns.Server, Strerror(errno), int(errno))
 		}
 	}
 	return fmt.Sprintf("cannot resolve host %q: %s", e.Host, reason)
+}
+
+// errnoInText finds the errno whose Go text ends text, as Go's resolver writes the error of the
+// socket it asked the name server with ("dial udp 10.255.255.53:53: connect: network is
+// unreachable"), which it keeps only as text. 0 when there is none.
+func errnoInText(text string) unix.Errno {
+	i := strings.LastIndex(text, ": ")
+	if i < 0 {
+		return 0
+	}
+	for e := unix.Errno(1); e < 256; e++ {
+		if e.Error() == text[i+2:] {
+			return e
+		}
+	}
+	return 0
 }
 
 // Unwrap returns the resolver's error.

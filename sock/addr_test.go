@@ -5,6 +5,7 @@ package sock
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -101,6 +102,26 @@ func TestResolveRefusesWithoutLookup(t *testing.T) {
 		_, err := Resolve(context.Background(), host, 1, unix.AF_INET)
 		if err == nil || err.Error() != want {
 			t.Errorf("Resolve(%q): %v, want %s", host, err, want)
+		}
+	}
+}
+
+// A lookup whose name server could not be asked says so in C's words, with the errno, where Go's
+// resolver keeps only its own text.
+func TestResolveErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		dns  *net.DNSError
+		want string
+	}{
+		{&net.DNSError{Err: "dial udp 10.255.255.53:53: connect: network is unreachable", Name: "foo", Server: "10.255.255.53:53", IsTemporary: true},
+			`cannot resolve host "foo": the name server 10.255.255.53:53 cannot be reached: Network is unreachable (101)`},
+		{&net.DNSError{Err: "read udp 127.0.0.1:40000->127.0.0.1:53: read: connection refused", Name: "foo", Server: "127.0.0.1:53"},
+			`cannot resolve host "foo": the name server 127.0.0.1:53 cannot be reached: Connection refused (111)`},
+		{&net.DNSError{Err: "no such host", Name: "foo", Server: "10.255.255.53:53", IsNotFound: true}, `cannot resolve host "foo": no such host`},
+		{&net.DNSError{Err: "i/o timeout", Name: "foo", Server: "10.255.255.53:53", IsTimeout: true}, `cannot resolve host "foo": timed out`},
+	} {
+		if got := (&ResolveError{Host: "foo", Err: tc.dns}).Error(); got != tc.want {
+			t.Errorf("%q:\ngot  %s\nwant %s", tc.dns.Err, got, tc.want)
 		}
 	}
 }

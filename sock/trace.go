@@ -60,8 +60,12 @@ func NewTracer() *Tracer {
 	return &Tracer{conns: map[*Conn]struct{}{}}
 }
 
-// On reports whether t is tracing. The untraced path pays this one atomic load per call.
+// On reports whether t is tracing: printing or recording. The untraced path pays this one atomic
+// load per call.
 func (t *Tracer) On() bool { return t != nil && t.on.Load() }
+
+// Printing reports whether t writes its lines (Start was called), whether or not it records.
+func (t *Tracer) Printing() bool { return t != nil && t.printing.Load() }
 
 // Start turns the trace on, writing to w.
 func (t *Tracer) Start(w io.Writer) {
@@ -81,9 +85,6 @@ func (t *Tracer) Collect() {
 		c.readAll()
 	}
 }
-
-// Printing reports whether the trace is being written (Start, and no Stop since).
-func (t *Tracer) Printing() bool { return t != nil && t.printing.Load() }
 
 // StopPrinting turns the trace off; the captures go on (for a frame sink, SetFrameSink).
 func (t *Tracer) StopPrinting() {
