@@ -502,3 +502,133 @@ func TestLabPcap(t *testing.T) {
 	}
 	check("nobody", path)
 }
+
+// At the console, host:exec with no stdin runs the program on the terminal: it reads what is
+// typed, and Ctrl-C reaches it (SIGINT, forwarded: the lesson's server prints its count); a
+// program that ignores SIGINT is killed 2 s later. Then the console goes on.
+func TestLabExecOnTerminal(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.enter(`net, why = network{"a", "b"}; print(net and "up" or why)`, "\n")
+	if strings.Contains(term.screen(), "user namespaces") {
+		t.Skip(term.screen())
+	}
+	term.mark()
+	term.typeKeys(`net.a:exec{"sh", "-c", "read line; echo got $line; exit 4"}` + "\r")
+	time.Sleep(200 * time.Millisecond)
+	term.typeKeys("typed\r")
+	term.promptAfter("got typed", screenWait)
+	if !strings.Contains(term.screen(), "got typed\r\n4\r\n") && !strings.Contains(term.screen(), "got typed\n4\n") {
+		t.Errorf("no status 4 after the program's line:\n%q", term.screen())
+	}
+	term.mark()
+	port := fmt.Sprint(40000 + os.Getpid()%20000) // a port to know this test's server by
+	term.typeKeys(`net.b:exec{"udplab", "udpconnectserver", "` + port + `"}` + "\r")
+	// Wait until the server has bound its port, in its host (its handler is set right after).
+	portHex := fmt.Sprintf(":%04X ", 40000+os.Getpid()%20000)
+	for deadline := time.Now().Add(screenWait); ; time.Sleep(20 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-f", "udpconnectserver "+port).Output()
+		if pid := strings.TrimSpace(string(out)); pid != "" {
+			if b, _ := os.ReadFile("/proc/" + strings.Fields(pid)[0] + "/net/udp"); bytes.Contains(b, []byte(portHex)) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never started")
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	term.typeKeys("\x03")
+	term.promptAfter("received 0 datagrams", screenWait)
+	term.mark()
+	start := time.Now()
+	term.typeKeys(`net.a:exec{"sh", "-c", "trap '' INT; echo de''af; sleep 30"}` + "\r")
+	term.waitFor("deaf", screenWait) // the program's line, not the typed one
+	term.typeKeys("\x03")
+	term.promptAfter("interrupted", screenWait)
+	if took := time.Since(start); took > 10*time.Second || took < 2*time.Second {
+		t.Errorf("a program that ignores SIGINT ended %v after it started; want SIGKILL 2 s after the Ctrl-C", took)
+	}
+	term.enter(`print("still" .. " here")`, "\nstill here\n")
+}
+
+// Programs started in a lab end with it, whatever ends udplab: kill -9 while a program blocks in
+// recvfrom (and its child sleeps) leaves no process behind; so does Ctrl-C at a script; stop()
+// of a program that ignores SIGINT kills it 2 s later.
+func TestLabProgramsEndWithTheLab(t *testing.T) {
+	t.Parallel()
+	mark := fmt.Sprintf("%d%d", os.Getpid(), time.Now().UnixNano()%100000)
+	left := func() string {
+		out, _ := exec.Command("pgrep", "-af", mark).Output()
+		return strings.TrimSpace(string(out))
+	}
+	waitGone := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(runBound); left() != "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		}
+		if l := left(); l != "" {
+			t.Errorf("%s: processes left behind:\n%s", what, l)
+		}
+	}
+	script := `local net = assert(network{"a", "b"})
+net.b:spawn{"udplab", "-e", "local s = socket(AF_INET, SOCK_DGRAM); bind(s, '0.0.0.0', 5000); recvfrom(s, 10) -- ` + mark + `"}
+net.a:spawn{"sh", "-c", "sleep 100` + mark[len(mark)-3:] + ` & sleep 200; : ` + mark + `"}
+print("up") io.stdout:flush()
+io.read()`
+	for _, how := range []string{"kill -9", "Ctrl-C"} {
+		cmd := exec.Command("udplab", "-e", script)
+		stdin, _ := cmd.StdinPipe()
+		defer stdin.Close()
+		var out syncBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitOutput(t, &out, "up\n")
+		if left() == "" {
+			t.Fatalf("the programs are not running:\n%s", out.String())
+		}
+		if how == "kill -9" {
+			cmd.Process.Kill()
+		} else {
+			cmd.Process.Signal(syscall.SIGINT)
+		}
+		cmd.Wait()
+		waitGone(how)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "sleep 100"+mark[len(mark)-3:]).Output(); len(out) > 0 {
+		t.Errorf("a program's child outlived the lab: %s", out)
+	}
+	// A program that ignores SIGINT: stop() kills it 2 s later.
+	start := time.Now()
+	r := udplab(t, "", "-e", `local net = assert(network{"a"})
+local j = net.a:spawn{"sh", "-c", "trap '' INT; echo ready; sleep 30"}
+print(stop(j))`)
+	if took := time.Since(start); r.stdout != "[a sh] ready\n[a sh] ended, killed by signal 9\n137\n" || took < 2*time.Second || took > runBound/2 {
+		t.Errorf("stop of a program deaf to SIGINT: %q after %v (stderr %q)", r.stdout, took, r.stderr)
+	}
+}
+
+// The lesson's C programs, compiled by programs.lua, print the lesson's transcripts on a lab's
+// hosts and across its NAT, as an unprivileged user too.
+func TestLanProgramsAsNobody(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run as nobody")
+	}
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("no C compiler (.ci/run installs gcc)")
+	}
+	exe := publicUdplab(t)
+	script, _ := filepath.Abs("scripts/lan/programs.lua")
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, script)
+	cmd.Dir = "/"
+	cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\nverdict: the lesson's C programs printed the lesson's transcripts") {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
