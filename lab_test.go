@@ -476,6 +476,23 @@ func TestLabPcap(t *testing.T) {
 	}
 	check(fmt.Sprint("uid ", os.Geteuid()), path)
 
+	// Ctrl-C in the middle of a run leaves a file that reads.
+	path = filepath.Join(dir, "interrupted.pcapng")
+	cmd := exec.Command("udplab", "--pcap", path, "-e", `local net = network{"a", "b"}
+local s = net.a:socket(AF_INET, SOCK_DGRAM); connect(s, net.b.addr, 43211); send(s, "g1"); settimeout(s, 2)
+print(recv(s, 10)) io.stdout:flush()
+for i = 1, 1e9 do send(s, "more") end`)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, &out, "Connection refused")
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	check("an interrupted run", path)
+
 	for _, tc := range []struct{ args, want string }{
 		{"--pcap /nonexistent/x.pcapng -e 1", "udplab: cannot write the pcap file: open /nonexistent/x.pcapng: no such file or directory\n"},
 		{"--pcap scripts/refused.lua scripts/refused.lua", "udplab: --pcap: scripts/refused.lua is a Lua script: not writing over it (give the output file first: --pcap out.pcapng script.lua)\n"},
@@ -492,13 +509,13 @@ func TestLabPcap(t *testing.T) {
 	exe := publicUdplab(t)
 	script, _ := filepath.Abs("scripts/lan/unreachable.lua")
 	path = filepath.Join(dir, "nobody.pcapng")
-	cmd := exec.Command(exe, "--pcap", path, script)
+	cmd = exec.Command(exe, "--pcap", path, script)
 	cmd.Dir = "/"
 	cmd.Env = []string{"HOME=/nonexistent", "PATH=/usr/bin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
+	nobodyOut, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("as nobody: %v\n%s", err, out)
+		t.Fatalf("as nobody: %v\n%s", err, nobodyOut)
 	}
 	check("nobody", path)
 }
