@@ -1,17 +1,27 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/gopacket/pcapgo"
 
 	"github.com/udplab/udplab/diagram"
 )
 
 // --diagram draws real runs: refused.lua (the refusal), pinned.lua (the pinned server and its two
-// clients) and a lab script; one lifeline per socket, an arrow per datagram, the ICMP errors, no
-// labels overlapping; "-" prints the text form.
+// clients) and a lab script; no labels overlapping; "-" prints the text form.
 func TestDiagramOfRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -32,7 +42,7 @@ func TestDiagramOfRuns(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: no diagram (%v); run %+v", tc.name, err, r)
 		}
-		shape, err := diagram.ReadSVG(strings.NewReader(string(b)))
+		shape, err := diagram.ReadSVG(bytes.NewReader(b))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -44,7 +54,7 @@ func TestDiagramOfRuns(t *testing.T) {
 		}
 	}
 	r := udplab(t, "g1\n", "--diagram", "-", "scripts/refused.lua", "127.0.0.1", "9")
-	for _, want := range []string{"(no socket)", "sendto \"g1\" (2 bytes)", "ICMP port unreachable (3/3)", "✖ recvfrom → ECONNREFUSED (111)"} {
+	for _, want := range []string{"(no socket)", "sendto \"g1\" (2 bytes)", "ICMP port unreachable (type 3, code 3)", "✖ recvfrom → ECONNREFUSED (111)"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the text diagram lacks %q:\n%s", want, r.stdout)
 		}
@@ -56,7 +66,7 @@ func TestDiagramOfRuns(t *testing.T) {
 func TestDiagramAtTheConsole(t *testing.T) {
 	t.Parallel()
 	r := udplab(t, "s = socket(AF_INET, SOCK_DGRAM)\nconnect(s, \"127.0.0.1:9\")\nsend(s, \"g1\")\nrecv(s, 10)\ndiagram()\n")
-	if !strings.Contains(r.stdout, "✖ recvfrom → ECONNREFUSED (111)") || !strings.Contains(r.stdout, "ICMP port unreachable") || r.code != 0 {
+	if !strings.Contains(r.stdout, "✖ recv → ECONNREFUSED (111)") || !strings.Contains(r.stdout, "ICMP port unreachable") || r.code != 0 {
 		t.Errorf("diagram() at the console: %+v", r)
 	}
 	r = udplab(t, "", "--diagram", "/nonexistent/x.svg", "-e", `print("ran")`)
@@ -65,17 +75,334 @@ func TestDiagramAtTheConsole(t *testing.T) {
 	}
 }
 
-// With the wire view, the arrows are the packets captured: the datagram (labelled with its data
-// alone, the send being a call label of its own) and the ICMP error the kernel really sent.
-func TestDiagramFromTheWire(t *testing.T) {
-	t.Parallel()
-	r := udplab(t, "g1\n", "--wire", "--diagram", "-", "scripts/refused.lua", "127.0.0.1", "9")
-	if strings.Contains(r.stderr, "wire view") && strings.Contains(r.stderr, "not permitted") {
-		t.Skip("no CAP_NET_RAW here: " + r.stderr)
+// model runs udplab with args and returns the model --diagram out.json wrote.
+func model(t *testing.T, stdin string, args ...string) (*diagram.Model, result) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "out.json")
+	r := runUdplab(t, nil, stdin, append([]string{"--diagram", path}, args...)...)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no model: %v; run %+v", err, r)
 	}
-	for _, want := range []string{"● sendto \"g1\" (2 bytes)\n", "│    \"g1\" (2 bytes)      │\n", "ICMP port unreachable (3/3)", "✖ recvfrom → ECONNREFUSED (111)"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("the wire's diagram lacks %q:\n%s\nstderr: %s", want, r.stdout, r.stderr)
+	m, err := diagram.ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, r
+}
+
+func lifelineOf(m *diagram.Model, id string) *diagram.Lifeline {
+	for i := range m.Lifelines {
+		if m.Lifelines[i].ID == id {
+			return &m.Lifelines[i]
 		}
 	}
+	return nil
+}
+
+// At the console the sockets of bg jobs and run scripts are on the picture: g1 to the pinned
+// server bg started is delivered to the server's socket, which answers, and the socket of a
+// script run() ran is there too.
+func TestDiagramConsoleJobs(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "ping.lua")
+	os.WriteFile(script, []byte(fmt.Sprintf(`local s = socket(AF_INET, SOCK_DGRAM); settimeout(s, 2)
+connect(s, "127.0.0.1", %d); send(s, "from run"); recv(s, 100)`, port)), 0o644)
+	out := filepath.Join(dir, "console.json")
+	chunks := fmt.Sprintf(`j = bg("udpconnectserver", %d)
+c = socket(AF_INET, SOCK_DGRAM) settimeout(c, 2) connect(c, "127.0.0.1", %d) send(c, "g1") print(recv(c, 100))
+run(%q)
+stop(j)
+diagram(%q)
+`, port, port, script, out)
+	r := udplab(t, chunks)
+	if !strings.Contains(r.stdout, "Hi, g1") {
+		t.Fatalf("the server did not answer: %+v", r)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("%v: %+v", err, r)
+	}
+	m, err := diagram.ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g1, hi, fromRun *diagram.Event
+	for i := range m.Events {
+		e := &m.Events[i]
+		switch {
+		case e.Kind == "datagram" && e.Data == `"g1"`:
+			g1 = e
+		case e.Kind == "datagram" && e.Data == `"Hi, g1"`:
+			hi = e
+		case e.Kind == "datagram" && e.Data == `"from run"`:
+			fromRun = e
+		}
+	}
+	if g1 == nil || g1.Fate != "delivered" || len(g1.To) != 1 || lifelineOf(m, g1.To[0]).Owner != "udpconnectserver" {
+		t.Errorf("g1 to the bg server: %+v", g1)
+	}
+	if hi == nil || hi.Fate != "delivered" || lifelineOf(m, hi.From).Owner != "udpconnectserver" {
+		t.Errorf("Hi, g1 from the bg server: %+v", hi)
+	}
+	if fromRun == nil || lifelineOf(m, fromRun.From).Owner != "ping" {
+		t.Errorf("the run script's datagram: %+v", fromRun)
+	}
+}
+
+// The wire view and the picture show this run's sockets only: another program's datagrams to a
+// port a lab host's socket also has (and to this run's port on another address) are not there.
+func TestWireOnlyThisRun(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("capturing lo needs CAP_NET_RAW")
+	}
+	other, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	port := other.LocalAddr().(*net.UDPAddr).Port
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // another program's traffic, to that port on lo, all along
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			other.WriteTo([]byte("not yours"), other.LocalAddr())
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	m, r := model(t, "", "--wire", "-e", fmt.Sprintf(`local net = network{"a", "b"}
+local s = net.b:socket(AF_INET, SOCK_DGRAM); bind(s, net.b.addr, %d); settimeout(s, 1)
+local c = net.a:socket(AF_INET, SOCK_DGRAM); sendto(c, "mine", net.b.addr, %d); print(recv(s, 10))
+local l = socket(AF_INET, SOCK_DGRAM); bind(l, "127.0.0.2", %d); sendto(l, "lo", "127.0.0.2", %d); print(recv(l, 10))`, port, port, port, port))
+	if r.stdout != "mine\nlo\n" {
+		t.Fatalf("%+v", r)
+	}
+	if strings.Contains(r.stderr, "not yours") {
+		t.Errorf("the wire view shows another program's datagrams:\n%s", r.stderr)
+	}
+	for _, e := range m.Events {
+		if strings.Contains(e.Data, "not yours") {
+			t.Errorf("the picture shows another program's datagram: %+v", e)
+		}
+	}
+	if len(m.Lifelines) > 8 {
+		t.Errorf("%d lifelines: %+v", len(m.Lifelines), m.Lifelines)
+	}
+}
+
+// --diagram destroys nothing: a Lua script given where the picture goes is refused and left as
+// it was; a run killed while it runs leaves the previous picture whole; a picture that cannot be
+// written at the end makes the exit status non-zero.
+func TestDiagramFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "mine.lua")
+	os.WriteFile(mine, []byte(`print("mine")`), 0o644)
+	r := udplab(t, "", "--diagram", mine)
+	if b, _ := os.ReadFile(mine); r.code != 2 || string(b) != `print("mine")` || !strings.Contains(r.stderr, "is a Lua script: not writing over it") {
+		t.Errorf("--diagram mine.lua: %+v; the script now holds %q", r, b)
+	}
+	// killed by SIGTERM in the middle of a run: the old picture stays
+	old := filepath.Join(dir, "old.svg")
+	os.WriteFile(old, []byte("<svg>previous</svg>"), 0o644)
+	cmd := exec.Command("udplab", "--diagram", old, "-e", `local s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); print("up"); io.stdout:flush(); recv(s, 10)`)
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, &out, "up\n")
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if b, _ := os.ReadFile(old); string(b) != "<svg>previous</svg>" && !bytes.HasPrefix(b, []byte("<svg xmlns")) {
+		t.Errorf("after SIGTERM the picture holds %q: neither the old one nor a whole new one", b)
+	}
+	// the folder is gone by the end: the picture cannot be written
+	gone := filepath.Join(dir, "gone")
+	os.Mkdir(gone, 0o755)
+	r = udplab(t, "", "--diagram", filepath.Join(gone, "x.svg"), "-e", fmt.Sprintf(`os.remove(%q)`, gone))
+	if r.code == 0 || !strings.Contains(r.stderr, "the diagram could not be written") {
+		t.Errorf("a picture that could not be written: %+v", r)
+	}
+}
+
+// shippedRuns are the shipped scripts as the truth test runs them: with the input and arguments
+// they need.
+var shippedRuns = map[string]struct {
+	stdin string
+	args  []string
+}{
+	"refused":           {"g1\n", nil},
+	"udpconnectclient2": {"g1\n", nil},
+	"udpconnectserver":  {"", nil}, // waits for a client: skipped
+}
+
+// The picture tells the truth, for every shipped script, run with --wire as root: every datagram
+// a receive returned is delivered to that socket in the model; every ICMP error the wire view
+// captured comes from the host whose address sent it, as the pcap file (written by the same
+// capture, read with gopacket's pcapgo) shows; no datagram is drawn twice; the picture is at
+// most 1920 px wide with 13 px text, and 20,000 px tall.
+func TestDiagramTruth(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the wire view needs root")
+	}
+	scripts, _ := filepath.Glob("scripts/*.lua")
+	lan, _ := filepath.Glob("scripts/lan/*.lua")
+	for _, path := range append(scripts, lan...) {
+		name := strings.TrimSuffix(filepath.Base(path), ".lua")
+		if name == "udpconnectserver" {
+			continue // a server: it waits for clients, and pinned.lua runs it with them
+		}
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			pcap, out := filepath.Join(dir, "run.pcapng"), filepath.Join(dir, "run.json")
+			run := shippedRuns[name]
+			r := runUdplab(t, nil, run.stdin, append([]string{"--wire", "--pcap", pcap, "--diagram", out, path}, run.args...)...)
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatalf("no model: %v; %+v", err, r)
+			}
+			m, err := diagram.ParseModel(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTruth(t, m, readICMPSources(t, pcap))
+			shape, err := diagram.ReadSVG(bytes.NewReader(m.SVG()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shape.Width > 1920 || shape.FontPx < 13 || shape.Height > 20000 {
+				t.Errorf("%v x %v px with %v px text; want at most 1920 x 20000, at least 13", shape.Width, shape.Height, shape.FontPx)
+			}
+			if o := diagram.Overlapping(shape.Boxes); o != "" {
+				t.Errorf("labels overlap: %s", o)
+			}
+		})
+	}
+}
+
+// checkTruth holds a model against the calls it holds and the ICMP errors captured (by source
+// address and type/code).
+func checkTruth(t *testing.T, m *diagram.Model, icmpSources map[string]bool) {
+	t.Helper()
+	sends := 0
+	for _, e := range m.Events {
+		if e.Kind == "call" && (e.Call == "recv" || e.Call == "recvfrom") && !e.Error && !strings.HasPrefix(e.Result, "EAGAIN") {
+			// the datagram it returned is delivered to it
+			found := false
+			for _, d := range m.Events {
+				got, sent := quotedPrefix(e.Result[:strings.LastIndex(e.Result, " (")]), quotedPrefix(d.Data)
+				// a receive into a short buffer returns the datagram's start
+				if d.Kind == "datagram" && d.Fate == "delivered" && (strings.HasPrefix(got, sent) || strings.HasPrefix(sent, got)) && slices.Contains(d.To, e.Lifeline) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s on %s returned %s, but no datagram is delivered there", e.Call, lifelineOf(m, e.Lifeline).Label, e.Result)
+			}
+		}
+		if e.Kind == "datagram" && e.Call != "" {
+			sends++
+		}
+		if e.Kind == "icmp" && !e.Inferred {
+			from := lifelineOf(m, e.From)
+			ok := false
+			for _, a := range hostAddrs(from) {
+				if icmpSources[fmt.Sprintf("%s %d/%d", a, *e.Type, *e.Code)] {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("an ICMP error (%s) drawn from %s (%s), whose addresses sent no such error: %v", e.ICMP, from.Label, from.Addr, icmpSources)
+			}
+		}
+	}
+	// no datagram twice: a packet the wire view captured of a send the run made is that send's
+	// datagram, not one more from an untraced sender at the same address
+	held := map[string]bool{}
+	for _, l := range m.Lifelines {
+		if l.Kind == "socket" && l.Addr != "" {
+			held[l.Host+"/"+l.Addr] = true
+		}
+	}
+	for _, e := range m.Events {
+		if e.Kind == "datagram" && e.Call == "" {
+			if from := lifelineOf(m, e.From); from != nil && held[from.Host+"/"+from.Addr] {
+				t.Errorf("a datagram drawn twice: %s from %s, whose socket the run traced", e.Data, from.Label)
+			}
+		}
+	}
+	_ = sends
+}
+
+// quotedPrefix is a datagram's quoted data without its closing quote (and "..." when cut), to
+// match the start of a receive's result.
+func quotedPrefix(q string) string {
+	q = strings.TrimSuffix(q, "...")
+	q = strings.TrimSuffix(q, `"`)
+	if len(q) > 10 {
+		q = q[:10]
+	}
+	return q
+}
+
+// hostAddrs are the addresses a host's lifeline stands for: a lab host's, or this machine's
+// loopback addresses.
+func hostAddrs(l *diagram.Lifeline) []string {
+	if l == nil {
+		return nil
+	}
+	if l.Host == "" {
+		return []string{"127.0.0.1", "::1"}
+	}
+	return strings.Split(l.Addr, ", ")
+}
+
+// readICMPSources reads a pcapng file and returns the ICMP errors in it, as "source type/code".
+func readICMPSources(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{}
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if len(data) < 14 {
+			continue
+		}
+		switch binary.BigEndian.Uint16(data[12:14]) {
+		case 0x0800:
+			ip := data[14:]
+			if len(ip) >= 28 && ip[9] == 1 {
+				hl := int(ip[0]&0xf) * 4
+				src, _ := netip.AddrFromSlice(ip[12:16])
+				sources[fmt.Sprintf("%s %d/%d", src, ip[hl], ip[hl+1])] = true
+			}
+		case 0x86dd:
+			ip := data[14:]
+			if len(ip) >= 48 && ip[6] == 58 {
+				src, _ := netip.AddrFromSlice(ip[8:24])
+				sources[fmt.Sprintf("%s %d/%d", src, ip[40], ip[41])] = true
+			}
+		}
+	}
+	return sources
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -206,7 +207,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	sess := console.New(console.Options{Stdout: stdout, Stderr: stderr, Version: version, MemoryLimit: o.mem})
-	defer sess.Close()
+	sess.StreamRecordingIfAsked()
+	code := runSession(sess, o, stdin, stdout, stderr)
+	if err := sess.Close(); err != nil && code == 0 {
+		code = 1 // the diagram asked for could not be written
+	}
+	return code
+}
+
+// runSession runs what the command line asks in sess, and returns the exit status.
+func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.luaDefs != "" {
 		if err := writeLuaDefs(sess, o.luaDefs, stdout); err != nil {
 			fmt.Fprintf(stderr, "udplab: cannot write the definitions: %v\n", err)
@@ -221,7 +231,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sess.Trace()
 	}
 	if o.pcap != "" {
-		if err := refuseOverwrite(o.pcap, o.script); err != nil {
+		if err := refuseOverwrite("--pcap", o.pcap, o.script); err != nil {
 			fmt.Fprintf(stderr, "udplab: --pcap: %v\n", err)
 			return 2
 		}
@@ -232,13 +242,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if o.diagram != "" {
 		if o.diagram != "-" {
-			// fail now, not after the run, when the file cannot be written
-			f, err := os.OpenFile(o.diagram, os.O_WRONLY|os.O_CREATE, 0o666)
-			if err != nil {
+			if err := refuseOverwrite("--diagram", o.diagram, o.script); err != nil {
+				fmt.Fprintf(stderr, "udplab: --diagram: %v\n", err)
+				return 2
+			}
+			// fail now, not after the run, when the file cannot be written; and leave what is
+			// there until the picture replaces it whole
+			if err := writable(o.diagram); err != nil {
 				fmt.Fprintf(stderr, "udplab: cannot write the diagram: %v\n", err)
 				return 2
 			}
-			f.Close()
 		}
 		sess.Diagram(o.diagram)
 	}
@@ -275,9 +288,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // refuseOverwrite refuses an output file that is a Lua script, or the script being run: a
 // forgotten file name (udplab --pcap mine.lua) must not destroy the user's script.
-func refuseOverwrite(path, script string) error {
+func refuseOverwrite(flag, path, script string) error {
 	if strings.HasSuffix(path, ".lua") {
-		return fmt.Errorf("%s is a Lua script: not writing over it (give the output file first: --pcap out.pcapng script.lua)", path)
+		return fmt.Errorf("%s is a Lua script: not writing over it (give the output file first: %s out.%s script.lua)", path, flag,
+			map[string]string{"--pcap": "pcapng", "--diagram": "svg"}[flag])
 	}
 	if script != "" && script != "-" {
 		a, errA := os.Stat(path)
@@ -304,4 +318,20 @@ func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writable says whether path can be written, without changing it: its folder takes a new file,
+// and the file, when it exists, opens for writing.
+func writable(path string) error {
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".udplab-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

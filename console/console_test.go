@@ -12,7 +12,7 @@ func newSession(t *testing.T) (*Session, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	s := New(Options{Stdout: &stdout, Stderr: &stderr, Version: "udplab test"})
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close() })
 	return s, &stdout, &stderr
 }
 

@@ -25,6 +25,10 @@ import (
 // no second terminal is needed; jobs() lists them with their sockets; stop(job) ends one as
 // Ctrl-C would.
 
+// RecordEnv names the descriptor a script bg started writes its calls to, for the console's
+// picture (luabind's StreamRecording).
+const RecordEnv = "UDPLAB_RECORD_FD"
+
 // installJobs adds run and bg to the session's Lua state (jobs and stop are luabind's), and
 // lists the jobs' sockets after sockets().
 func (s *Session) installJobs() {
@@ -109,6 +113,7 @@ func (s *Session) runCall(L *lua.LState) int {
 		},
 		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
 	})
+	rt.RecordInto(s.rt, strings.TrimSuffix(filepath.Base(name), ".lua")) // its calls are on the console's picture
 	s.foreground.Store(rt)
 	defer s.foreground.Store(nil)
 	defer rt.Shutdown()
@@ -142,6 +147,17 @@ func (s *Session) bgCall(L *lua.LState) int {
 	}
 	cmd := exec.Command(self, append([]string{name}, argv...)...)
 	cmd.Stdout, cmd.Stderr = w, w
+	jobName := strings.TrimSuffix(filepath.Base(name), ".lua")
+	var calls *os.File // its calls, for the console's picture
+	if s.rt.Recording() {
+		var theirs *os.File
+		calls, theirs, err = os.Pipe()
+		if err == nil {
+			cmd.ExtraFiles = []*os.File{theirs}
+			cmd.Env = append(os.Environ(), RecordEnv+"=3")
+			defer theirs.Close()
+		}
+	}
 	// Its own process group, so that Ctrl-C at the console does not reach it; it dies with
 	// udplab.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
@@ -149,10 +165,19 @@ func (s *Session) bgCall(L *lua.LState) int {
 	w.Close()
 	if err != nil {
 		r.Close()
+		if calls != nil {
+			calls.Close()
+		}
 		L.RaiseError("bg: %v", err)
 	}
+	if calls != nil {
+		go func() {
+			s.rt.ReadRecording(calls, jobName)
+			calls.Close()
+		}()
+	}
 	j := s.rt.StartJob(luabind.JobSpec{
-		Name:   strings.TrimSuffix(filepath.Base(name), ".lua"),
+		Name:   jobName,
 		Pid:    cmd.Process.Pid,
 		Signal: func(sig syscall.Signal) error { return cmd.Process.Signal(sig) },
 		Stdout: r,

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,7 @@ type Session struct {
 	paint palette  // the console's colours: none unless it runs in a terminal without NO_COLOR
 
 	writeDiagram func()                          // writes the diagram --diagram asked for, once
+	diagramErr   error                           // why it could not be written
 	interactive  atomic.Bool                     // the console reads a terminal
 	foreground   atomic.Pointer[luabind.Runtime] // a script run() runs: it sees signals first
 	stdinSource  io.Reader                       // what io.read reads: a script run() reads it too
@@ -118,15 +120,17 @@ func (s *Session) onLuaSignal(sig unix.Signal) {
 	}
 }
 
-// Close flushes Lua's files and what the wire view still holds, closes every socket and the Lua
-// state.
-func (s *Session) Close() {
+// Close writes the diagram --diagram asked for, flushes Lua's files and what the wire view still
+// holds, closes every socket and the Lua state. It returns the diagram's error, when it could
+// not be written.
+func (s *Session) Close() error {
 	if s.writeDiagram != nil {
 		s.writeDiagram()
 	}
 	s.rt.FlushFiles(s.L)
 	s.rt.Shutdown()
 	s.L.Close()
+	return s.diagramErr
 }
 
 // onExit adds fn to what runs before the process ends.
@@ -146,6 +150,9 @@ func (s *Session) exit(code int) {
 	for _, fn := range hooks {
 		fn()
 	}
+	if s.diagramErr != nil && code == 0 {
+		code = 1 // the picture asked for is not there
+	}
 	s.exitHook(code)
 }
 
@@ -162,6 +169,7 @@ func (s *Session) Diagram(path string) {
 			}
 			if err := s.rt.WriteDiagram(path, width); err != nil {
 				fmt.Fprintf(s.stderr, "udplab: the diagram could not be written: %v\n", err)
+				s.diagramErr = err
 			}
 		})
 	}
@@ -179,6 +187,22 @@ func (s *Session) Trace() { s.rt.StartTrace(s.stderr) }
 // Wire turns on the call trace and the wire view on stderr; without CAP_NET_RAW it says so in
 // one line and traces the calls alone.
 func (s *Session) Wire() { s.rt.StartWire(s.stderr) }
+
+// StreamRecordingIfAsked makes the session write its calls to the descriptor RecordEnv names,
+// when the console that started it (bg) asked for them, for its picture.
+func (s *Session) StreamRecordingIfAsked() {
+	v := os.Getenv(RecordEnv)
+	if v == "" {
+		return
+	}
+	os.Unsetenv(RecordEnv) // not for the programs it starts
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return
+	}
+	unix.CloseOnExec(fd)
+	s.rt.StreamRecording(os.NewFile(uintptr(fd), "recording"))
+}
 
 // Pcap writes the frames the wire view captures to path, as pcapng, until the session ends.
 func (s *Session) Pcap(path string) error { return s.rt.StartPcap(path) }

@@ -2,6 +2,7 @@ package diagram
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -18,13 +19,16 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files and the README's picture")
 
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
 // RefusedRun is refused.lua's run as the tracer records it, with fixed ports: the lesson's
 // story (connect sends nothing, g1 leaves, ICMP port unreachable comes back, recvfrom fails).
 func RefusedRun() []sock.CallEvent {
-	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	local := netip.MustParseAddrPort("127.0.0.1:48073")
-	server := netip.MustParseAddrPort("127.0.0.1:43211")
+	local, server := ap("127.0.0.1:48073"), ap("127.0.0.1:43211")
 	return []sock.CallEvent{
 		{Time: at(0), FD: 3, Call: "socket", Result: 3},
 		{Time: at(1), FD: 3, Call: "connect", Peer: server, Local: local},
@@ -35,25 +39,22 @@ func RefusedRun() []sock.CallEvent {
 
 // pinnedRun is a pinned server (fd 3) with two clients: the first served, the second refused.
 func pinnedRun() []sock.CallEvent {
-	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	srv := netip.MustParseAddrPort("127.0.0.1:43211")
-	c1 := netip.MustParseAddrPort("127.0.0.1:50001")
-	c2 := netip.MustParseAddrPort("127.0.0.1:50002")
+	srv, c1, c2 := ap("127.0.0.1:43211"), ap("127.0.0.1:50001"), ap("127.0.0.1:50002")
 	return []sock.CallEvent{
 		{Time: at(0), FD: 3, Call: "socket", Result: 3},
+		{Time: at(0), FD: 3, Call: "label", Data: []byte("server")},
 		{Time: at(1), FD: 3, Call: "bind", Peer: srv, Local: srv},
 		{Time: at(2), FD: 4, Call: "socket", Result: 4},
 		{Time: at(3), FD: 4, Call: "connect", Peer: srv, Local: c1},
-		{Time: at(4), FD: 4, Call: "sendto", Result: 2, Peer: srv, Local: c1, Data: []byte("g1"), Len: 2},
+		{Time: at(4), FD: 4, Call: "send", Result: 2, Peer: srv, Local: c1, Data: []byte("g1"), Len: 2},
 		{Time: at(5), FD: 3, Call: "recvfrom", Result: 2, Peer: c1, Local: srv, Data: []byte("g1"), Len: 2},
 		{Time: at(6), FD: 3, Call: "connect", Peer: c1, Local: srv},
-		{Time: at(7), FD: 3, Call: "sendto", Result: 6, Peer: c1, Local: srv, Data: []byte("Hi, g1"), Len: 6},
-		{Time: at(8), FD: 4, Call: "recvfrom", Result: 6, Peer: srv, Local: c1, Data: []byte("Hi, g1"), Len: 6},
+		{Time: at(7), FD: 3, Call: "send", Result: 6, Peer: c1, Local: srv, Data: []byte("Hi, g1"), Len: 6},
+		{Time: at(8), FD: 4, Call: "recv", Result: 6, Peer: srv, Local: c1, Data: []byte("Hi, g1"), Len: 6},
 		{Time: at(9), FD: 5, Call: "socket", Result: 5},
 		{Time: at(10), FD: 5, Call: "connect", Peer: srv, Local: c2},
-		{Time: at(11), FD: 5, Call: "sendto", Result: 2, Peer: srv, Local: c2, Data: []byte("g2"), Len: 2},
-		{Time: at(12), FD: 5, Call: "recvfrom", Errno: unix.ECONNREFUSED, Peer: srv, Local: c2},
+		{Time: at(11), FD: 5, Call: "send", Result: 2, Peer: srv, Local: c2, Data: []byte("g2"), Len: 2},
+		{Time: at(12), FD: 5, Call: "recv", Errno: unix.ECONNREFUSED, Peer: srv, Local: c2},
 		{Time: at(3012), FD: 4, Call: "close"},
 	}
 }
@@ -77,63 +78,282 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestTextGolden(t *testing.T) {
-	golden(t, "refused.txt", []byte(Build(RefusedRun()).Text(80)))
-	golden(t, "pinned.txt", []byte(Build(pinnedRun()).Text(80)))
-	golden(t, "pinned-40.txt", []byte(Build(pinnedRun()).Text(40)))
+	golden(t, "refused.txt", []byte(Build(RefusedRun(), Env{}).Text(80)))
+	golden(t, "pinned.txt", []byte(Build(pinnedRun(), Env{}).Text(80)))
+	golden(t, "pinned-40.txt", []byte(Build(pinnedRun(), Env{}).Text(40)))
+	golden(t, "pinned.json", Build(pinnedRun(), Env{}).JSON())
 }
 
-// The layout tells the story: the refused datagram ends on a cross, the ICMP error goes back to
-// the client, the second client's datagram is refused by the pinned server, and the gap of three
-// seconds is a break.
-func TestLayout(t *testing.T) {
-	d := Build(pinnedRun())
-	if len(d.Lifelines) != 3 {
-		t.Fatalf("%d lifelines, want 3: %+v", len(d.Lifelines), d.Lifelines)
+// datagrams returns the model's datagram events, and its ICMP errors.
+func datagrams(m *Model) (dgrams, icmps []Event) {
+	for _, e := range m.Events {
+		switch e.Kind {
+		case EventDatagram:
+			dgrams = append(dgrams, e)
+		case EventICMP:
+			icmps = append(icmps, e)
+		}
 	}
-	var datagrams, lost, icmp, gaps int
-	for _, r := range d.Rows {
-		switch r.Kind {
-		case Datagram:
-			datagrams++
-			if r.Lost {
-				lost++
-				if r.From != 2 || r.To != 0 {
-					t.Errorf("the refused datagram goes from %d to %d, want 2 to 0", r.From, r.To)
-				}
-			}
-		case ICMP:
-			icmp++
-			if r.From != 0 || r.To != 2 {
-				t.Errorf("the ICMP error goes from %d to %d, want 0 to 2", r.From, r.To)
-			}
-		case Gap:
+	return
+}
+
+// label is the label of lifeline id.
+func label(m *Model, id string) string {
+	if l := m.lifeline(id); l != nil {
+		return l.Label
+	}
+	return "(none: " + id + ")"
+}
+
+// The refused datagram's fate: refused, at the address nobody held; the ICMP error comes from
+// this machine's kernel, as its type and code, known from the errno (recvfrom's ECONNREFUSED is
+// only ever a port unreachable).
+func TestRefused(t *testing.T) {
+	m := Build(RefusedRun(), Env{})
+	d, icmp := datagrams(m)
+	if len(d) != 1 || d[0].Fate != FateRefused || label(m, d[0].To[0]) != "127.0.0.1:43211 (no socket)" || d[0].Call != "sendto" {
+		t.Fatalf("datagram %+v", d)
+	}
+	if len(icmp) != 1 || label(m, icmp[0].From) != "this machine" || *icmp[0].Type != 3 || *icmp[0].Code != 3 || !icmp[0].Inferred ||
+		icmp[0].ICMP != "ICMP port unreachable (type 3, code 3)" {
+		t.Fatalf("icmp %+v", icmp)
+	}
+}
+
+// The pinned server: g1 delivered to it, Hi, g1 to client 1, g2 refused by the server's socket
+// (connected to client 1), the names the script gave, send and recv as the script called them,
+// and the three-second pause a break.
+func TestPinned(t *testing.T) {
+	m := Build(pinnedRun(), Env{})
+	d, icmp := datagrams(m)
+	var got []string
+	for _, e := range d {
+		got = append(got, fmt.Sprintf("%s %s %s→%s %s", e.Call, e.Data, label(m, e.From), label(m, e.To[0]), e.Fate))
+	}
+	want := []string{
+		`send "g1" 127.0.0.1:50001 (fd 4)→server 127.0.0.1:43211 delivered`,
+		`send "Hi, g1" server 127.0.0.1:43211→127.0.0.1:50001 (fd 4) delivered`,
+		`send "g2" 127.0.0.1:50002 (fd 5)→server 127.0.0.1:43211 refused`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("datagrams:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(icmp) != 1 || label(m, icmp[0].To[0]) != "127.0.0.1:50002 (fd 5)" {
+		t.Errorf("icmp %+v", icmp)
+	}
+	lay := m.layout()
+	gaps := 0
+	for _, r := range lay.rows {
+		if r.kind == rowGap {
 			gaps++
 		}
 	}
-	if datagrams != 3 || lost != 1 || icmp != 1 || gaps != 1 {
-		t.Errorf("datagrams %d (lost %d), icmp %d, gaps %d; want 3 (1), 1, 1", datagrams, lost, icmp, gaps)
+	if gaps != 1 {
+		t.Errorf("%d breaks, want the 3 s pause", gaps)
 	}
-	if !d.Lifelines[1].Closed || d.Lifelines[0].Closed {
-		t.Errorf("closed: %+v", d.Lifelines)
-	}
-	if got := d.Lifelines[0].Label; got != "127.0.0.1:43211 (fd 3)" {
-		t.Errorf("label %q", got)
+	if text := m.Text(80); !strings.Contains(text, `send "g1" (2 bytes)`) || strings.Contains(text, "sendto") || !strings.Contains(text, "recv →") {
+		t.Errorf("the calls are not named as the script made them:\n%s", text)
 	}
 }
 
-func TestSVGStructure(t *testing.T) {
-	d := Build(pinnedRun())
-	shape, err := ReadSVG(bytes.NewReader(d.SVG()))
+// lab is a one-LAN lab of hosts a, b, c (10.0.0.1-3) with their IPv6 addresses.
+func lab() Env {
+	var hosts []Host
+	for i, n := range []string{"a", "b", "c"} {
+		hosts = append(hosts, Host{Name: n, LANs: []string{"lan"},
+			Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)}), netip.MustParseAddr(fmt.Sprintf("fd00::%d", i+1))}})
+	}
+	return Env{Hosts: hosts}
+}
+
+// A socket is its host's: a and b both bound to 0.0.0.0:5000, c sends to b, b answers: the
+// arrow goes to b's socket and comes back from it, never a's, which has the same port.
+func TestIdentityIsNotThePort(t *testing.T) {
+	any, c := ap("0.0.0.0:5000"), ap("10.0.0.3:40000")
+	b := ap("10.0.0.2:5000")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), Host: "a", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "a", FD: 7, Call: "bind", Peer: any, Local: any},
+		{Time: at(1), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(1), Host: "b", FD: 7, Call: "bind", Peer: any, Local: any},
+		{Time: at(2), Host: "c", FD: 7, Call: "socket", Result: 7},
+		{Time: at(3), Host: "c", FD: 7, Call: "sendto", Result: 2, Peer: b, Local: c, Data: []byte("hi"), Len: 2},
+		{Time: at(4), Host: "b", FD: 7, Call: "recvfrom", Result: 2, Peer: c, Local: any, Data: []byte("hi"), Len: 2},
+		{Time: at(5), Host: "b", FD: 7, Call: "sendto", Result: 3, Peer: c, Local: any, Data: []byte("ack"), Len: 3},
+		{Time: at(6), Host: "c", FD: 7, Call: "recvfrom", Result: 3, Peer: b, Local: c, Data: []byte("ack"), Len: 3},
+	}, lab())
+	d, _ := datagrams(m)
+	if len(d) != 2 {
+		t.Fatalf("datagrams %+v", d)
+	}
+	if l := m.lifeline(d[0].To[0]); l == nil || l.Host != "b" || d[0].Fate != FateDelivered {
+		t.Errorf("c's datagram went to %+v (%s), want b's socket", l, d[0].Fate)
+	}
+	if l := m.lifeline(d[1].From); l == nil || l.Host != "b" {
+		t.Errorf("the answer came from %+v, want b's socket", l)
+	}
+}
+
+// An ICMP error comes from the host that sent it: the error queue's offender (a itself when ARP
+// for c failed; b's firewall for a prohibition), with its type and code; with nothing to say who
+// sent it, it comes from nowhere (drawn at the socket). In a lab a datagram with no evidence of
+// its fate is of unknown fate.
+func TestICMPSources(t *testing.T) {
+	a, b, c := ap("10.0.0.1:41000"), ap("10.0.0.2:43211"), ap("10.0.0.3:43211")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), Host: "a", FD: 7, Call: "socket", Result: 7},
+		{Time: at(1), Host: "a", FD: 7, Call: "connect", Peer: c, Local: a},
+		{Time: at(2), Host: "a", FD: 7, Call: "send", Result: 2, Peer: c, Local: a, Data: []byte("g1"), Len: 2},
+		{Time: at(3000), Host: "a", FD: 7, Call: "recv", Errno: unix.EHOSTUNREACH, Peer: c, Local: a},
+		{Time: at(3001), Host: "a", FD: 7, Call: "recverr", Type: 3, Code: 1, Offender: netip.MustParseAddr("10.0.0.1"), ICMP: "ICMP host unreachable (type 3, code 1)"},
+		{Time: at(3002), Host: "a", FD: 7, Call: "connect", Peer: b, Local: a},
+		{Time: at(3003), Host: "a", FD: 7, Call: "send", Result: 2, Peer: b, Local: a, Data: []byte("g2"), Len: 2},
+		{Time: at(3004), Host: "a", FD: 7, Call: "recv", Errno: unix.EHOSTUNREACH, Peer: b, Local: a},
+		{Time: at(3005), Host: "a", FD: 7, Call: "recverr", Type: 3, Code: 13, Offender: netip.MustParseAddr("10.0.0.2"), ICMP: "ICMP communication administratively prohibited (type 3, code 13)"},
+		{Time: at(3006), Host: "a", FD: 7, Call: "send", Result: 2, Peer: b, Local: a, Data: []byte("g3"), Len: 2},
+		{Time: at(3007), Host: "a", FD: 7, Call: "recv", Errno: unix.ECONNREFUSED, Peer: b, Local: a},
+		{Time: at(3008), Host: "a", FD: 7, Call: "send", Result: 2, Peer: b, Local: a, Data: []byte("g4"), Len: 2},
+	}, lab())
+	d, icmp := datagrams(m)
+	var got []string
+	for _, e := range icmp {
+		from := "nobody knows"
+		if e.From != "" {
+			from = label(m, e.From)
+		}
+		got = append(got, fmt.Sprintf("%s from %s", e.ICMP, from))
+	}
+	want := []string{"ICMP host unreachable (type 3, code 1) from a", "ICMP communication administratively prohibited (type 3, code 13) from b",
+		"ICMP port unreachable (type 3, code 3) from nobody knows"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("icmp:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var fates []string
+	for _, e := range d {
+		fates = append(fates, e.Fate)
+	}
+	if strings.Join(fates, " ") != "dropped refused refused unknown" {
+		t.Errorf("fates %v", fates)
+	}
+}
+
+// natLab is a lab with a and c on LAN left (10.1.0.1, 10.1.0.2), b on right (10.2.0.1), and the
+// router r on both (10.1.0.3, 10.2.0.2).
+func natLab() Env {
+	return Env{Hosts: []Host{
+		{Name: "a", LANs: []string{"left"}, Addrs: []netip.Addr{netip.MustParseAddr("10.1.0.1")}},
+		{Name: "b", LANs: []string{"right"}, Addrs: []netip.Addr{netip.MustParseAddr("10.2.0.1")}},
+		{Name: "c", LANs: []string{"left"}, Addrs: []netip.Addr{netip.MustParseAddr("10.1.0.2")}},
+		{Name: "r", LANs: []string{"left", "right"}, Router: true, Addrs: []netip.Addr{netip.MustParseAddr("10.1.0.3"), netip.MustParseAddr("10.2.0.2")}},
+	}}
+}
+
+// Across a NAT, a datagram is one journey through the router, with the address it translated:
+// from the calls (the server sees the router's address), and from the wire (captured on both
+// LANs, the same datagram once).
+func TestNAT(t *testing.T) {
+	a, b, outside := ap("10.1.0.1:41000"), ap("10.2.0.1:43211"), ap("10.2.0.2:41000")
+	calls := []sock.CallEvent{
+		{Time: at(0), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "b", FD: 7, Call: "bind", Peer: b, Local: b},
+		{Time: at(1), Host: "a", FD: 7, Call: "socket", Result: 7}, {Time: at(1), Host: "a", FD: 7, Call: "connect", Peer: b, Local: a},
+		{Time: at(3), Host: "a", FD: 7, Call: "send", Start: at(2), Result: 2, Peer: b, Local: a, Data: []byte("g1"), Len: 2},
+		{Time: at(5), Host: "b", FD: 7, Call: "recvfrom", Result: 2, Peer: outside, Local: b, Data: []byte("g1"), Len: 2},
+		{Time: at(6), Host: "b", FD: 7, Call: "sendto", Result: 6, Peer: outside, Local: b, Data: []byte("Hi, g1"), Len: 6},
+		{Time: at(8), Host: "a", FD: 7, Call: "recv", Result: 6, Peer: b, Local: a, Data: []byte("Hi, g1"), Len: 6},
+	}
+	check := func(name string, m *Model) {
+		t.Helper()
+		d, _ := datagrams(m)
+		if len(d) != 2 {
+			t.Fatalf("%s: %d datagrams, want 2 (each once): %+v", name, len(d), d)
+		}
+		for i, want := range []string{"source 10.2.0.2:41000", "destination 10.1.0.1:41000"} {
+			if len(d[i].Via) != 1 || label(m, d[i].Via[0].Lifeline) != "r (router)" || d[i].Via[0].Addr != want || d[i].Fate != FateDelivered {
+				t.Errorf("%s: datagram %d crossed %+v (%s), want r, %s", name, i, d[i].Via, d[i].Fate, want)
+			}
+		}
+		if l := m.lifeline(d[1].To[0]); l == nil || l.Host != "a" {
+			t.Errorf("%s: the answer went to %+v, want a's socket", name, l)
+		}
+	}
+	check("from the calls", Build(calls, natLab()))
+	wire := append(calls,
+		sock.CallEvent{Time: at(3), Call: "packet", Link: "left", IPID: 77, Local: a, Peer: b, Data: []byte("g1"), Len: 2},
+		sock.CallEvent{Time: at(4), Call: "packet", Link: "right", IPID: 77, Local: outside, Peer: b, Data: []byte("g1"), Len: 2},
+		sock.CallEvent{Time: at(7), Call: "packet", Link: "right", IPID: 78, Local: b, Peer: outside, Data: []byte("Hi, g1"), Len: 6},
+		sock.CallEvent{Time: at(7), Call: "packet", Link: "left", IPID: 78, Local: b, Peer: a, Data: []byte("Hi, g1"), Len: 6},
+	)
+	m := Build(wire, natLab())
+	if !m.FromWire {
+		t.Error("not from the wire")
+	}
+	check("from the wire", m)
+}
+
+// Time runs down the page in the order things happened: a send is drawn when it began (its
+// datagram left during the call), so that a receive that ended after it comes after it, and
+// every event's t is not before the one above it.
+func TestTimeOrder(t *testing.T) {
+	s, r := ap("10.0.0.1:40000"), ap("0.0.0.0:43300")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), Host: "a", FD: 7, Call: "socket", Result: 7},
+		{Time: at(0), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "b", FD: 7, Call: "bind", Peer: r, Local: r},
+		{Time: at(10), Start: at(1), Host: "a", FD: 7, Call: "sendto", Result: 3, Peer: ap("10.0.0.255:43300"), Local: s, Data: []byte("one"), Len: 3},
+		{Time: at(5), Host: "b", FD: 7, Call: "recvfrom", Result: 3, Peer: s, Local: r, Data: []byte("one"), Len: 3},
+	}, lab())
+	var order []string
+	last := -1.0
+	for _, e := range m.Events {
+		if e.T < last {
+			t.Errorf("t goes back: %v after %v", e.T, last)
+		}
+		last = e.T
+		order = append(order, e.Kind+":"+e.Call)
+	}
+	if strings.Join(order, " ") != "call:socket call:socket call:bind datagram:sendto call:recvfrom" {
+		t.Errorf("order %v", order)
+	}
+}
+
+// The picture fits a screen: 20 sockets exchanging 1000 datagrams is at most 1920 px wide with
+// 13 px text, a repeated exchange is folded, no labels overlap, and a run past what a page can
+// hold says how much is not drawn.
+func TestSizes(t *testing.T) {
+	var events []sock.CallEvent
+	addr := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i))
+	}
+	for i := 0; i < 20; i++ {
+		events = append(events, sock.CallEvent{Time: at(0), FD: 3 + i, Call: "socket", Result: 3 + i},
+			sock.CallEvent{Time: at(0), FD: 3 + i, Call: "bind", Peer: addr(i), Local: addr(i)})
+	}
+	for m := 0; m < 1000; m++ {
+		from, to := m%20, (m*7+3)%20
+		events = append(events, sock.CallEvent{Time: at(1 + m), FD: 3 + from, Call: "sendto", Result: 21, Peer: addr(to), Local: addr(from),
+			Data: []byte(fmt.Sprintf("m%04d a longer payload", m)), Len: 21})
+	}
+	// a repeated exchange: 100 pings and pongs between two sockets
+	for k := 0; k < 100; k++ {
+		events = append(events,
+			sock.CallEvent{Time: at(1100 + 2*k), FD: 3, Call: "send", Result: 4, Peer: addr(1), Local: addr(0), Data: []byte("ping"), Len: 4},
+			sock.CallEvent{Time: at(1101 + 2*k), FD: 4, Call: "recv", Result: 4, Peer: addr(0), Local: addr(1), Data: []byte("ping"), Len: 4})
+	}
+	m := Build(events, Env{Dropped: 12345})
+	shape, err := ReadSVG(bytes.NewReader(m.SVG()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shape.Classes["lifeline"] != 3 || shape.Classes["datagram"] != 3 || shape.Classes["icmp"] != 1 || shape.Classes["cross"] != 1 {
-		t.Errorf("classes %v; want 3 lifelines, 3 datagrams, 1 icmp, 1 cross", shape.Classes)
+	if shape.Width > 1920 || shape.FontPx < 13 || shape.Height > 20000 {
+		t.Errorf("%v x %v px, text %v px: want at most 1920 x 20000 and at least 13", shape.Width, shape.Height, shape.FontPx)
 	}
 	if o := Overlapping(shape.Boxes); o != "" {
 		t.Errorf("labels overlap: %s", o)
 	}
-	svg := string(d.SVG())
+	if shape.Classes["fold"] == 0 || shape.Classes["more"] != 1 {
+		t.Errorf("classes %v: want a folded exchange and the row that says what is not drawn", shape.Classes)
+	}
+	svg := string(m.SVG())
+	if !strings.Contains(svg, "12345 calls and packets") || !strings.Contains(svg, "more like this") {
+		t.Errorf("the picture does not say what it left out")
+	}
 	for _, banned := range []string{"<script", "href=\"http", "@import", "url(http"} {
 		if strings.Contains(svg, banned) {
 			t.Errorf("the SVG is not self-contained: %s", banned)
@@ -141,41 +361,67 @@ func TestSVGStructure(t *testing.T) {
 	}
 }
 
-// 20 sockets and 500 messages stay legible: the page grows, no labels overlap.
-func TestLargeRun(t *testing.T) {
-	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	var events []sock.CallEvent
-	addr := func(i int) netip.AddrPort {
-		return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(40000+i))
+// What a datagram carries never reaches a terminal as a control: C1 controls (CSI, NEL), the
+// right-to-left override and ESC are escaped as Lua reads them back; a digit after an escape
+// keeps it whole.
+func TestControlsEscaped(t *testing.T) {
+	payload := "a\x1b[31mred\u009b1m\u0085x\u202Eevil\x01" + "2\xff"
+	got := Quote(payload, 64)
+	want := `"a\27[31mred\194\155` + `1m\194\133x\226\128\174evil\0012\255"`
+	if got != want {
+		t.Errorf("Quote = %s, want %s", got, want)
 	}
-	for i := 0; i < 20; i++ {
-		events = append(events, sock.CallEvent{Time: t0, FD: 3 + i, Call: "socket", Result: 3 + i},
-			sock.CallEvent{Time: t0, FD: 3 + i, Call: "bind", Peer: addr(i), Local: addr(i)})
+	srv, c := ap("127.0.0.1:43211"), ap("127.0.0.1:50001")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), FD: 3, Call: "socket", Result: 3}, {Time: at(0), FD: 3, Call: "bind", Peer: srv, Local: srv},
+		{Time: at(1), FD: 4, Call: "socket", Result: 4},
+		{Time: at(2), FD: 4, Call: "sendto", Result: len(payload), Peer: srv, Local: c, Data: []byte(payload), Len: len(payload)},
+		{Time: at(3), FD: 3, Call: "recvfrom", Result: len(payload), Peer: c, Local: srv, Data: []byte(payload), Len: len(payload)},
+	}, Env{})
+	for _, width := range []int{80, 40} {
+		text := m.Text(width)
+		for _, r := range text {
+			if r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x202e {
+				t.Errorf("at %d columns the text form holds %U", width, r)
+			}
+		}
+		if !strings.Contains(text, ":43211") || !strings.Contains(text, ":50001") {
+			t.Errorf("at %d columns the headers lost the ports:\n%s", width, text)
+		}
 	}
-	for m := 0; m < 500; m++ {
-		from, to := m%20, (m*7+3)%20
-		events = append(events, sock.CallEvent{Time: t0.Add(time.Duration(m) * time.Millisecond), FD: 3 + from, Call: "sendto",
-			Result: 5, Peer: addr(to), Local: addr(from), Data: []byte(fmt.Sprintf("m%04d a longer payload", m)), Len: 21})
+}
+
+// The JSON model has the fields the README documents, and reads back.
+func TestJSON(t *testing.T) {
+	var m struct {
+		Lifelines []map[string]any
+		Events    []map[string]any
 	}
-	d := Build(events)
-	shape, err := ReadSVG(bytes.NewReader(d.SVG()))
-	if err != nil {
+	if err := json.Unmarshal(Build(pinnedRun(), Env{}).JSON(), &m); err != nil {
 		t.Fatal(err)
 	}
-	if shape.Classes["lifeline"] != 20 || shape.Classes["datagram"] != 500 {
-		t.Errorf("classes %v", shape.Classes)
+	for _, k := range []string{"id", "kind", "host", "addr", "label"} {
+		if _, ok := m.Lifelines[0][k]; !ok {
+			t.Errorf("a lifeline has no %q", k)
+		}
 	}
-	if o := Overlapping(shape.Boxes); o != "" {
-		t.Errorf("labels overlap: %s", o)
+	kinds := map[string]map[string]any{}
+	for _, e := range m.Events {
+		kinds[e["kind"].(string)] = e
 	}
-	if text := d.Text(100); strings.Count(text, "\n") < 1000 {
-		t.Errorf("the text form has %d lines for 500 datagrams", strings.Count(text, "\n"))
+	for kind, keys := range map[string][]string{"call": {"t", "lifeline", "call", "result"}, "datagram": {"t", "from", "to", "data", "bytes", "fate"},
+		"icmp": {"t", "from", "to", "type", "code"}} {
+		for _, k := range keys {
+			if _, ok := kinds[kind][k]; !ok {
+				t.Errorf("a %s event has no %q: %v", kind, k, kinds[kind])
+			}
+		}
 	}
 }
 
 // The README's picture is the SVG of refused.lua's run as this package draws it now.
 func TestReadmePicture(t *testing.T) {
-	got := Build(RefusedRun()).SVG()
+	got := Build(RefusedRun(), Env{}).SVG()
 	path := filepath.Join("..", "docs", "refused.svg")
 	if *update {
 		os.MkdirAll(filepath.Dir(path), 0o755)
@@ -187,59 +433,20 @@ func TestReadmePicture(t *testing.T) {
 	}
 }
 
-// A broadcast is one arrow to the group's address, with a head at each socket that received it
-// (recvfrom names the sender; recv does not, and the port tells); a socket that got nothing has
-// no head.
+// A broadcast is one arrow to the group's address, with a receiver each: those whose receive
+// returned it (recvfrom names the sender; recv does not, and the data tells).
 func TestBroadcastFanOut(t *testing.T) {
-	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	a := netip.MustParseAddrPort("10.0.0.1:5000")
-	any := netip.MustParseAddrPort("0.0.0.0:43300")
-	bc := netip.MustParseAddrPort("10.0.0.255:43300")
-	d := Build([]sock.CallEvent{
-		{Time: t0, FD: 9, Host: "b", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "b", Call: "bind", Peer: any, Local: any},
-		{Time: t0, FD: 9, Host: "c", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "c", Call: "bind", Peer: any, Local: any},
-		{Time: t0, FD: 9, Host: "d", Call: "socket", Result: 9}, {Time: t0, FD: 9, Host: "d", Call: "bind", Peer: any, Local: any},
-		{Time: t0, FD: 10, Host: "a", Call: "socket", Result: 10}, {Time: t0, FD: 10, Host: "a", Call: "bind", Peer: a, Local: a},
-		{Time: t0, FD: 10, Host: "a", Call: "sendto", Peer: bc, Local: a, Data: []byte("all"), Len: 3, Result: 3},
-		{Time: t0, FD: 9, Host: "b", Call: "recvfrom", Peer: a, Local: any, Data: []byte("all"), Len: 3, Result: 3},
-		{Time: t0, FD: 9, Host: "c", Call: "recvfrom", Local: any, Data: []byte("all"), Len: 3, Result: 3},
-		{Time: t0, FD: 9, Host: "d", Call: "recvfrom", Errno: unix.EAGAIN, Local: any},
-	})
-	for _, r := range d.Rows {
-		if r.Kind == Datagram {
-			if got := d.Lifelines[r.To].Label; got != "10.0.0.255:43300 (broadcast)" || len(r.Heads) != 2 || r.Heads[0] != 0 || r.Heads[1] != 1 {
-				t.Errorf("the broadcast goes to %q with heads %v, want the broadcast address and heads [0 1]", got, r.Heads)
-			}
-			return
-		}
-	}
-	t.Error("no datagram row")
-}
-
-// With the wire's packets, the arrows are the packets; a send recorded after the packet it made
-// (the capture read it first) is put back before it.
-func TestWireArrows(t *testing.T) {
-	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	local := netip.MustParseAddrPort("127.0.0.1:48073")
-	server := netip.MustParseAddrPort("127.0.0.1:43211")
-	d := Build([]sock.CallEvent{
-		{Time: t0, FD: 3, Call: "socket", Result: 3},
-		{Time: t0, FD: 3, Call: "connect", Peer: server, Local: local},
-		{Time: t0, Call: "packet", Local: local, Peer: server, Data: []byte("g1"), Len: 2},
-		{Time: t0, FD: 3, Call: "sendto", Result: 2, Peer: server, Local: local, Data: []byte("g1"), Len: 2},
-		{Time: t0, Call: "packet", Local: netip.MustParseAddrPort("127.0.0.1:0"), Peer: server, About: local, ICMP: "ICMP port unreachable (3/3)"},
-		{Time: t0, FD: 3, Call: "recvfrom", Errno: unix.ECONNREFUSED, Peer: server, Local: local},
-	})
-	var kinds []string
-	for _, r := range d.Rows {
-		kinds = append(kinds, fmt.Sprintf("%d:%s", r.Kind, r.Text))
-	}
-	want := []string{"0:socket → 3", "0:connect 127.0.0.1:43211 → 0", `0:sendto "g1" (2 bytes)`, `1:"g1" (2 bytes)`,
-		"2:ICMP port unreachable (3/3)", "0:recvfrom → ECONNREFUSED (111)"}
-	if !d.FromWire || strings.Join(kinds, "|") != strings.Join(want, "|") {
-		t.Errorf("rows %q, want %q", kinds, want)
-	}
-	if r := d.Rows[4]; r.From != 1 || r.To != 0 {
-		t.Errorf("the ICMP error goes from %d to %d, want from the port's lifeline 1 to the client 0", r.From, r.To)
+	a, any, bc := ap("10.0.0.1:5000"), ap("0.0.0.0:43300"), ap("10.0.0.255:43300")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), FD: 9, Host: "b", Call: "socket", Result: 9}, {Time: at(0), FD: 9, Host: "b", Call: "bind", Peer: any, Local: any},
+		{Time: at(0), FD: 9, Host: "c", Call: "socket", Result: 9}, {Time: at(0), FD: 9, Host: "c", Call: "bind", Peer: any, Local: any},
+		{Time: at(1), FD: 10, Host: "a", Call: "socket", Result: 10}, {Time: at(1), FD: 10, Host: "a", Call: "bind", Peer: a, Local: a},
+		{Time: at(2), FD: 10, Host: "a", Call: "sendto", Peer: bc, Local: a, Data: []byte("all"), Len: 3, Result: 3},
+		{Time: at(3), FD: 9, Host: "b", Call: "recvfrom", Peer: a, Local: any, Data: []byte("all"), Len: 3, Result: 3},
+		{Time: at(4), FD: 9, Host: "c", Call: "recv", Local: any, Data: []byte("all"), Len: 3, Result: 3},
+	}, lab())
+	d, _ := datagrams(m)
+	if len(d) != 1 || len(d[0].To) != 2 || m.lifeline(d[0].To[0]).Host != "b" || m.lifeline(d[0].To[1]).Host != "c" || d[0].Fate != FateDelivered {
+		t.Errorf("the broadcast: %+v", d)
 	}
 }

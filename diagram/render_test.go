@@ -14,7 +14,9 @@ import (
 )
 
 // The picture as a browser draws it: headless Chromium renders refused.lua's SVG and its HTML
-// page to PNG; the picture is not blank, and the ICMP arrow is red where the layout put it.
+// page to PNG; the picture is not blank, and the ICMP arrow is red where the layout put it (in
+// the page, below the legend and the header: found by looking for it, with nothing red 80 px
+// above).
 func TestRenderedInABrowser(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
@@ -23,19 +25,19 @@ func TestRenderedInABrowser(t *testing.T) {
 		}
 		t.Skip("chromium is not installed (apt install chromium)")
 	}
-	d := Build(RefusedRun())
+	d := Build(RefusedRun(), Env{})
 	svg := d.SVG()
 	shape, err := ReadSVG(bytes.NewReader(svg))
 	if err != nil || len(shape.ICMP) != 1 {
 		t.Fatalf("no ICMP arrow in the SVG: %v %v", shape, err)
 	}
-	g := d.geometry()
+	g := d.layout().geometry()
 	dir := t.TempDir()
 	for _, page := range []struct {
 		name string
 		data []byte
-		dy   float64 // where the SVG starts on the page
-	}{{"refused.svg", svg, 0}} {
+		dy   float64 // where the SVG's rows start on the page; -1: look for them
+	}{{"refused.svg", svg, 0}, {"refused.html", d.HTML(), -1}} {
 		path := filepath.Join(dir, page.name)
 		if err := os.WriteFile(path, page.data, 0o644); err != nil {
 			t.Fatal(err)
@@ -45,7 +47,7 @@ func TestRenderedInABrowser(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
 			"--force-device-scale-factor=1", "--user-data-dir="+filepath.Join(dir, "profile"),
-			fmt.Sprintf("--window-size=%.0f,%.0f", g.width, g.height), "--screenshot="+shot, "file://"+path)
+			fmt.Sprintf("--window-size=%.0f,%.0f", g.width+40, g.headH+g.total+400), "--screenshot="+shot, "file://"+path)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("chromium: %v\n%s", err, out)
 		}
@@ -62,7 +64,22 @@ func TestRenderedInABrowser(t *testing.T) {
 			t.Errorf("%s: the picture is blank (%d dark pixels)", page.name, dark)
 		}
 		l := shape.ICMP[0]
-		around := image.Rect(int(min(l[0], l[2]))+10, int(l[1]+page.dy)-3, int(max(l[0], l[2]))-10, int(l[1]+page.dy)+4)
+		dy := page.dy
+		if dy < 0 { // the page: the rows start below the legend and the header; the arrow's x is 16 px in (the body's margin)
+			l[0], l[2] = l[0]+16, l[2]+16
+			for try := 0.0; try < 400; try++ {
+				band := image.Rect(int(min(l[0], l[2]))+10, int(l[1]-g.headH+try)-3, int(max(l[0], l[2]))-10, int(l[1]-g.headH+try)+4)
+				if count(img, band, isRed) >= 20 {
+					dy = try - g.headH
+					break
+				}
+			}
+			if dy < 0 {
+				t.Errorf("%s: no red ICMP arrow anywhere below its place in the SVG", page.name)
+				continue
+			}
+		}
+		around := image.Rect(int(min(l[0], l[2]))+10, int(l[1]+dy)-3, int(max(l[0], l[2]))-10, int(l[1]+dy)+4)
 		if reds := count(img, around, isRed); reds < 20 {
 			t.Errorf("%s: %d red pixels along the ICMP arrow at %v, want the arrow there", page.name, reds, around)
 		}

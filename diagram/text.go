@@ -1,138 +1,198 @@
 package diagram
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// The text form: one column per lifeline, a line per call and two per arrow (its label, then the
-// arrow), in box-drawing characters, fitted to a width.
+// The text form: the same columns and lanes in box-drawing characters, a line per call and two
+// per arrow (its label, then the arrow), fitted to a width. Payloads are quoted as Lua reads
+// them back, so that nothing a datagram carries reaches the terminal as a control.
 
 const (
-	minColumn = 14 // the narrowest column, below which the diagram is wider than asked
-	maxColumn = 40
+	minLane = 12 // the narrowest lane, below which the diagram is wider than asked
+	maxLane = 36
 )
 
-// Text returns the diagram as text at most width columns wide (when each lifeline can have
-// minColumn of them).
-func (d *Diagram) Text(width int) string {
-	n := len(d.Lifelines)
-	if n == 0 {
+// Text returns the picture as text at most width columns wide (when each lane can have minLane
+// of them).
+func (m *Model) Text(width int) string {
+	if len(m.Lifelines) == 0 {
 		return "(no socket calls)\n"
 	}
-	col := 0
-	for _, l := range d.Lifelines {
-		col = max(col, utf8.RuneCountInString(l.Label)+2)
+	lay := m.layout()
+	n := len(lay.lanes)
+	laneW := 0
+	for _, l := range m.Lifelines {
+		laneW = max(laneW, utf8.RuneCountInString(l.Label)+2)
 	}
-	col = min(max(col, minColumn), maxColumn)
-	if col*n > width {
-		col = max(minColumn, width/n)
+	laneW = min(max(laneW, minLane), maxLane)
+	if laneW*n > width {
+		laneW = max(minLane, width/n)
 	}
-	center := func(i int) int { return i*col + col/2 }
-	total := col * n
+	center := func(ln int) int { return ln*laneW + laneW/2 }
+	total := max(laneW*n, width)
+	times := lay.rowTimes()
 	var out strings.Builder
 	line := func(cells []rune) { out.WriteString(strings.TrimRight(string(cells), " ") + "\n") }
-	blank := func(row int) []rune {
-		cells := []rune(strings.Repeat(" ", total))
-		for i, l := range d.Lifelines {
-			if row >= l.First && row <= l.Last {
-				cells[center(i)] = '│'
-			}
-		}
-		return cells
-	}
 	put := func(cells []rune, at int, text string) []rune {
 		r := []rune(text)
-		if at < 0 {
-			at = 0
-		}
+		at = max(0, min(at, total-len(r)))
 		for len(cells) < at+len(r) {
 			cells = append(cells, ' ')
 		}
 		copy(cells[at:], r)
 		return cells
 	}
-
+	blank := func(r int) []rune {
+		cells := []rune(strings.Repeat(" ", total))
+		for ln, l := range lay.lanes {
+			for _, i := range l.lines {
+				if lay.alive(i, times[r]) && (lay.rows[r].kind != rowStart || lay.rows[r].line != i) {
+					cells[center(ln)] = '│'
+					break
+				}
+			}
+		}
+		return cells
+	}
+	for _, note := range lay.notes {
+		line([]rune("!! " + note))
+	}
+	// the hosts, then each lane's first lifeline
+	hosts := []rune(strings.Repeat(" ", total))
+	for _, c := range lay.columns {
+		lo, hi := center(c.lanes[0])-laneW/2, center(c.lanes[len(c.lanes)-1])+laneW/2
+		label := "[" + cut(c.label, hi-lo-3) + "]"
+		hosts = put(hosts, (lo+hi)/2-utf8.RuneCountInString(label)/2, label)
+	}
+	line(hosts)
 	header := []rune(strings.Repeat(" ", total))
-	for i, l := range d.Lifelines {
-		label := cut(l.Label, col-1)
-		header = put(header, center(i)-utf8.RuneCountInString(label)/2, label)
+	for ln := range lay.lanes {
+		label := fitLabel(laneText(lay, ln), laneW-1)
+		header = put(header, center(ln)-utf8.RuneCountInString(label)/2, label)
 	}
 	line(header)
-	for r, row := range d.Rows {
+	for r, row := range lay.rows {
 		cells := blank(r)
-		switch row.Kind {
-		case Call:
+		switch row.kind {
+		case rowCall:
+			c := center(lay.laneOf[row.line])
 			mark := '●'
-			if row.Error {
+			if row.ev.Error {
 				mark = '✖'
 			}
-			cells[center(row.Line)] = mark
-			text, c, room := row.Text, center(row.Line), max(total, width)
+			cells[c] = mark
+			text := callText(row.ev)
 			n := utf8.RuneCountInString(text)
 			switch {
-			case c+2+n <= room:
+			case c+2+n <= total:
 				cells = put(cells, c+2, text)
 			case c-1-n >= 0:
-				cells = put(cells, c-1-n, text) // to the left, where it fits
+				cells = put(cells, c-1-n, text)
 			default:
-				cells = put(cells, max(0, room-n), cut(text, room)) // over the lifeline: the text matters more
+				cells = put(cells, total-n, cut(text, total))
 			}
-		case Datagram, ICMP:
-			from, to := center(row.From), center(row.To)
-			lo, hi := min(from, to), max(from, to)
-			// the label has its line to itself: it may run past the arrow's ends
-			label := cut(row.Text, max(hi-lo-1, max(total, width)-1))
-			start := min(max((lo+hi)/2-utf8.RuneCountInString(label)/2, 0), max(total, width)-utf8.RuneCountInString(label))
-			line(put(blank(r), start, label))
+		case rowStart:
+			l := &m.Lifelines[row.line]
+			c := center(lay.laneOf[row.line])
+			label := "┌ " + fitLabel(l.Label, max(laneW*2-2, 10))
+			cells = put(cells, c, label)
+		case rowDatagram, rowICMP:
+			e := row.ev
+			var tos []int
+			for _, id := range e.To {
+				if ln := lay.laneOfID(id); ln >= 0 {
+					tos = append(tos, center(ln))
+				}
+			}
+			if len(tos) == 0 {
+				continue
+			}
+			from := -1
+			if ln := lay.laneOfID(e.From); ln >= 0 {
+				from = center(ln)
+			} else {
+				from = max(0, tos[0]-6) // an ICMP error whose sender is unknown
+			}
+			lo, hi := from, from
+			for _, t := range tos {
+				lo, hi = min(lo, t), max(hi, t)
+			}
+			text := datagramText(e)
 			stroke := '─'
-			if row.Kind == ICMP {
-				stroke = '┄'
+			if e.Kind == EventICMP {
+				text, stroke = icmpText(e), '┄'
 			}
-			for _, h := range row.Heads {
-				lo, hi = min(lo, center(h)), max(hi, center(h))
+			if len(e.Via) > 0 && e.Via[0].Addr != "" {
+				text += "  [" + e.Via[0].Addr + "]"
 			}
+			label := cut(text, max(hi-lo-1, total-1))
+			start := (lo+hi)/2 - utf8.RuneCountInString(label)/2
+			line(put(blank(r), start, label))
 			for x := lo + 1; x < hi; x++ {
 				cells[x] = stroke
 			}
-			for _, h := range append([]int{row.To}, row.Heads...) {
-				if c := center(h); c > from {
-					cells[c-1] = '▶'
-				} else {
-					cells[c+1] = '◀'
+			for _, hop := range e.Via {
+				if ln := lay.laneOfID(hop.Lifeline); ln >= 0 {
+					cells[center(ln)] = '◆'
 				}
 			}
-			switch {
-			case lo < from && from < hi:
+			for i, t := range tos {
+				if t == from {
+					continue
+				}
+				end := '▶'
+				if t < from {
+					end = '◀'
+				}
+				pos := t - 1
+				if t < from {
+					pos = t + 1
+				}
+				cells[pos] = end
+				if i == 0 && e.Kind == EventDatagram {
+					switch e.Fate {
+					case FateRefused, FateDropped:
+						cells[t] = '✕'
+					case FateUnknown:
+						cells[t] = '?'
+					}
+				}
+			}
+			if lo < from && from < hi {
 				cells[from] = '┼'
-			case to > from:
+			} else if tos[0] > from {
 				cells[from] = '├'
-			default:
+			} else {
 				cells[from] = '┤'
 			}
-			if row.Lost {
-				cells[to] = '✕'
+			if e.Kind == EventICMP && e.From == "" {
+				cells[from] = '?'
 			}
-		case Gap:
-			for i, l := range d.Lifelines {
-				if r >= l.First && r <= l.Last {
-					cells[center(i)] = '┆'
+		case rowSection:
+			text := "── " + row.text + " "
+			text += strings.Repeat("─", max(0, total-utf8.RuneCountInString(text)-1))
+			cells = put([]rune(strings.Repeat(" ", total)), 0, cut(text, total))
+		case rowGap, rowFold, rowMore:
+			for i := range cells {
+				if cells[i] == '│' {
+					cells[i] = '┆'
 				}
 			}
-			cells = put(cells, 1, "⋯ "+row.Text+" ⋯")
+			cells = put(cells, 1, "⋯ "+row.text+" ⋯")
 		}
 		line(cells)
 	}
 	return out.String()
 }
 
-// cut shortens s to n runes, ending in "…" when it was longer.
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
+// laneText is a lane's header: its first lifeline, or, when shared, how many it carries.
+func laneText(lay *layout, ln int) string {
+	l := lay.lanes[ln]
+	if l.shared {
+		return strconv.Itoa(len(l.lines)) + " sockets"
 	}
-	if n <= 1 {
-		return "…"
-	}
-	return string([]rune(s)[:n-1]) + "…"
+	return lay.m.Lifelines[l.lines[0]].Label
 }

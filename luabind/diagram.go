@@ -1,8 +1,11 @@
 package luabind
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -13,16 +16,30 @@ import (
 )
 
 // The sequence diagram of a run: the calls the tracer records (--diagram, or the console's
-// session), drawn by package diagram when asked.
+// session), with the packets of the wire view, made into package diagram's model when a picture
+// is asked for.
 
-// maxRecorded bounds the calls kept for the diagram: past it, the oldest are dropped.
+// maxRecorded bounds the events kept for the diagram: past it, the later ones are counted, not
+// kept, and the picture says how many.
 const maxRecorded = 100000
 
-// recording is the calls kept for the diagram.
+// recording is the events kept for the diagram.
 type recording struct {
-	mu     sync.Mutex
-	events []sock.CallEvent
-	on     bool
+	mu      sync.Mutex
+	events  []sock.CallEvent
+	dropped int
+	on      bool
+}
+
+// add keeps ev, or counts it past the cap.
+func (r *recording) add(ev sock.CallEvent) {
+	r.mu.Lock()
+	if len(r.events) < maxRecorded {
+		r.events = append(r.events, ev)
+	} else {
+		r.dropped++
+	}
+	r.mu.Unlock()
 }
 
 // StartDiagram makes the runtime keep every socket call for the diagram, from now on.
@@ -30,52 +47,141 @@ func (rt *Runtime) StartDiagram() {
 	rt.diagram.mu.Lock()
 	rt.diagram.on = true
 	rt.diagram.mu.Unlock()
+	rt.tracer.SetRecorder(rt.diagram.add)
+}
+
+// Recording says whether the runtime keeps its calls for the diagram.
+func (rt *Runtime) Recording() bool {
+	rt.diagram.mu.Lock()
+	defer rt.diagram.mu.Unlock()
+	return rt.diagram.on
+}
+
+// RecordInto makes the calls of rt (a script the console runs) part of parent's diagram, marked
+// as owner's, when parent records.
+func (rt *Runtime) RecordInto(parent *Runtime, owner string) {
+	if !parent.Recording() {
+		return
+	}
 	rt.tracer.SetRecorder(func(ev sock.CallEvent) {
-		rt.diagram.mu.Lock()
-		if len(rt.diagram.events) >= maxRecorded {
-			rt.diagram.events = append(rt.diagram.events[:0], rt.diagram.events[maxRecorded/10:]...)
-		}
-		rt.diagram.events = append(rt.diagram.events, ev)
-		rt.diagram.mu.Unlock()
+		ev.Owner = owner
+		parent.diagram.add(ev)
 	})
 }
 
-// Diagram is the diagram of the calls kept so far (StartDiagram).
-func (rt *Runtime) Diagram() *diagram.Diagram {
-	rt.diagram.mu.Lock()
-	defer rt.diagram.mu.Unlock()
-	return diagram.Build(append([]sock.CallEvent(nil), rt.diagram.events...))
+// AddRecorded adds an event another process recorded (a script bg started, StreamRecording) to
+// the diagram, marked as owner's.
+func (rt *Runtime) AddRecorded(ev sock.CallEvent, owner string) {
+	if !rt.Recording() {
+		return
+	}
+	ev.Owner = owner
+	rt.diagram.add(ev)
 }
 
-// WriteDiagram writes the diagram so far to path: SVG for ".svg", an HTML page for ".html",
-// text otherwise ("-": standard output, fitted to width).
+// StreamRecording writes every call rt records to w, one JSON object a line, for the process
+// that started this one (the console's bg) to add to its diagram with ReadRecording.
+func (rt *Runtime) StreamRecording(w io.Writer) {
+	var mu sync.Mutex
+	enc := json.NewEncoder(w)
+	rt.tracer.SetRecorder(func(ev sock.CallEvent) {
+		mu.Lock()
+		enc.Encode(ev)
+		mu.Unlock()
+	})
+}
+
+// ReadRecording adds to rt's diagram the events a StreamRecording writes to r, as owner's, until
+// r ends.
+func (rt *Runtime) ReadRecording(r io.Reader, owner string) {
+	dec := json.NewDecoder(r)
+	for {
+		var ev sock.CallEvent
+		if err := dec.Decode(&ev); err != nil {
+			return
+		}
+		rt.AddRecorded(ev, owner)
+	}
+}
+
+// Model is the model of the calls kept so far (StartDiagram), with the labs' hosts.
+func (rt *Runtime) Model() *diagram.Model {
+	rt.diagram.mu.Lock()
+	events := append([]sock.CallEvent(nil), rt.diagram.events...)
+	dropped := rt.diagram.dropped
+	rt.diagram.mu.Unlock()
+	return diagram.Build(events, diagram.Env{Hosts: rt.labHosts(), Dropped: dropped})
+}
+
+// labHosts are the hosts of the labs made so far, as the diagram knows them.
+func (rt *Runtime) labHosts() []diagram.Host {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	var hosts []diagram.Host
+	for _, n := range rt.allLabs {
+		for _, h := range n.Spec.Hosts {
+			dh := diagram.Host{Name: h.Name, Router: h.Router()}
+			for k, lan := range h.LANs {
+				dh.Addrs = append(dh.Addrs, h.Addr4[k], h.Addr6[k])
+				dh.LANs = append(dh.LANs, n.Spec.LANs[lan].Name)
+			}
+			hosts = append(hosts, dh)
+		}
+	}
+	return hosts
+}
+
+// WriteDiagram writes the diagram so far to path: SVG for ".svg", an HTML page for ".html", the
+// model for ".json", text otherwise ("-": standard output, fitted to width). A file is written
+// whole under another name, then renamed: a run killed while it writes leaves the file as it was.
 func (rt *Runtime) WriteDiagram(path string, width int) error {
-	d := rt.Diagram()
+	m := rt.Model()
 	var out []byte
 	switch {
 	case strings.HasSuffix(path, ".svg"):
-		out = d.SVG()
+		out = m.SVG()
 	case strings.HasSuffix(path, ".html"):
-		out = d.HTML()
+		out = m.HTML()
+	case strings.HasSuffix(path, ".json"):
+		out = m.JSON()
 	default:
-		out = []byte(d.Text(width))
+		out = []byte(m.Text(width))
 	}
 	if path == "-" {
 		_, err := rt.stdout().Write(out)
 		return err
 	}
-	return os.WriteFile(path, out, 0o666)
+	return writeWhole(path, out)
+}
+
+// writeWhole writes data to path through a file beside it, renamed over path once complete.
+func writeWhole(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 var diagramBinding = binding{name: "diagram", fn: (*Runtime).diagramCall, help: helpEntry{
-	"diagram([file])", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, else text); udplab --diagram FILE draws a whole script",
+	"diagram([file])", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, .json: the model, else text); udplab --diagram FILE draws a whole script",
 	"nothing when it prints; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
 
 func (rt *Runtime) diagramCall(a args) int {
-	rt.diagram.mu.Lock()
-	on := rt.diagram.on
-	rt.diagram.mu.Unlock()
-	if !on {
+	if !rt.Recording() {
 		// not recorded until now: from here on
 		rt.StartDiagram()
 		fmt.Fprintln(rt.stderr(), "diagram: the calls are recorded from now on (udplab --diagram FILE records a whole script)")
@@ -83,6 +189,9 @@ func (rt *Runtime) diagramCall(a args) int {
 	path := "-"
 	if a.L.GetTop() >= 1 {
 		path = a.string(1)
+		if strings.HasSuffix(path, ".lua") {
+			a.argError(1, path+" is a Lua script: not writing a diagram over it")
+		}
 	}
 	width := 80
 	if rt.opts.Width != nil {
@@ -98,4 +207,24 @@ func (rt *Runtime) diagramCall(a args) int {
 	}
 	a.L.Push(lua.LTrue)
 	return 1
+}
+
+var labelBinding = binding{name: "label", fn: (*Runtime).labelCall, help: helpEntry{
+	`label(s, name)`, `name a socket in the picture: label(s, "server")`, "s", ""}}
+
+// labelCall is label(s, name): the socket's lifeline is called name in the diagram.
+func (rt *Runtime) labelCall(a args) int {
+	s, name := a.socket(1), a.string(2)
+	s.conn.Label(name)
+	a.L.Push(a.L.Get(1))
+	return 1
+}
+
+var sectionBinding = binding{name: "section", fn: (*Runtime).sectionCall, help: helpEntry{
+	`section(title)`, `start a titled part of the run: a band across the picture`, "nothing", ""}}
+
+// sectionCall is section(title).
+func (rt *Runtime) sectionCall(a args) int {
+	rt.tracer.Record(sock.CallEvent{Call: "section", Data: []byte(a.string(1))})
+	return 0
 }

@@ -79,6 +79,7 @@ func (rt *Runtime) networkCall(a args) int {
 	}
 	rt.mu.Lock()
 	rt.labs = append(rt.labs, n)
+	rt.allLabs = append(rt.allLabs, n)
 	wire := rt.wire
 	rt.mu.Unlock()
 	if wire {

@@ -28,7 +28,7 @@ var paramTypes = map[string]string{
 	"errnum": "integer", "fmt": "string", "sig": "integer", "fn": "fun(sig: integer)|nil",
 	"on": "boolean", "file": "string", "what": "any", "script": "string", "job": "job",
 	"mode": `"drop"|"reject"|nil`, "lan": "string|nil", "arg": "string",
-	"name": "string", "argv": "string[]", "opts": "{stdin: string?, timeout: number?, env: table<string, string|false>?, cwd: string?}",
+	"name": "string", "title": "string", "argv": "string[]", "opts": "{stdin: string?, timeout: number?, env: table<string, string|false>?, cwd: string?}",
 }
 
 // literalParams are the parameters a synopsis shows by example, by the name and type they get.
@@ -53,7 +53,7 @@ var luaReturns = map[string]string{
 	// the lab's methods
 	"down": "integer", "up": "integer", "firewall": "integer", "impair": "integer", "nat": "integer",
 	"exec": "integer, string, string", "shipped": "string", "pcap": "integer", "spawn": "job",
-	"jobs": "", "stop": "integer",
+	"jobs": "", "stop": "integer", "label": "socket", "section": "",
 }
 
 // WriteLuaDefs writes the definitions of udplab's globals for the Lua Language Server.

@@ -29,7 +29,7 @@ var bindings = []*binding{
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
 	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding, &shippedBinding,
-	&pcapBinding, &jobsBinding, &stopBinding,
+	&pcapBinding, &jobsBinding, &stopBinding, &labelBinding, &sectionBinding,
 }
 
 // Open makes L's standard library PUC Lua 5.4's (package lua, whose os.exit closes every socket

@@ -87,6 +87,7 @@ type Runtime struct {
 	diagram recording      // the calls kept for the sequence diagram (diagram.go)
 
 	labs             []*lab.Network // the labs up, taken down at exit
+	allLabs          []*lab.Network // every lab made, for the diagram's hosts
 	wire             bool           // the wire view is on: labs made now are captured too
 	wireLo           bool           // the wire view captures lo
 	pcap             *pcapFile      // the pcap file being written (pcap.go)

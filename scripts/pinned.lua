@@ -23,6 +23,7 @@ end
 
 -- The server: bound to 127.0.0.1 on a port the kernel picks.
 local server = check(socket(AF_INET, SOCK_DGRAM), "socket")
+label(server, "server") -- its name in the picture (udplab --diagram)
 check(bind(server, "127.0.0.1", 0), "bind")
 settimeout(server, TIMEOUT)
 local server_addr = getsockname(server)
@@ -30,6 +31,7 @@ local server_addr = getsockname(server)
 -- A client of udpconnectclient2's kind: connect()ed, send() then recv().
 local function client(who, line)
   local s = check(socket(AF_INET, SOCK_DGRAM), "socket")
+  label(s, who)
   check(connect(s, server_addr), "connect")
   settimeout(s, TIMEOUT)
   say(who, "now sending %s", line)

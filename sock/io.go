@@ -32,6 +32,7 @@ func (c *Conn) Sendto(ctx context.Context, p []byte, flags int, to *Addr) (int, 
 // tracedSendto is Send (to nil) or Sendto, traced.
 func (c *Conn) tracedSendto(ctx context.Context, op string, p []byte, flags int, to *Addr) (int, error) {
 	done := c.tracer.bindingCall()
+	start := c.tracer.startTime()
 	var sa unsafe.Pointer
 	var salen uint32
 	if to != nil {
@@ -39,7 +40,7 @@ func (c *Conn) tracedSendto(ctx context.Context, op string, p []byte, flags int,
 	}
 	n, err := c.sendto(ctx, op, p, flags, sa, salen)
 	done()
-	c.traceSendto(p, flags, to, n, err)
+	c.traceSendto(start, op, p, flags, to, n, err)
 	return n, err
 }
 
@@ -89,7 +90,7 @@ func rawSendto(fd int, p []byte, flags int, sa unsafe.Pointer, salen uint32) (in
 func (c *Conn) Recv(ctx context.Context, p []byte, flags int) (int, error) {
 	n, err := c.recvfrom(ctx, "recv", p, flags, false)
 	if c.tracer.On() {
-		c.traceRecvfrom(p, flags, false, nil, n, err)
+		c.traceRecvfrom("recv", p, flags, false, nil, n, err)
 	}
 	return n, err
 }
@@ -102,7 +103,7 @@ func (c *Conn) Recvfrom(ctx context.Context, p []byte, flags int) (int, *Addr, e
 		from = c.sender()
 	}
 	if c.tracer.On() {
-		c.traceRecvfrom(p, flags, true, from, n, err)
+		c.traceRecvfrom("recvfrom", p, flags, true, from, n, err)
 	}
 	return n, from, err
 }

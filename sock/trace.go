@@ -5,6 +5,7 @@ package sock
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,8 +45,8 @@ type Tracer struct {
 	connsMu sync.Mutex // guards conns
 	conns   map[*Conn]struct{}
 
-	portsMu    sync.Mutex // guards ports and portsAt
-	ports      map[uint16]bool
+	portsMu    sync.Mutex              // guards ports and portsAt
+	ports      map[uint16][]netip.Addr // the local addresses of t's Conns on this machine, by port
 	portsAt    time.Time
 	portsStale atomic.Bool  // a Conn was opened, closed or may have got a port since ports was made
 	binding    atomic.Int32 // calls under way that may give a Conn its port (bind, connect, send)
@@ -202,12 +203,15 @@ func (t *Tracer) bindingDone() {
 	t.binding.Add(-1)
 }
 
-// owns reports whether sport or dport is the local port of one of t's open Conns. The ports are
-// looked up again when neither is known and the last look may be out of date.
-func (t *Tracer) owns(sport, dport uint16) bool {
+// owns reports whether src or dst is the local address of one of t's open Conns on this
+// machine (not a lab host's: lo carries only this machine's traffic): the same port and address,
+// or the port on a socket bound to the wildcard address. A port alone is not enough: another
+// program's socket, or a lab host's, may have it. The addresses are looked up again when neither
+// is known and the last look may be out of date.
+func (t *Tracer) owns(src, dst netip.AddrPort) bool {
 	t.portsMu.Lock()
 	defer t.portsMu.Unlock()
-	if t.ports[sport] || t.ports[dport] {
+	if t.holds(src) || t.holds(dst) {
 		return true
 	}
 	if t.binding.Load() == 0 && !t.portsStale.Load() && time.Since(t.portsAt) < portsRefresh {
@@ -217,17 +221,29 @@ func (t *Tracer) owns(sport, dport uint16) bool {
 	t.connsMu.Lock()
 	conns := make([]*Conn, 0, len(t.conns))
 	for c := range t.conns {
-		conns = append(conns, c)
+		if c.host == "" {
+			conns = append(conns, c)
+		}
 	}
 	t.connsMu.Unlock()
-	t.ports = make(map[uint16]bool, len(conns))
+	t.ports = make(map[uint16][]netip.Addr, len(conns))
 	for _, c := range conns {
 		if a, err := c.LocalAddr(); err == nil && a.Port() != 0 {
-			t.ports[uint16(a.Port())] = true
+			t.ports[uint16(a.Port())] = append(t.ports[uint16(a.Port())], a.IP().Unmap())
 		}
 	}
 	t.portsAt = time.Now()
-	return t.ports[sport] || t.ports[dport]
+	return t.holds(src) || t.holds(dst)
+}
+
+// holds says a's port is held by one of t's Conns at a's address or the wildcard; portsMu is held.
+func (t *Tracer) holds(a netip.AddrPort) bool {
+	for _, ip := range t.ports[a.Port()] {
+		if ip == a.Addr().Unmap() || ip.IsUnspecified() {
+			return true
+		}
+	}
+	return false
 }
 
 // emit writes one trace line, then the packets captured during the call.
@@ -383,16 +399,16 @@ func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
 }
 
-func (c *Conn) traceSendto(p []byte, flags int, to *Addr, n int, err error) {
+func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *Addr, n int, err error) {
 	dest := "NULL, 0"
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	c.recordCall("sendto", n, err, to, p)
+	c.recordCallFrom(start, op, n, err, to, p)
 	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
-func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
+func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
 	buf := fmt.Sprintf("%#x", uintptr(unsafe.Pointer(unsafe.SliceData(p))))
 	if err == nil {
 		buf = traceData(p[:min(n, len(p))])
@@ -412,7 +428,7 @@ func (c *Conn) traceRecvfrom(p []byte, flags int, wantFrom bool, from *Addr, n i
 	if recorded != nil && recorded.family == unix.AF_UNSPEC {
 		recorded = nil
 	}
-	c.recordCall("recvfrom", n, err, recorded, data)
+	c.recordRecv(op, flags, n, err, recorded, data)
 	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
 }
 

@@ -217,18 +217,18 @@ func (c *Capture) readAll() int {
 				}
 				f.line = line
 			} else {
-				sport, dport, ok := framePorts(raw)
+				src, dst, ok := frameEndpoints(raw)
 				if !ok {
 					continue
 				}
-				owned := c.owner.owns(sport, dport)
+				owned := c.names == nil && c.owner.owns(src, dst)
 				if !owned && c.names == nil {
 					continue // another program's traffic on lo: not even described
 				}
 				// A lab's LAN carries this run's traffic alone: its programs' too.
 				f.line = describeFrame(raw, c.names)
-				if owned {
-					c.owner.recordFrame(raw)
+				if owned || c.names != nil {
+					c.owner.recordFrame(raw, c.label, frameTime(c.oob[:oobn]))
 				}
 			}
 			if sink := c.owner.sink.Load(); sink != nil {
@@ -287,30 +287,32 @@ func (c *Capture) drain(out io.Writer) {
 	}
 }
 
-// framePorts returns the UDP ports a frame is about: a datagram's, or those of the datagram an
-// ICMP error quotes.
-func framePorts(frame []byte) (sport, dport uint16, ok bool) {
+// frameEndpoints returns the UDP endpoints a frame is about: a datagram's source and
+// destination, or those of the datagram an ICMP error quotes.
+func frameEndpoints(frame []byte) (src, dst netip.AddrPort, ok bool) {
 	if len(frame) < 14 {
-		return 0, 0, false
+		return src, dst, false
 	}
+	var s, d netip.Addr
 	var proto byte
 	var l4 []byte
 	switch binary.BigEndian.Uint16(frame[12:14]) {
 	case unix.ETH_P_IP:
-		_, _, proto, l4, ok = ipv4Header(frame[14:])
+		s, d, proto, l4, ok = ipv4Header(frame[14:])
 		if ok && proto == unix.IPPROTO_ICMP && len(l4) >= 8 {
-			_, _, proto, l4, ok = ipv4Header(l4[8:])
+			s, d, proto, l4, ok = ipv4Header(l4[8:])
 		}
 	case unix.ETH_P_IPV6:
-		_, _, proto, l4, ok = ipv6Header(frame[14:])
+		s, d, proto, l4, ok = ipv6Header(frame[14:])
 		if ok && proto == unix.IPPROTO_ICMPV6 && len(l4) >= 8 {
-			_, _, proto, l4, ok = ipv6Header(l4[8:])
+			s, d, proto, l4, ok = ipv6Header(l4[8:])
 		}
 	}
 	if !ok || proto != unix.IPPROTO_UDP {
-		return 0, 0, false
+		return src, dst, false
 	}
-	return udpPorts(l4)
+	sport, dport, ok := udpPorts(l4)
+	return netip.AddrPortFrom(s, sport), netip.AddrPortFrom(d, dport), ok
 }
 
 // describeFrame describes an Ethernet frame that carries UDP, or an ICMP error about a UDP

@@ -19,9 +19,11 @@ lab.pack, lab.unpack = pack, unpack
 
 local names = setmetatable({}, {__mode = "k"})
 
--- lab.name(v, name) makes v print as name in the calls shown.
+-- lab.name(v, name) makes v print as name in the calls shown, and names a socket in the
+-- picture (label).
 function lab.name(v, name)
   names[v] = name
+  if type(v) == "userdata" and label then label(v, name) end
   return v
 end
 
@@ -174,10 +176,12 @@ function lab.expect(ok, fmt, ...)
   return ok
 end
 
--- lab.section(title) prints a heading for one step of the experiment.
+-- lab.section(title) prints a heading for one step of the experiment, and starts a band of
+-- that title in the picture (section).
 function lab.section(title)
   print()
   print("-- " .. title)
+  if section then section(title) end
 end
 
 -- lab.finish(verdict) ends the experiment: "verdict: <verdict>" and exit 0 when every
