@@ -81,13 +81,13 @@ func TestMemoryLimit(t *testing.T) {
 func TestNestingLimits(t *testing.T) {
 	t.Parallel()
 	r := udplab(t, "", "-e", `
-		print(loadstring("return " .. string.rep("not ", 1e6) .. "x"))
-		print(loadstring("return " .. string.rep("{", 1e6) .. string.rep("}", 1e6)))
+		print(load("return " .. string.rep("not ", 1e6) .. "x", "=deep"))
+		print(load("return " .. string.rep("{", 1e6) .. string.rep("}", 1e6), "=deep"))
 		local function f() return coroutine.resume(coroutine.create(f)) end
 		local results = {f()}
 		print(results[#results])`)
 	checkNoGoText(t, "deep nesting", r.stderr)
-	want := "nil\t<string>:1: chunk has too many syntax levels\nnil\t<string>:1: chunk has too many syntax levels\nC stack overflow\n"
+	want := "nil\tdeep:1: chunk has too many syntax levels\nnil\tdeep:1: chunk has too many syntax levels\nC stack overflow\n"
 	if r.stdout != want || r.code != 0 {
 		t.Errorf("got %+v, want stdout %q", r, want)
 	}

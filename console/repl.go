@@ -313,9 +313,9 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		}
 	}
 	s.sources["stdin"] = src
-	fn, err := lua54.Load(L, strings.NewReader("return "+src), "stdin")
+	fn, err := lua54.Load(L, strings.NewReader("return "+src), "=stdin")
 	if err != nil {
-		fn, err = lua54.Load(L, strings.NewReader(src), "stdin")
+		fn, err = lua54.Load(L, strings.NewReader(src), "=stdin")
 		if err != nil {
 			return err
 		}
@@ -339,7 +339,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		}
 		return 0
 	}))
-	return L.PCall(0, 0, nil)
+	return s.rt.PCall(L, 0, 0)
 }
 
 // reportWithTraceback prints a console error: "file:line: message", then the traceback when it

@@ -8,7 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -50,12 +53,20 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
 }
 
-// Load compiles the Lua chunk read from r, named name, into a function of L, within PUC Lua's
-// limits; a failure is a *SyntaxError (or the reader's error).
-func Load(L *glua.LState, r io.Reader, name string) (*glua.LFunction, error) {
+// Load compiles the Lua chunk read from r into a function of L, within PUC Lua's limits; a
+// failure is a *SyntaxError (or the reader's error). chunkname names the chunk as lua_load's
+// does: "=name" shows as name, "@file" as file, any other as [string "its first line"].
+func Load(L *glua.LState, r io.Reader, chunkname string) (*glua.LFunction, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
+	}
+	name := chunkID(chunkname)
+	if len(src) > 0 && src[0] == 0x1b {
+		return nil, &SyntaxError{Source: name, Msg: "bad binary format (precompiled chunks are PUC Lua's, not gopher-lua's)"}
+	}
+	if rt := runtimeOf(L); rt != nil {
+		rt.keepSource(name, string(src))
 	}
 	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
 	if err != nil {
@@ -67,10 +78,64 @@ func Load(L *glua.LState, r io.Reader, name string) (*glua.LFunction, error) {
 	rewriteConcat(chunk)
 	proto, err := glua.Compile(chunk, name)
 	if err != nil {
-		return nil, &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
+		return nil, compileError(err, name)
 	}
 	return L.NewFunctionFromProto(proto), nil
 }
+
+// idSize is PUC Lua's LUA_IDSIZE: the longest chunk name a message shows, with its end.
+const idSize = 60
+
+// chunkID is how a message shows the chunk named chunkname: luaO_chunkid.
+func chunkID(chunkname string) string {
+	switch {
+	case strings.HasPrefix(chunkname, "="):
+		if len(chunkname) <= idSize {
+			return chunkname[1:]
+		}
+		return chunkname[1:idSize]
+	case strings.HasPrefix(chunkname, "@"):
+		if len(chunkname) <= idSize {
+			return chunkname[1:]
+		}
+		return "..." + chunkname[len(chunkname)-(idSize-3-1):]
+	}
+	const room = idSize - len(`[string "..."]`) - 1
+	first, _, multiline := strings.Cut(chunkname, "\n")
+	if !multiline && len(first) < room {
+		return `[string "` + first + `"]`
+	}
+	if len(first) > room {
+		first = first[:room]
+	}
+	return `[string "` + first + `..."]`
+}
+
+// compileError turns an error of gopher-lua's compiler into PUC Lua's form:
+// "compile error near line(2) x: no visible label 'l' for <goto> at line 1" is
+// "x:1: no visible label 'l' for <goto> at line 1".
+func compileError(err error, name string) error {
+	msg := err.Error()
+	line := 1
+	if m := compileErrorText().FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimPrefix(m[2], name+": ")
+	}
+	if m := atLine().FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	if msg == "no loop to break" {
+		msg = fmt.Sprintf("break outside loop at line %d", line)
+	}
+	return &SyntaxError{Source: name, Line: line, Msg: msg}
+}
+
+var (
+	compileErrorText = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^compile error near line\((\d+)\) (.*)$`)
+	})
+	atLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(` (?:at|on) line (\d+)$`) })
+)
 
 // syntaxError turns gopher-lua's parse error into PUC Lua's form. An error at the end of input
 // names the last line and <eof>.
@@ -313,14 +378,20 @@ func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
 func (rt *Runtime) installLoaders(L *glua.LState) {
 	L.SetGlobal("loadstring", L.NewFunction(func(L *glua.LState) int {
 		a := args{L, "loadstring"}
-		return pushLoaded(L, strings.NewReader(a.string(1)), L.OptString(2, "<string>"))
+		src := a.string(1)
+		return pushLoaded(L, strings.NewReader(src), L.OptString(2, src), glua.LNil)
 	}))
 	L.SetGlobal("load", L.NewFunction(loadCall))
 	L.SetGlobal("loadfile", L.NewFunction(func(L *glua.LState) int {
-		if L.GetTop() == 0 {
-			return pushLoaded(L, bufio.NewReader(os.Stdin), "stdin")
+		a := args{L, "loadfile"}
+		env := glua.LValue(glua.LNil)
+		if L.GetTop() >= 3 {
+			env = L.Get(3)
 		}
-		path := args{L, "loadfile"}.string(1)
+		if L.Get(1) == glua.LNil {
+			return pushLoaded(L, bufio.NewReader(rt.stdinReader()), "=stdin", env)
+		}
+		path := a.string(1)
 		f, err := os.Open(path)
 		if err != nil {
 			L.Push(glua.LNil)
@@ -328,7 +399,7 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 			return 2
 		}
 		defer f.Close()
-		return pushLoaded(L, f, path)
+		return pushLoaded(L, f, "@"+path, env)
 	}))
 	L.SetGlobal("dofile", L.NewFunction(func(L *glua.LState) int {
 		path := args{L, "dofile"}.string(1)
@@ -337,7 +408,7 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 			L.RaiseError("cannot open %s", path)
 		}
 		defer f.Close()
-		fn, err := Load(L, f, path)
+		fn, err := Load(L, f, "@"+path)
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
@@ -351,44 +422,67 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 	}
 }
 
-// loadCall is load(chunk[, chunkname]): chunk is a string, or a function returning its pieces.
+// loadCall is load(chunk[, chunkname[, mode[, env]]]): chunk is a string, or a function
+// returning its pieces; env, when given, is the chunk's environment.
 func loadCall(L *glua.LState) int {
 	a := args{L, "load"}
-	if s, ok := L.Get(1).(glua.LString); ok {
-		return pushLoaded(L, strings.NewReader(string(s)), L.OptString(2, "<string>"))
+	env := glua.LValue(glua.LNil)
+	if L.GetTop() >= 4 {
+		env = L.Get(4)
 	}
-	fn, ok := L.Get(1).(*glua.LFunction)
-	if !ok {
-		a.typeError(1, "function")
+	mode := "bt"
+	if L.Get(3) != glua.LNil {
+		mode = a.string(3)
 	}
-	name := L.OptString(2, "=(load)")
-	var b strings.Builder
-	for {
-		L.Push(fn)
-		L.Call(0, 1)
-		piece := L.Get(-1)
-		L.Pop(1)
-		s, ok := piece.(glua.LString)
-		if piece == glua.LNil || ok && s == "" {
-			break
-		}
+	var src, name string
+	if s, ok := asString(L.Get(1)); ok {
+		src, name = s, L.OptString(2, s)
+	} else {
+		fn, ok := L.Get(1).(*glua.LFunction)
 		if !ok {
-			L.Push(glua.LNil)
-			L.Push(glua.LString("reader function must return a string"))
-			return 2
+			a.typeError(1, "function")
 		}
-		b.WriteString(string(s))
+		name = L.OptString(2, "=(load)")
+		var b strings.Builder
+		for {
+			L.Push(fn)
+			L.Call(0, 1)
+			piece := L.Get(-1)
+			L.Pop(1)
+			s, ok := piece.(glua.LString)
+			if piece == glua.LNil || ok && s == "" {
+				break
+			}
+			if !ok {
+				L.Push(glua.LNil)
+				L.Push(glua.LString("reader function must return a string"))
+				return 2
+			}
+			b.WriteString(string(s))
+		}
+		src = b.String()
 	}
-	return pushLoaded(L, strings.NewReader(b.String()), name)
+	binary := strings.HasPrefix(src, "\x1b")
+	if binary && !strings.Contains(mode, "b") || !binary && !strings.Contains(mode, "t") {
+		kind := map[bool]string{true: "binary", false: "text"}[binary]
+		L.Push(glua.LNil)
+		L.Push(glua.LString(fmt.Sprintf("attempt to load a %s chunk (mode is '%s')", kind, mode)))
+		return 2
+	}
+	return pushLoaded(L, strings.NewReader(src), name, env)
 }
 
-// pushLoaded pushes the function compiled from r, or nil and the error message.
-func pushLoaded(L *glua.LState, r io.Reader, name string) int {
+// pushLoaded pushes the function compiled from r, with env as its environment when it is not
+// nil, or nil and the error message.
+func pushLoaded(L *glua.LState, r io.Reader, name string, env glua.LValue) int {
 	fn, err := Load(L, r, name)
 	if err != nil {
 		L.Push(glua.LNil)
 		L.Push(glua.LString(err.Error()))
 		return 2
+	}
+	if t, ok := env.(*glua.LTable); ok {
+		fn.Env = t
 	}
 	L.Push(fn)
 	return 1
@@ -411,7 +505,7 @@ func (rt *Runtime) luaFileLoader(L *glua.LState) int {
 			tried = append(tried, "no file '"+file+"'")
 			continue
 		}
-		fn, err := Load(L, f, file)
+		fn, err := Load(L, f, "@"+file)
 		f.Close()
 		if err != nil {
 			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
@@ -422,7 +516,7 @@ func (rt *Runtime) luaFileLoader(L *glua.LState) int {
 	if rt.opts.Lib != nil {
 		file := strings.ReplaceAll(name, ".", "/") + ".lua"
 		if b, err := fs.ReadFile(rt.opts.Lib, file); err == nil {
-			fn, err := Load(L, bytes.NewReader(b), rt.opts.Progname+":lib/"+file)
+			fn, err := Load(L, bytes.NewReader(b), "@"+rt.opts.Progname+":lib/"+file)
 			if err != nil {
 				L.RaiseError("error loading module '%s' from %s's lib/%s:\n\t%s", name, rt.opts.Progname, file, err.Error())
 			}

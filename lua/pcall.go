@@ -1,8 +1,6 @@
 package lua
 
 import (
-	"strings"
-
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -183,17 +181,6 @@ func (rt *Runtime) ownerOf(th *glua.LState) *glua.LState {
 		return h.owner
 	}
 	return th
-}
-
-// reword says msg as PUC Lua would. gopher-lua prefixes an error raised by a Go function with
-// the position of the nearest Lua function and a space, and with the space alone when there is
-// none (a Go function pcall called); PUC Lua gives no position then.
-func (rt *Runtime) reword(_ *glua.LState, msg string) string { return strings.TrimPrefix(msg, " ") }
-
-// rewordAfter says msg as PUC Lua would, once the frames that raised it are gone (an error that
-// ended a coroutine).
-func (rt *Runtime) rewordAfter(_ *glua.LState, msg string) string {
-	return strings.TrimPrefix(msg, " ")
 }
 
 // PCall calls the function below the nargs values on top of L's stack as lua_pcall does with a

@@ -49,6 +49,9 @@ type Runtime struct {
 	msgh    *glua.LFunction // the message handler of pcall and PCall
 
 	coCreate, coResume glua.LGFunction // gopher-lua's coroutine.create and resume
+
+	sources     map[string]*chunk // the source of the chunks Load compiled, by name (culprit.go)
+	sourceOrder []string          // their names, oldest first
 }
 
 // Open makes L's standard library behave as PUC Lua 5.4's where gopher-lua's differs: print,
@@ -59,6 +62,12 @@ func Open(L *glua.LState, opts Options) *Runtime {
 		opts.Progname = "lua"
 	}
 	rt := &Runtime{opts: opts}
+	ud := L.NewUserData()
+	ud.Value = rt
+	L.G.Registry.RawSetString(registryKey, ud)
+	L.SetGlobal("error", L.NewFunction(errorCall))
+	L.SetGlobal("assert", L.NewFunction(assertCall))
+	L.SetGlobal("setmetatable", L.NewFunction(setmetatableCall))
 	L.SetGlobal("print", L.NewFunction(rt.printCall))
 	if osTable, ok := L.GetGlobal("os").(*glua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
@@ -67,6 +76,7 @@ func Open(L *glua.LState, opts Options) *Runtime {
 	rt.installProtect(L)
 	rt.installStdlib(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
+	L.SetGlobal(forStepName, L.NewFunction(forStepCall))
 	if opts.MemoryLimit > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		rt.stopWatch = cancel
