@@ -54,7 +54,7 @@ func shell(t *testing.T, stdin, script string) result {
 func TestMemoryLimit(t *testing.T) {
 	t.Parallel()
 	udplab(t, "", "--mem", "64M", "-e", `print(pcall(string.rep, "x", 1e13)) print(pcall(string.format, "%099999d", 1))`).check(t,
-		"false\tnot enough memory\nfalse\tinvalid conversion '%099999d' to 'format'\n", "", 0)
+		"false\tnot enough memory\nfalse\tinvalid conversion specification: '%099999d'\n", "", 0)
 	r := udplab(t, "", "--mem", "64M", "-e", `local t = {} while true do t[#t + 1] = {} end`)
 	checkNoGoText(t, "a table growing without end", r.stderr)
 	if r.code != 1 || r.stderr != "udplab: not enough memory\n" {

@@ -48,8 +48,12 @@ type SyntaxError struct {
 	AtEOF bool
 }
 
-// Error returns the message as PUC Lua writes it: "file:3: unexpected symbol near 'x'".
+// Error returns the message as PUC Lua writes it: "file:3: unexpected symbol near 'x'" ("file:
+// message" for a chunk that has no lines: a binary one).
 func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.Source + ": " + e.Msg
+	}
 	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
 }
 
@@ -63,14 +67,21 @@ func Load(L *glua.LState, r io.Reader, chunkname string) (*glua.LFunction, error
 	}
 	name := chunkID(chunkname)
 	if len(src) > 0 && src[0] == 0x1b {
+		if !strings.HasPrefix(chunkname, "=") && !strings.HasPrefix(chunkname, "@") {
+			name = "binary string" // as lundump.c names it
+		}
 		return nil, &SyntaxError{Source: name, Msg: "bad binary format (precompiled chunks are PUC Lua's, not gopher-lua's)"}
 	}
-	if rt := runtimeOf(L); rt != nil {
-		rt.keepSource(name, string(src))
+	text, lexErr := rewriteLexemes(string(src))
+	if lexErr != nil {
+		return nil, &SyntaxError{Source: name, Line: lexErr.line, Msg: lexErr.msg, AtEOF: strings.HasSuffix(lexErr.msg, "<eof>")}
 	}
-	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
+	if rt := runtimeOf(L); rt != nil {
+		rt.keepSource(name, text)
+	}
+	chunk, err := parse.Parse(strings.NewReader(text), name)
 	if err != nil {
-		return nil, syntaxError(err, name, string(src))
+		return nil, syntaxError(err, name, text)
 	}
 	if err := checkChunk(chunk, name); err != nil {
 		return nil, err
@@ -145,7 +156,7 @@ func syntaxError(err error, name, src string) error {
 		return &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
 	}
 	msg := perr.Message
-	if msg == "syntax error" {
+	if msg == "syntax error" || msg == "Invalid token" {
 		msg = "unexpected symbol"
 	}
 	if perr.Pos.Line == parse.EOF {
@@ -159,27 +170,65 @@ func syntaxError(err error, name, src string) error {
 	if near == "" {
 		return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg}
 	}
+	if msg == "unexpected symbol" && namesExpected[tokenBefore(src, name, perr.Pos)] {
+		msg = "<name> expected"
+	}
 	return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg + " near '" + printable(near) + "'"}
 }
 
-// expectedAtEOF says, as PUC Lua does, what the chunk src lacks at its end (line last): the
-// closer of the innermost construct left open, "')' expected" or "'end' expected (to close 'for'
-// at line 3)"; "unexpected symbol" when nothing is open (x = ).
+// namesExpected are the tokens a name must follow.
+var namesExpected = map[int]bool{parse.TLocal: true, parse.TGoto: true, parse.TFor: true, parse.TFunction: true, '.': true, ':': true, parse.T2Colon: true}
+
+// expressionExpected are the tokens an expression must follow (or, after an opener, its closer).
+var expressionExpected = map[int]bool{
+	'(': true, '[': true, '{': true, ',': true, '=': true, '+': true, '-': true, '*': true, '/': true, '%': true,
+	'^': true, '#': true, '<': true, '>': true, parse.T2Comma: true, parse.TEqeq: true, parse.TNeq: true,
+	parse.TLte: true, parse.TGte: true, parse.TAnd: true, parse.TOr: true, parse.TNot: true, parse.TIf: true,
+	parse.TElseIf: true, parse.TWhile: true, parse.TUntil: true, parse.TIn: true,
+}
+
+// tokens scans src and calls fn with each token until fn returns false.
+func tokens(src, name string, fn func(tok ast.Token) bool) {
+	sc := parse.NewScanner(strings.NewReader(src), name)
+	lexer := &parse.Lexer{}
+	for {
+		tok, err := sc.Scan(lexer)
+		if err != nil || tok.Type <= 0 || !fn(tok) {
+			return
+		}
+		lexer.PrevTokenType = tok.Type
+	}
+}
+
+// tokenBefore is the type of the token before the one at pos (a parse error's position, the
+// last column of its token), 0 when there is none.
+func tokenBefore(src, name string, pos ast.Position) int {
+	prev := 0
+	tokens(src, name, func(tok ast.Token) bool {
+		if tok.Pos.Line > pos.Line || tok.Pos.Line == pos.Line && tok.Pos.Column+len(tok.Str)-1 >= pos.Column {
+			return false
+		}
+		prev = tok.Type
+		return true
+	})
+	return prev
+}
+
+// expectedAtEOF says, as PUC Lua does, what the chunk src lacks at its end (line last): a name
+// after local, an expression after an operator or an opener ("unexpected symbol"), the do of a
+// loop or the then of an if, else the closer of the innermost construct left open, "')'
+// expected" or "'end' expected (to close 'for' at line 3)"; "unexpected symbol" when nothing is
+// open (x = ).
 func expectedAtEOF(src, name string, last int) string {
 	type open struct {
 		closer, opener string
 		line           int
 	}
 	var stack []open
-	var loop *open // a for or while whose do is still to come
-	sc := parse.NewScanner(strings.NewReader(src), name)
-	lexer := &parse.Lexer{}
-	for {
-		tok, err := sc.Scan(lexer)
-		if err != nil || tok.Type <= 0 {
-			break
-		}
-		lexer.PrevTokenType = tok.Type
+	var awaiting string // "do" after for or while, "then" after if or elseif
+	lastToken := 0
+	tokens(src, name, func(tok ast.Token) bool {
+		lastToken = tok.Type
 		line := tok.Pos.Line
 		switch tok.Type {
 		case '(', '[', '{':
@@ -189,21 +238,36 @@ func expectedAtEOF(src, name string, last int) string {
 				stack = stack[:len(stack)-1]
 			}
 		case parse.TFor, parse.TWhile:
-			loop = &open{"end", tok.Str, line}
+			stack = append(stack, open{"end", tok.Str, line})
+			awaiting = "do"
+		case parse.TIf:
+			stack = append(stack, open{"end", tok.Str, line})
+			awaiting = "then"
+		case parse.TElseIf:
+			awaiting = "then"
 		case parse.TDo:
-			if loop != nil {
-				stack = append(stack, *loop)
-				loop = nil
+			if awaiting == "do" {
+				awaiting = ""
 			} else {
 				stack = append(stack, open{"end", "do", line})
 			}
-		case parse.TIf, parse.TFunction:
+		case parse.TThen:
+			awaiting = ""
+		case parse.TFunction:
 			stack = append(stack, open{"end", tok.Str, line})
 		case parse.TRepeat:
 			stack = append(stack, open{"until", "repeat", line})
 		}
-	}
-	if len(stack) == 0 {
+		return true
+	})
+	switch {
+	case namesExpected[lastToken]:
+		return "<name> expected"
+	case expressionExpected[lastToken]:
+		return "unexpected symbol"
+	case awaiting != "":
+		return "'" + awaiting + "' expected"
+	case len(stack) == 0:
 		return "unexpected symbol"
 	}
 	top := stack[len(stack)-1]
@@ -373,14 +437,12 @@ func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
 	c.expr(rhs, level+1, depth+1)
 }
 
-// installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
-// compile through Load.
+// installLoaders makes load, loadfile, dofile and require's loader of Lua files compile through
+// Load, and package.path Lua 5.4's.
 func (rt *Runtime) installLoaders(L *glua.LState) {
-	L.SetGlobal("loadstring", L.NewFunction(func(L *glua.LState) int {
-		a := args{L, "loadstring"}
-		src := a.string(1)
-		return pushLoaded(L, strings.NewReader(src), L.OptString(2, src), glua.LNil)
-	}))
+	if pkg, ok := L.GetGlobal("package").(*glua.LTable); ok {
+		pkg.RawSetString("path", glua.LString(luaPath()))
+	}
 	L.SetGlobal("load", L.NewFunction(loadCall))
 	L.SetGlobal("loadfile", L.NewFunction(func(L *glua.LState) int {
 		a := args{L, "loadfile"}
@@ -420,6 +482,22 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 	if loaders, ok := L.GetField(L.Get(glua.RegistryIndex), "_LOADERS").(*glua.LTable); ok {
 		loaders.RawSetInt(2, L.NewFunction(rt.luaFileLoader))
 	}
+}
+
+// defaultPath is Lua 5.4's LUA_PATH_DEFAULT on Unix, and Debian's directory.
+const defaultPath = "/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;" +
+	"/usr/local/lib/lua/5.4/?.lua;/usr/local/lib/lua/5.4/?/init.lua;" +
+	"/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua;./?.lua;./?/init.lua"
+
+// luaPath is package.path as lua5.4 sets it: LUA_PATH_5_4 or LUA_PATH, ";;" in it standing for
+// the default, else the default.
+func luaPath() string {
+	for _, name := range []string{"LUA_PATH_5_4", "LUA_PATH"} {
+		if v, ok := os.LookupEnv(name); ok {
+			return strings.Replace(v, ";;", ";"+defaultPath+";", 1)
+		}
+	}
+	return defaultPath
 }
 
 // loadCall is load(chunk[, chunkname[, mode[, env]]]): chunk is a string, or a function

@@ -113,6 +113,10 @@ func (rt *Runtime) rewordArgument(L *glua.LState, body, prefix string) string {
 		return prefix + body
 	}
 	n, _ := strconv.Atoi(m[1])
+	detail := m[3]
+	if strings.HasSuffix(detail, ", got nil") && n > argumentsOf(L) {
+		detail = strings.TrimSuffix(detail, "nil") + "no value" // gopher-lua's TypeError says nil
+	}
 	name, method := calledAs(L)
 	if name == "" {
 		name = globalFuncName(L)
@@ -120,10 +124,27 @@ func (rt *Runtime) rewordArgument(L *glua.LState, body, prefix string) string {
 	if method {
 		n--
 		if n == 0 {
-			return pos + "calling '" + name + "' on bad self (" + m[3] + ")"
+			return pos + "calling '" + name + "' on bad self (" + detail + ")"
 		}
 	}
-	return pos + "bad argument #" + strconv.Itoa(n) + " to '" + name + "' (" + m[3] + ")"
+	return pos + "bad argument #" + strconv.Itoa(n) + " to '" + name + "' (" + detail + ")"
+}
+
+// argumentsOf is how many arguments the Go function at level 1 was called with, as its stack
+// shows them when it raises an error at its start: gopher-lua's GetLocal calls each value on a
+// Go function's stack a "(*temporary)", and the error's message is the last of them.
+func argumentsOf(L *glua.LState) int {
+	dbg, ok := L.GetStack(1)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for ; ; n++ {
+		if name, _ := L.GetLocal(dbg, n+1); name == "" {
+			break
+		}
+	}
+	return max(n-1, 0)
 }
 
 // rewordConcat words an error of the concatenation function (concat.go), raised at level 1
@@ -227,10 +248,17 @@ func globalFuncName(L *glua.LState) string {
 	return best
 }
 
-// rewordAfter says msg as PUC Lua would once the frames that raised it are gone (an error that
-// ended a coroutine): its culprit is looked for among the globals.
+// rewordAfter says msg as PUC Lua would once the error unwound the thread L (a coroutine it
+// ended): its culprit is looked for among the globals. A call stack that overflowed (gopher-lua
+// panics on a coroutine's) is a stack overflow where the deepest Lua function stopped.
 func (rt *Runtime) rewordAfter(L *glua.LState, msg string) string {
 	msg = strings.TrimPrefix(msg, " ")
+	if msg == "lua callstack overflow" {
+		if dbg, _, ok := luaFrame(L, 0); ok {
+			return dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": stack overflow"
+		}
+		return "stack overflow"
+	}
 	pos := position().FindStringSubmatch(msg)
 	if pos == nil || rt.sources == nil {
 		return msg

@@ -43,13 +43,16 @@ type Runtime struct {
 	lowMemory   atomic.Bool // the heap passed the budget: the next check raises "not enough memory"
 	stopWatch   context.CancelFunc
 
-	factory *glua.LState    // makes the threads of coroutines and helpers (pcall.go)
-	helpers []*helper       // the threads pcall runs functions on, by depth
-	depth   int             // pcalls in progress, nested
-	msgh    *glua.LFunction // the message handler of pcall and PCall
+	factory       *glua.LState    // makes the threads of coroutines (pcall.go)
+	helperFactory *glua.LState    // makes pcall's helpers
+	helpers       []*helper       // the threads pcall runs functions on, by depth
+	depth         int             // pcalls in progress, nested
+	msgh          *glua.LFunction // the message handler of pcall and PCall
 
 	coCreate, coResume glua.LGFunction // gopher-lua's coroutine.create and resume
+	trampoline         *glua.LFunction // makes a Lua function of a Go one (coroutine.go)
 
+	warnings    bool              // warn("@on") turned them on
 	sources     map[string]*chunk // the source of the chunks Load compiled, by name (culprit.go)
 	sourceOrder []string          // their names, oldest first
 }
@@ -75,6 +78,7 @@ func Open(L *glua.LState, opts Options) *Runtime {
 	rt.installLoaders(L)
 	rt.installProtect(L)
 	rt.installStdlib(L)
+	rt.install54(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
 	L.SetGlobal(forStepName, L.NewFunction(forStepCall))
 	if opts.MemoryLimit > 0 {
