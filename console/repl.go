@@ -166,11 +166,14 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		Stdout:                 s.stdout,
 		Stderr:                 s.stderr,
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
-		// editor as a NUL: read it as the ^D it was.
+		// editor as a NUL: read it as the ^D it was. Ctrl-\ (SIGQUIT while a chunk runs) reaches
+		// the editor as the byte 28, which is no part of a line: it does nothing there.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
 			switch {
 			case r == 0 && !s.editorClosing.Load():
 				return readline.CharDelete, true
+			case r == ctrlBackslash:
+				return r, false
 			case r == readline.CharInterrupt && editor.Load() != nil && editor.Load().Operation.IsInCompleteMode():
 				// The line editor's Ctrl-C would only close the list of completions: closed
 				// here first, Ctrl-C clears the line as it does everywhere else.
@@ -195,6 +198,9 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
 	return rl, nil
 }
+
+// ctrlBackslash is the byte Ctrl-\ sends.
+const ctrlBackslash = 0x1c
 
 // saveHistory keeps a chunk in the history as one entry, so that one Up recalls it whole: its
 // lines joined by spaces when that reads as the same Lua (no comment or long string spans a
