@@ -11,9 +11,9 @@ import (
 
 // Errors in PUC Lua's words. The message handler of pcall and PCall (pcall.go) calls reword
 // while the frames that raised the error can still be seen:
-//   - gopher-lua puts before the message of a Go function the position of the nearest Lua
-//     function, where PUC Lua puts the position of the function's caller only when it is a Lua
-//     function (luaL_where(L, 1)), and nothing before a runtime error's message... but its own;
+//   - before the message of an error a Go function raised, gopher-lua puts the position of the
+//     nearest Lua function; PUC Lua puts the position of the function's caller, and only when
+//     that caller is a Lua function (luaL_where(L, 1));
 //   - "bad argument #2 to (anonymous)" names the function as PUC Lua's luaL_argerror does: by
 //     the name it was called by, its argument numbered without self for a method call ("calling
 //     'sub' on bad self"), or, called from Go (pcall), by the name it has in a loaded module;
