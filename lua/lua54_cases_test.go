@@ -124,6 +124,14 @@ print(string.match("key = val", "(%w+)%s*=%s*(%w+)"))
 print(string.gsub("abc", ".", {a = 1, b = true}))
 print(pcall(string.gsub, "abc", ".", {a = {}}))
 print(tostring(12):len(), ("x"):rep(2, "y"))
+print(string.find("\0a\0", "%z"), string.gsub("a-b", "[a-]", "."))
+print(string.match("hello world", "%f[%w]%w+$"), string.find("abc", "()", 2))
+print(pcall(string.find, "abc", "[a"))
+print(pcall(string.find, "abc", "%b"))
+print(string.gsub("aa", "(a)%1", "<%1>"), pcall(string.find, "abc", "%1"))
+print(string.gsub("hello", "l+", function(m) return #m end), string.gsub("abc", "%w", "%%%0"))
+print(string.gsub("abc def", "^%w+", "X"), string.gsub("one two", "(%w+)", "[%1]", 1))
+print(pcall(string.gsub, "abc", "b", "%x"))
 `
 
 const formatCases = `

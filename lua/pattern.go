@@ -114,6 +114,8 @@ func matchClass(c, cl byte) bool {
 		res = isDigit(c) || isAlpha(c) && c != '_'
 	case 'x':
 		res = isHex(c)
+	case 'z':
+		res = c == 0 // deprecated, still in lstrlib.c
 	default:
 		return cl == c
 	}
