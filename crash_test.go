@@ -54,7 +54,7 @@ func shell(t *testing.T, stdin, script string) result {
 func TestMemoryLimit(t *testing.T) {
 	t.Parallel()
 	udplab(t, "", "--mem", "64M", "-e", `print(pcall(string.rep, "x", 1e13)) print(pcall(string.format, "%099999d", 1))`).check(t,
-		"false\tnot enough memory\nfalse\tinvalid conversion '%099999d' to 'format'\n", "", 0)
+		"false\tnot enough memory\nfalse\tinvalid conversion specification: '%099999d'\n", "", 0)
 	r := udplab(t, "", "--mem", "64M", "-e", `local t = {} while true do t[#t + 1] = {} end`)
 	checkNoGoText(t, "a table growing without end", r.stderr)
 	if r.code != 1 || r.stderr != "udplab: not enough memory\n" {
@@ -81,13 +81,13 @@ func TestMemoryLimit(t *testing.T) {
 func TestNestingLimits(t *testing.T) {
 	t.Parallel()
 	r := udplab(t, "", "-e", `
-		print(loadstring("return " .. string.rep("not ", 1e6) .. "x"))
-		print(loadstring("return " .. string.rep("{", 1e6) .. string.rep("}", 1e6)))
+		print(load("return " .. string.rep("not ", 1e6) .. "x", "=deep"))
+		print(load("return " .. string.rep("{", 1e6) .. string.rep("}", 1e6), "=deep"))
 		local function f() return coroutine.resume(coroutine.create(f)) end
 		local results = {f()}
 		print(results[#results])`)
 	checkNoGoText(t, "deep nesting", r.stderr)
-	want := "nil\t<string>:1: chunk has too many syntax levels\nnil\t<string>:1: chunk has too many syntax levels\nC stack overflow\n"
+	want := "nil\tdeep:1: chunk has too many syntax levels\nnil\tdeep:1: chunk has too many syntax levels\nC stack overflow\n"
 	if r.stdout != want || r.code != 0 {
 		t.Errorf("got %+v, want stdout %q", r, want)
 	}

@@ -423,13 +423,13 @@ end`
 		"0\t1048576\n" +
 		"0\tx\t\n" +
 		"0\tleft\n\t\n" +
-		"bad argument #2 to 'exec' (a list of arguments expected ({\"prog\", \"arg1\", ...}), got string: no shell runs it, so there is no quoting to get wrong)\n" +
-		"bad argument #2 to 'exec' (the list is empty: give the program first, then its arguments)\n" +
-		"bad argument #2 to 'exec' (argument 1 of the program holds a zero byte, which no program can receive)\n" +
-		"bad argument #3 to 'exec' (opts.timeout: number expected, got string)\n" +
-		"bad argument #3 to 'exec' (unknown option 'bogus' (stdin, timeout, env, cwd))\n" +
-		"bad argument #2 to 'exec' (a list of arguments expected, with no other key (got x))\n" +
-		"bad argument #3 to 'exec' (opts.env.A: string expected, got table)\n"
+		"bad argument #1 to 'exec' (a list of arguments expected ({\"prog\", \"arg1\", ...}), got string: no shell runs it, so there is no quoting to get wrong)\n" +
+		"bad argument #1 to 'exec' (the list is empty: give the program first, then its arguments)\n" +
+		"bad argument #1 to 'exec' (argument 1 of the program holds a zero byte, which no program can receive)\n" +
+		"bad argument #2 to 'exec' (opts.timeout: number expected, got string)\n" +
+		"bad argument #2 to 'exec' (unknown option 'bogus' (stdin, timeout, env, cwd))\n" +
+		"bad argument #1 to 'exec' (a list of arguments expected, with no other key (got x))\n" +
+		"bad argument #2 to 'exec' (opts.env.A: string expected, got table)\n"
 	if r.stdout != want || r.code != 0 {
 		t.Errorf("got  %q\nwant %q\nstderr %q", r.stdout, want, r.stderr)
 	}

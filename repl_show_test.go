@@ -151,7 +151,7 @@ func TestConsoleDidYouMeanValue(t *testing.T) {
 	term := startTerminal(t, t.TempDir())
 	term.enter("socket(AF_INTE, SOCK_DGRAM)", "stdin:1: bad argument #1 to 'socket' (global 'AF_INTE' is nil; did you mean AF_INET?)\n")
 	term.enter("s = socket(AF_INET, SOCK_DGRAM)", "\n")
-	term.enter("s:setsockopt(SOL_SOCKET, SO_BRAODCAST, 1)", "bad argument #3 to 'setsockopt' (global 'SO_BRAODCAST' is nil; did you mean SO_BROADCAST?)\n")
+	term.enter("s:setsockopt(SOL_SOCKET, SO_BRAODCAST, 1)", "bad argument #2 to 'setsockopt' (global 'SO_BRAODCAST' is nil; did you mean SO_BROADCAST?)\n")
 	term.enter("socket(nothing_like_it, SOCK_DGRAM)", "bad argument #1 to 'socket' (number expected, got nil)\n")
 	udplab(t, "", "-e", "local AF_INTE = nil\nsocket(AF_INTE, SOCK_DGRAM)").check(t, "", "udplab: <string>:2: bad argument #1 to 'socket' (number expected, got nil)\n", 1)
 }

@@ -436,6 +436,20 @@ func TestConsoleCtrlDWithSocket(t *testing.T) {
 	}
 }
 
+// Ctrl-\ at the prompt (the byte 28, the terminal being raw there) does nothing: it is not
+// put into the line, which would then fail with "unexpected symbol near '\28'".
+func TestConsoleCtrlBackslashAtPrompt(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.mark()
+	term.typeKeys("print(4\x1c")
+	term.typeKeys("2)\r")
+	term.promptAfter("\n42\n", screenWait)
+	if strings.Contains(term.screen(), "28") {
+		t.Errorf("Ctrl-\\ reached the line:\n%q", term.screen())
+	}
+}
+
 // Ctrl-C while the list of completions is open clears the line, as Ctrl-C does at the prompt.
 func TestConsoleCtrlCInCompletion(t *testing.T) {
 	t.Parallel()

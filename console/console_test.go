@@ -74,6 +74,21 @@ func TestBatch(t *testing.T) {
 	}
 }
 
+// Errors as lua5.4 reports them: the culprit of a runtime error named, a local's included; an
+// error object shown by its __tostring.
+func TestBatchErrorsAsLua54(t *testing.T) {
+	t.Parallel()
+	s, _, stderr := newSession(t)
+	s.REPL(strings.NewReader("local x; print(#x)\nerror(setmetatable({}, {__tostring = function() return 'custom' end}))\nerror({})\nsetmetatable(1, {})\n"))
+	want := "udplab: stdin:1: attempt to get length of a nil value (local 'x')\n" +
+		"udplab: custom\n" +
+		"udplab: (error object is a table value)\n" +
+		"udplab: stdin:1: bad argument #1 to 'setmetatable' (table expected, got number)\n"
+	if got := stderr.String(); got != want {
+		t.Errorf("stderr %q\nwant   %q", got, want)
+	}
+}
+
 // Completion: globals, fields after ".", methods after ":", and nothing (never an error) for a
 // value with no methods or a name that is not there.
 func TestCompletion(t *testing.T) {

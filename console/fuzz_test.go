@@ -43,7 +43,7 @@ func FuzzConsoleLine(f *testing.F) {
 		"for i = 1, 3 do\nprint(i)\nend", "t = {", "}", "[[", "--[==[", "'unfinished", "=2*3",
 		"setmetatable({}, {__tostring = function() error('boom') end})", "while true do end",
 		"coroutine.wrap(function() coroutine.yield(1) end)()", "string.format('%d', s)",
-		"string.rep('x', 1e12)", "loadstring('return ' .. string.rep('not ', 1e4) .. 'x')",
+		"string.rep('x', 1e12)", "load('return ' .. string.rep('not ', 1e4) .. 'x')",
 		"sendto(socket(AF_INET, SOCK_DGRAM), 'g1', '127.0.0.1', 9)", "os.exit(3)", "fatal(1, 111, 'x')",
 		"help(AF_INET)", "recv(socket(AF_INET, SOCK_DGRAM), 10, MSG_DONTWAIT)", "\x00\xff:",
 	} {

@@ -175,11 +175,14 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		Stdout:                 s.stdout,
 		Stderr:                 s.stderr,
 		// A ^D typed while a chunk ran (the terminal then in normal mode) may reach the line
-		// editor as a NUL: read it as the ^D it was.
+		// editor as a NUL: read it as the ^D it was. Ctrl-\ (SIGQUIT while a chunk runs) reaches
+		// the editor as the byte 28, which is no part of a line: it does nothing there.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
 			switch {
 			case r == 0 && !s.editorClosing.Load():
 				return readline.CharDelete, true
+			case r == ctrlBackslash:
+				return r, false
 			case r == readline.CharInterrupt && editor.Load() != nil && editor.Load().Operation.IsInCompleteMode():
 				// The line editor's Ctrl-C would only close the list of completions: closed
 				// here first, Ctrl-C clears the line as it does everywhere else.
@@ -232,6 +235,9 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 	complete.tell = func(msg string) { go rl.Write([]byte(msg + "\n")) }
 	return rl, nil
 }
+
+// ctrlBackslash is the byte Ctrl-\ sends.
+const ctrlBackslash = 0x1c
 
 // isLeave says the console line is exit or quit, typed alone, which leave the console (in Lua they
 // are not a statement: a person means to leave).
@@ -337,9 +343,9 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		}
 	}
 	s.sources["stdin"] = src
-	fn, err := lua54.Load(L, strings.NewReader("return "+src), "stdin")
+	fn, err := lua54.Load(L, strings.NewReader("return "+src), "=stdin")
 	if err != nil {
-		fn, err = lua54.Load(L, strings.NewReader(src), "stdin")
+		fn, err = lua54.Load(L, strings.NewReader(src), "=stdin")
 		if err != nil {
 			return err
 		}
@@ -363,7 +369,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 		}
 		return 0
 	}))
-	return L.PCall(0, 0, nil)
+	return s.rt.PCall(L, 0, 0)
 }
 
 // reportWithTraceback prints a console error: "file:line: message", then the traceback when it

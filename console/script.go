@@ -17,12 +17,12 @@ import (
 // RunChunk runs the Lua chunk src (a -e argument).
 func (s *Session) RunChunk(src string) error {
 	s.sources["<string>"] = src
-	fn, err := lua54.Load(s.L, strings.NewReader(src), "<string>")
+	fn, err := lua54.Load(s.L, strings.NewReader(src), "=<string>")
 	if err != nil {
 		return err
 	}
 	s.L.Push(fn)
-	return s.L.PCall(0, lua.MultRet, nil)
+	return s.rt.PCall(s.L, 0, lua.MultRet)
 }
 
 // RunScript runs the Lua file path ("-": stdin) with arg set as lua(1) sets it: arg[0] the
@@ -41,7 +41,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 	var fn *lua.LFunction
 	var err error
 	if path == "-" {
-		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(stdin)), "stdin")
+		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(stdin)), "=stdin")
 	} else {
 		luabind.AddScriptPath(L, path)
 		f, openErr := openScript(path)
@@ -59,7 +59,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 			return fmt.Errorf("cannot read %s: %v", path, readErr)
 		}
 		s.sources[path] = string(b)
-		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), path)
+		fn, err = lua54.Load(L, skipShebang(bufio.NewReader(bytes.NewReader(b))), "@"+path)
 	}
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (s *Session) RunScript(path string, args []string, stdin io.Reader) error {
 	for _, a := range args {
 		L.Push(lua.LString(a))
 	}
-	return L.PCall(len(args), lua.MultRet, nil)
+	return s.rt.PCall(L, len(args), lua.MultRet)
 }
 
 // skipShebang drops a first line that starts with "#", as lua(1) does for "#!/usr/bin/env udplab",
@@ -87,9 +87,9 @@ func (s *Session) Report(err error) {
 }
 
 // errorMessage is errorText with the culprit of a call or an index named, as PUC Lua names it,
-// from the source of the chunk the error is in.
+// from the source of the chunk the error is in, and the name that may have been meant.
 func (s *Session) errorMessage(err error) string {
-	msg := errorText(err)
+	msg := s.errorText(err)
 	if chunk, _, ok := strings.Cut(msg, ":"); ok {
 		if src, ok := s.sources[chunk]; ok {
 			return lua54.NameCulprit(s.L, msg, src)
@@ -98,19 +98,31 @@ func (s *Session) errorMessage(err error) string {
 	return msg
 }
 
-// errorText is the message of a Lua error: its text, or what kind of value it is when it is
-// not a string or a number.
-func errorText(err error) string {
+// errorText is the message of a Lua error as lua(1) shows it: its text; for another value, what
+// its __tostring says, or what kind of value it is.
+func (s *Session) errorText(err error) string {
 	apiErr, ok := err.(*lua.ApiError)
 	if !ok {
 		return err.Error()
 	}
-	switch apiErr.Object.Type() {
-	case lua.LTString, lua.LTNumber:
-	default:
-		return "(error object is a " + apiErr.Object.Type().String() + " value)"
+	switch v := apiErr.Object.(type) {
+	case lua.LString:
+		return strings.TrimSpace(string(v))
+	case lua.LNumber:
+		return lua54.Number(float64(v))
 	}
-	return strings.TrimSpace(lua.LVAsString(apiErr.Object))
+	if s.L.GetMetaField(apiErr.Object, "__tostring") != lua.LNil {
+		s.L.Push(s.L.NewFunction(func(L *lua.LState) int {
+			L.Push(lua.LString(lua54.ToString(L, apiErr.Object)))
+			return 1
+		}))
+		if s.rt.PCall(s.L, 0, 1) == nil {
+			text := s.L.Get(-1).String()
+			s.L.Pop(1)
+			return text
+		}
+	}
+	return "(error object is a " + apiErr.Object.Type().String() + " value)"
 }
 
 // setStdin makes io.read (and the scripts run() runs) read r.

@@ -450,3 +450,54 @@ func TestBroadcastFanOut(t *testing.T) {
 		t.Errorf("the broadcast: %+v", d)
 	}
 }
+
+// NATRun is nat.lua's first exchange as the calls record it: a on LAN left sends g1 to the
+// server on b (LAN right) through r, which masquerades it; the server answers; c, behind the same
+// router, is refused by the pinned server.
+func NATRun() []sock.CallEvent {
+	a, c, b := ap("10.1.0.1:41000"), ap("10.1.0.2:42000"), ap("10.2.0.1:43211")
+	outA := ap("10.2.0.2:41000")
+	return []sock.CallEvent{
+		{Time: at(0), Call: "section", Data: []byte("r masquerades what leaves it on the right")},
+		{Time: at(1), Host: "b", FD: 9, Call: "socket", Result: 9},
+		{Time: at(1), Host: "b", FD: 9, Call: "label", Data: []byte("server")},
+		{Time: at(2), Host: "b", FD: 9, Call: "bind", Peer: b, Local: b},
+		{Time: at(3), Host: "a", FD: 11, Call: "socket", Result: 11},
+		{Time: at(3), Host: "a", FD: 11, Call: "label", Data: []byte("client")},
+		{Time: at(4), Host: "a", FD: 11, Call: "connect", Peer: b, Local: a},
+		{Time: at(5), Host: "a", FD: 11, Call: "send", Result: 2, Peer: b, Local: a, Data: []byte("g1"), Len: 2},
+		{Time: at(6), Host: "b", FD: 9, Call: "recvfrom", Result: 2, Peer: outA, Local: b, Data: []byte("g1"), Len: 2},
+		{Time: at(7), Call: "section", Data: []byte("the pinned server pins the mapping")},
+		{Time: at(8), Host: "b", FD: 9, Call: "connect", Peer: outA, Local: b},
+		{Time: at(9), Host: "b", FD: 9, Call: "send", Result: 6, Peer: outA, Local: b, Data: []byte("Hi, g1"), Len: 6},
+		{Time: at(10), Host: "a", FD: 11, Call: "recv", Result: 6, Peer: b, Local: a, Data: []byte("Hi, g1"), Len: 6},
+		{Time: at(11), Host: "c", FD: 12, Call: "socket", Result: 12},
+		{Time: at(11), Host: "c", FD: 12, Call: "label", Data: []byte("client2")},
+		{Time: at(12), Host: "c", FD: 12, Call: "connect", Peer: b, Local: c},
+		{Time: at(13), Host: "c", FD: 12, Call: "send", Result: 2, Peer: b, Local: c, Data: []byte("g2"), Len: 2},
+		{Time: at(14), Host: "c", FD: 12, Call: "recv", Errno: unix.ECONNREFUSED, Peer: b, Local: c},
+		{Time: at(15), Host: "c", FD: 12, Call: "recverr", Type: 3, Code: 3, Offender: netip.MustParseAddr("10.2.0.1"), ICMP: "ICMP port unreachable (type 3, code 3)"},
+		{Time: at(16), Host: "c", FD: 12, Call: "close"},
+		{Time: at(16), Host: "a", FD: 11, Call: "close"},
+		{Time: at(17), Host: "b", FD: 9, Call: "close"},
+	}
+}
+
+// The README's NAT picture is NATRun drawn now: the journey through r, with the translated
+// addresses, and the refusal crossing back.
+func TestReadmeNATPicture(t *testing.T) {
+	m := Build(NATRun(), natLab())
+	d, icmp := datagrams(m)
+	if len(d) != 3 || len(d[0].Via) != 1 || len(icmp) != 1 || label(m, icmp[0].From) != "b" {
+		t.Errorf("the NAT picture's story: %+v %+v", d, icmp)
+	}
+	got := m.SVG()
+	path := filepath.Join("..", "docs", "nat.svg")
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("docs/nat.svg is not the current picture (go test ./diagram -update rewrites it): %v", err)
+	}
+}

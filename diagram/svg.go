@@ -248,14 +248,15 @@ func (g *geometry) writeRow(b *bytes.Buffer, r int, row row) {
 func (g *geometry) besideLabel(b *bytes.Buffer, x, y, h float64, text, colour string) {
 	right := g.width - marginX - (x + 8)
 	left := x - 8 - marginX
+	toLeft := left > right && right < textWidth(text)+8
 	room := right
-	if left > right && right < textWidth(text)+8 {
+	if toLeft {
 		room = left
 	}
 	text = cut(text, int((room-8)/charWidth))
 	w := textWidth(text) + 8
 	bx := box{x + 8, y + 3, w, h - 6}
-	if room == left {
+	if toLeft {
 		bx.x = x - 8 - w
 	}
 	labelBox(b, bx, text, colour, false)

@@ -17,6 +17,36 @@ import (
 // concatName is the global the compiled chains call.
 const concatName = "__lua54_concat"
 
+// forStepName is the global a numeric for's step goes through, unless it is a constant other
+// than 0: gopher-lua loops on a step of 0, where Lua 5.4 raises "'for' step is zero".
+const forStepName = "__lua54_forstep"
+
+// checkedStep is step, through forStepName when it may be 0.
+func checkedStep(step ast.Expr) ast.Expr {
+	if step == nil {
+		return nil
+	}
+	if n, ok := step.(*ast.NumberExpr); ok {
+		if f, err := ParseNumber(n.Value); err == nil && f != 0 {
+			return step
+		}
+	}
+	fn := &ast.IdentExpr{Value: forStepName}
+	fn.SetLine(step.Line())
+	call := &ast.FuncCallExpr{Func: fn, Args: []ast.Expr{step}, AdjustRet: true}
+	call.SetLine(step.Line())
+	call.SetLastLine(step.LastLine())
+	return call
+}
+
+// forStepCall is forStepName(step): step, once it is known not to be 0.
+func forStepCall(L *glua.LState) int {
+	if n, ok := L.Get(1).(glua.LNumber); ok && n == 0 {
+		L.RaiseError("'for' step is zero")
+	}
+	return 1
+}
+
 // rewriteConcat replaces every concatenation in chunk by a call to concatName.
 func rewriteConcat(chunk []ast.Stmt) {
 	for _, s := range chunk {
@@ -46,7 +76,7 @@ func rewriteStmt(s ast.Stmt) {
 		rewriteConcat(s.Then)
 		rewriteConcat(s.Else)
 	case *ast.NumberForStmt:
-		s.Init, s.Limit, s.Step = rewriteExpr(s.Init), rewriteExpr(s.Limit), rewriteExpr(s.Step)
+		s.Init, s.Limit, s.Step = rewriteExpr(s.Init), rewriteExpr(s.Limit), checkedStep(rewriteExpr(s.Step))
 		rewriteConcat(s.Stmts)
 	case *ast.GenericForStmt:
 		rewriteExprs(s.Exprs)

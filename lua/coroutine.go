@@ -5,7 +5,7 @@ import (
 )
 
 // The coroutine library as Lua 5.4 has it, on gopher-lua's threads:
-//   - a coroutine's thread starts with small stacks that grow (newThread): gopher-lua gave each
+//   - a coroutine's thread starts with small stacks that grow (newFactory): gopher-lua gave each
 //     a full-size one, 100 kB, which made creating one 80 times slower than in lua5.4;
 //   - resume runs the coroutine under its resumer's context (so that a coroutine made by an
 //     earlier console line still runs, and Ctrl-C reaches it), at most maxCCalls deep ("C stack
@@ -34,6 +34,7 @@ func (rt *Runtime) installCoroutines(L *glua.LState) {
 		return
 	}
 	rt.coCreate, rt.coResume = create.GFunction, resume.GFunction
+	rt.trampoline, _ = L.LoadString("local f = ... return function(...) return f(...) end")
 	L.SetFuncs(co, map[string]glua.LGFunction{
 		"create":      rt.createCall,
 		"resume":      rt.resumeCall,
@@ -47,9 +48,17 @@ func (rt *Runtime) installCoroutines(L *glua.LState) {
 }
 
 // newCoroutine makes a coroutine of fn, with gopher-lua's create run on the factory, whose
-// threads are small.
+// threads are small. A Go function runs under a Lua one: gopher-lua runs a Go function at the
+// bottom of a coroutine without returning to its resumer.
 func (rt *Runtime) newCoroutine(fn *glua.LFunction) *glua.LState {
 	f := rt.factory
+	if fn.IsG {
+		f.Push(rt.trampoline)
+		f.Push(fn)
+		f.Call(1, 1)
+		fn = f.Get(-1).(*glua.LFunction)
+		f.Pop(1)
+	}
 	f.SetTop(0)
 	f.Push(fn)
 	rt.coCreate(f)
@@ -71,7 +80,7 @@ func (rt *Runtime) createCall(L *glua.LState) int {
 func checkCoroutine(L *glua.LState, fname string) *glua.LState {
 	th, ok := L.Get(1).(*glua.LState)
 	if !ok {
-		args{L, fname}.typeError(1, "coroutine")
+		args{L, fname}.typeError(1, "thread")
 	}
 	return th
 }
@@ -111,7 +120,7 @@ func (rt *Runtime) resume(L *glua.LState, co *glua.LState) int {
 	L.Remove(1)
 	if L.Get(1) == glua.LFalse {
 		if s, ok := L.Get(2).(glua.LString); ok {
-			L.Replace(2, glua.LString(rt.rewordAfter(L, string(s))))
+			L.Replace(2, glua.LString(rt.rewordAfter(co, string(s))))
 		}
 		co.Push(coroutineFailed)
 		co.Push(L.Get(2))

@@ -1,9 +1,11 @@
 package lua
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	glua "github.com/yuin/gopher-lua"
 )
@@ -11,9 +13,9 @@ import (
 // formatCall is string.format(fmt, ...) as PUC Lua 5.4 does it, in place of gopher-lua's, which
 // hands the format to Go's fmt: that printed "&{...}" for a socket given to %d and
 // "%!s(MISSING)" for a missing argument, and took any width (a huge one exhausted memory). Here
-// each conversion checks its argument as PUC Lua does ("bad argument #2 to 'format' (number
-// expected, got socket)"), widths and precisions have at most two digits, and numbers print as C
-// prints them.
+// each conversion checks its argument and its flags as lstrlib.c does ("bad argument #2 to
+// 'format' (number expected, got socket)"), widths and precisions have at most two digits, and
+// numbers print as C prints them.
 func formatCall(L *glua.LState) int {
 	a := args{L, "format"}
 	f := a.string(1)
@@ -30,15 +32,9 @@ func formatCall(L *glua.LState) int {
 			out.WriteByte('%')
 			continue
 		}
-		spec, conv, next := parseSpec(f, i)
-		if conv == 0 {
-			L.RaiseError("invalid conversion '%%%s' to 'format'", f[i:min(next+1, len(f))])
-		}
+		spec, conv, next := parseSpec(L, f, i)
 		i = next
 		arg++
-		if arg > L.GetTop() && conv != 'q' && conv != 's' {
-			a.typeError(arg, "number")
-		}
 		if arg > L.GetTop() {
 			a.argError(arg, "no value")
 		}
@@ -52,43 +48,75 @@ func formatCall(L *glua.LState) int {
 type formatSpec struct {
 	flags     string
 	width     int
-	precision int // -1: none
+	precision int  // -1: none
+	modified  bool // anything between '%' and the conversion
 }
 
-// parseSpec reads "[flags][width][.precision]conv" at f[i:]; conv is 0 when it is not a valid
-// conversion. next is the index of the conversion character.
-func parseSpec(f string, i int) (spec formatSpec, conv byte, next int) {
+// conversionFlags are the flags each conversion takes (lstrlib.c's L_FMTFLAGS*), and whether
+// it takes a precision.
+var conversionFlags = map[byte]struct {
+	flags     string
+	precision bool
+}{
+	'c': {"-", false}, 'p': {"-", false}, 's': {"-", true},
+	'd': {"-+ 0", true}, 'i': {"-+ 0", true}, 'u': {"-0", true},
+	'o': {"-#0", true}, 'x': {"-#0", true}, 'X': {"-#0", true},
+	'a': {"-+ #0", true}, 'A': {"-+ #0", true}, 'e': {"-+ #0", true}, 'E': {"-+ #0", true},
+	'f': {"-+ #0", true}, 'F': {"-+ #0", true}, 'g': {"-+ #0", true}, 'G': {"-+ #0", true},
+	'q': {"", false},
+}
+
+// parseSpec reads "[flags][width][.precision]conv" at f[i:] as lstrlib.c's getformat and
+// checkformat do, raising their errors; next is the index of the conversion character.
+func parseSpec(L *glua.LState, f string, i int) (spec formatSpec, conv byte, next int) {
+	span := i
+	for span < len(f) && strings.IndexByte("-+ #0123456789.", f[span]) >= 0 {
+		span++
+	}
+	if span-i+1 >= 32-10 {
+		L.RaiseError("invalid format string to 'format'")
+	}
+	form := "%" + f[i:min(span+1, len(f))]
+	if span >= len(f) {
+		L.RaiseError("invalid conversion '%s' to 'format'", form)
+	}
+	conv = f[span]
+	allowed, ok := conversionFlags[conv]
+	if !ok {
+		L.RaiseError("invalid conversion '%s' to 'format'", form)
+	}
 	spec.precision = -1
-	start := i
-	for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
-		i++
-	}
-	spec.flags = f[start:i]
-	if len(spec.flags) > 5 {
-		return spec, 0, i
-	}
-	digits := func() (int, bool) {
-		s := i
-		for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-			i++
+	spec.modified = span > i
+	if conv == 'q' {
+		if spec.modified {
+			L.RaiseError("%s", "specifier '%q' cannot have modifiers")
 		}
-		n, _ := strconv.Atoi(f[s:i])
-		return n, i-s <= 2
+		return spec, conv, span
 	}
-	var ok bool
-	if spec.width, ok = digits(); !ok {
-		return spec, 0, i
+	j := i
+	for j < span && strings.IndexByte(allowed.flags, f[j]) >= 0 {
+		j++
 	}
-	if i < len(f) && f[i] == '.' {
-		i++
-		if spec.precision, ok = digits(); !ok {
-			return spec, 0, i
+	spec.flags = f[i:j]
+	digits := func() int {
+		s := j
+		for j < span && j-s < 2 && f[j] >= '0' && f[j] <= '9' {
+			j++
+		}
+		n, _ := strconv.Atoi(f[s:j])
+		return n
+	}
+	if j < span && f[j] != '0' {
+		spec.width = digits()
+		if j < span && f[j] == '.' && allowed.precision {
+			j++
+			spec.precision = digits()
 		}
 	}
-	if i >= len(f) || strings.IndexByte("cdiouxXaAeEfFgGqs", f[i]) < 0 {
-		return spec, 0, i
+	if j != span {
+		L.RaiseError("invalid conversion specification: '%s'", form)
 	}
-	return spec, f[i], i
+	return spec, conv, span
 }
 
 // formatOne formats argument n by conversion conv.
@@ -98,7 +126,11 @@ func formatOne(a args, n int, spec formatSpec, conv byte) string {
 		return pad(string([]byte{byte(a.integer(n))}), spec)
 	case 'd', 'i':
 		v := a.integer(n)
-		return pad(withSign(strconv.FormatInt(abs64(v), 10), v < 0, spec), spec)
+		magnitude := uint64(v)
+		if v < 0 {
+			magnitude = -magnitude
+		}
+		return pad(withSign(strconv.FormatUint(magnitude, 10), v < 0, spec), spec)
 	case 'u', 'o', 'x', 'X':
 		u := uint64(a.integer(n))
 		base := map[byte]int{'u': 10, 'o': 8, 'x': 16, 'X': 16}[conv]
@@ -114,24 +146,40 @@ func formatOne(a args, n int, spec formatSpec, conv byte) string {
 		return pad(formatFloat(a.number(n), spec, conv), spec)
 	case 'q':
 		return quoteValue(a, n)
+	case 'p':
+		return pad(pointer(a.L.Get(n)), spec)
 	}
 	s := ToString(a.L, a.L.Get(n))
+	if !spec.modified {
+		return s
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		a.argError(n, "string contains zeros")
+	}
 	if spec.precision >= 0 && len(s) > spec.precision {
 		s = s[:spec.precision]
 	}
 	return pad(s, spec)
 }
 
+// pointer is %p of v: the address of a table, function, thread, userdata or string, "(null)" for
+// a value that has none (lua_topointer).
+func pointer(v glua.LValue) string {
+	switch v := v.(type) {
+	case glua.LString:
+		if v == "" {
+			return "(null)"
+		}
+		return fmt.Sprintf("%p", unsafe.StringData(string(v)))
+	case *glua.LTable, *glua.LFunction, *glua.LState, *glua.LUserData:
+		return fmt.Sprintf("%p", v)
+	}
+	return "(null)"
+}
+
 // integer reads argument n as an integer, as format's %d does.
 func (a args) integer(n int) int64 {
 	return int64(a.int(n))
-}
-
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // zeroExtend pads digits with zeros to precision, as C's %.5d does.
@@ -281,8 +329,6 @@ func quoteValue(a args, n int) string {
 				b.WriteByte(c)
 			case c == '\n':
 				b.WriteString("\\\n")
-			case c == '\r':
-				b.WriteString("\\r")
 			case c == 0 || c < 0x20 || c == 0x7f:
 				if i+1 < len(v) && v[i+1] >= '0' && v[i+1] <= '9' {
 					b.WriteString("\\" + zeroExtend(strconv.Itoa(int(c)), 3))

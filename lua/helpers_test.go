@@ -24,7 +24,7 @@ func newState(t testing.TB, out *bytes.Buffer) (*glua.LState, *Runtime) {
 
 // runChunk runs code as a program built on this package runs a chunk: compiled by Load.
 func runChunk(L *glua.LState, code string) error {
-	fn, err := Load(L, strings.NewReader(code), "<string>")
+	fn, err := Load(L, strings.NewReader(code), "=<string>")
 	if err != nil {
 		return err
 	}

@@ -454,22 +454,13 @@ func (rt *Runtime) defaultFile(L *glua.LState, f *luaFile) *luaFile {
 	return f
 }
 
+// fileFlush and ioFlush are file:flush() and io.flush(): true, or the failure triple.
 func (rt *Runtime) fileFlush(L *glua.LState) int {
-	f := checkFile(L, 1, "flush")
-	if err := f.flush(); err != nil {
-		return fileResult(L, err, "")
-	}
-	L.Push(f.ud)
-	return 1
+	return fileResult(L, checkFile(L, 1, "flush").flush(), "")
 }
 
 func (rt *Runtime) ioFlush(L *glua.LState) int {
-	f := rt.defaultFile(L, rt.io.output)
-	if err := f.flush(); err != nil {
-		return fileResult(L, err, "")
-	}
-	L.Push(f.ud)
-	return 1
+	return fileResult(L, rt.defaultFile(L, rt.io.output).flush(), "")
 }
 
 // ioInput and ioOutput are io.input([file]) and io.output([file]).
@@ -518,7 +509,7 @@ func (rt *Runtime) write(L *glua.LState, f *luaFile, first int, fname string) in
 		case glua.LString:
 			s = string(v)
 		case glua.LNumber:
-			s = Number(float64(v))
+			s = numberG(float64(v))
 		default:
 			a.typeError(i, "string")
 		}
@@ -699,7 +690,7 @@ func readLine(r *bufio.Reader, chop bool) (glua.LValue, error) {
 // readCount reads up to n bytes: "" for n == 0 unless at the end, nil at the end.
 func (rt *Runtime) readCount(L *glua.LState, r *bufio.Reader, n int) (glua.LValue, error) {
 	if n < 0 {
-		args{L, "read"}.argError(1, "invalid format")
+		L.RaiseError("%s", ErrNoMemory.Error()) // PUC Lua asks for (size_t)n bytes
 	}
 	if n == 0 {
 		if _, err := r.Peek(1); err != nil {
@@ -763,13 +754,18 @@ func readNumber(r *bufio.Reader) glua.LValue {
 	for c == ' ' || c >= '\t' && c <= '\r' {
 		c = next()
 	}
+	tooLong := false
 	accept := func(set string) bool {
-		if c != 0 && strings.IndexByte(set, c) >= 0 && b.Len() < maxNumeral {
-			b.WriteByte(c)
-			c = next()
-			return true
+		if c == 0 || strings.IndexByte(set, c) < 0 || tooLong {
+			return false
 		}
-		return false
+		if b.Len() >= maxNumeral { // PUC Lua's buffer is full: not a numeral
+			tooLong = true
+			return false
+		}
+		b.WriteByte(c)
+		c = next()
+		return true
 	}
 	digits := func(hex bool) int {
 		set := "0123456789"
@@ -808,7 +804,7 @@ func readNumber(r *bufio.Reader) glua.LValue {
 		r.UnreadByte()
 	}
 	v, err := ParseNumber(b.String())
-	if err != nil {
+	if err != nil || tooLong {
 		return glua.LNil
 	}
 	return glua.LNumber(v)

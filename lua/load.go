@@ -8,7 +8,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -45,21 +48,40 @@ type SyntaxError struct {
 	AtEOF bool
 }
 
-// Error returns the message as PUC Lua writes it: "file:3: unexpected symbol near 'x'".
+// Error returns the message as PUC Lua writes it: "file:3: unexpected symbol near 'x'" ("file:
+// message" for a chunk that has no lines: a binary one).
 func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.Source + ": " + e.Msg
+	}
 	return fmt.Sprintf("%s:%d: %s", e.Source, e.Line, e.Msg)
 }
 
-// Load compiles the Lua chunk read from r, named name, into a function of L, within PUC Lua's
-// limits; a failure is a *SyntaxError (or the reader's error).
-func Load(L *glua.LState, r io.Reader, name string) (*glua.LFunction, error) {
+// Load compiles the Lua chunk read from r into a function of L, within PUC Lua's limits; a
+// failure is a *SyntaxError (or the reader's error). chunkname names the chunk as lua_load's
+// does: "=name" shows as name, "@file" as file, any other as [string "its first line"].
+func Load(L *glua.LState, r io.Reader, chunkname string) (*glua.LFunction, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	chunk, err := parse.Parse(strings.NewReader(string(src)), name)
+	name := chunkID(chunkname)
+	if len(src) > 0 && src[0] == 0x1b {
+		if !strings.HasPrefix(chunkname, "=") && !strings.HasPrefix(chunkname, "@") {
+			name = "binary string" // as lundump.c names it
+		}
+		return nil, &SyntaxError{Source: name, Msg: "bad binary format (precompiled chunks are PUC Lua's, not gopher-lua's)"}
+	}
+	text, lexErr := rewriteLexemes(string(src))
+	if lexErr != nil {
+		return nil, &SyntaxError{Source: name, Line: lexErr.line, Msg: lexErr.msg, AtEOF: strings.HasSuffix(lexErr.msg, "<eof>")}
+	}
+	if rt := runtimeOf(L); rt != nil {
+		rt.keepSource(name, text)
+	}
+	chunk, err := parse.Parse(strings.NewReader(text), name)
 	if err != nil {
-		return nil, syntaxError(err, name, string(src))
+		return nil, syntaxError(err, name, text)
 	}
 	if err := checkChunk(chunk, name); err != nil {
 		return nil, err
@@ -67,10 +89,64 @@ func Load(L *glua.LState, r io.Reader, name string) (*glua.LFunction, error) {
 	rewriteConcat(chunk)
 	proto, err := glua.Compile(chunk, name)
 	if err != nil {
-		return nil, &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
+		return nil, compileError(err, name)
 	}
 	return L.NewFunctionFromProto(proto), nil
 }
+
+// idSize is PUC Lua's LUA_IDSIZE: the longest chunk name a message shows, with its end.
+const idSize = 60
+
+// chunkID is how a message shows the chunk named chunkname: luaO_chunkid.
+func chunkID(chunkname string) string {
+	switch {
+	case strings.HasPrefix(chunkname, "="):
+		if len(chunkname) <= idSize {
+			return chunkname[1:]
+		}
+		return chunkname[1:idSize]
+	case strings.HasPrefix(chunkname, "@"):
+		if len(chunkname) <= idSize {
+			return chunkname[1:]
+		}
+		return "..." + chunkname[len(chunkname)-(idSize-3-1):]
+	}
+	const room = idSize - len(`[string "..."]`) - 1
+	first, _, multiline := strings.Cut(chunkname, "\n")
+	if !multiline && len(first) < room {
+		return `[string "` + first + `"]`
+	}
+	if len(first) > room {
+		first = first[:room]
+	}
+	return `[string "` + first + `..."]`
+}
+
+// compileError turns an error of gopher-lua's compiler into PUC Lua's form:
+// "compile error near line(2) x: no visible label 'l' for <goto> at line 1" is
+// "x:1: no visible label 'l' for <goto> at line 1".
+func compileError(err error, name string) error {
+	msg := err.Error()
+	line := 1
+	if m := compileErrorText().FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = strings.TrimPrefix(m[2], name+": ")
+	}
+	if m := atLine().FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	if msg == "no loop to break" {
+		msg = fmt.Sprintf("break outside loop at line %d", line)
+	}
+	return &SyntaxError{Source: name, Line: line, Msg: msg}
+}
+
+var (
+	compileErrorText = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^compile error near line\((\d+)\) (.*)$`)
+	})
+	atLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(` (?:at|on) line (\d+)$`) })
+)
 
 // syntaxError turns gopher-lua's parse error into PUC Lua's form. An error at the end of input
 // names the last line and <eof>.
@@ -80,7 +156,7 @@ func syntaxError(err error, name, src string) error {
 		return &SyntaxError{Source: name, Line: 1, Msg: err.Error()}
 	}
 	msg := perr.Message
-	if msg == "syntax error" {
+	if msg == "syntax error" || msg == "Invalid token" {
 		msg = "unexpected symbol"
 	}
 	if perr.Pos.Line == parse.EOF {
@@ -94,27 +170,65 @@ func syntaxError(err error, name, src string) error {
 	if near == "" {
 		return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg}
 	}
+	if msg == "unexpected symbol" && namesExpected[tokenBefore(src, name, perr.Pos)] {
+		msg = "<name> expected"
+	}
 	return &SyntaxError{Source: name, Line: perr.Pos.Line, Msg: msg + " near '" + printable(near) + "'"}
 }
 
-// expectedAtEOF says, as PUC Lua does, what the chunk src lacks at its end (line last): the
-// closer of the innermost construct left open, "')' expected" or "'end' expected (to close 'for'
-// at line 3)"; "unexpected symbol" when nothing is open (x = ).
+// namesExpected are the tokens a name must follow.
+var namesExpected = map[int]bool{parse.TLocal: true, parse.TGoto: true, parse.TFor: true, parse.TFunction: true, '.': true, ':': true, parse.T2Colon: true}
+
+// expressionExpected are the tokens an expression must follow (or, after an opener, its closer).
+var expressionExpected = map[int]bool{
+	'(': true, '[': true, '{': true, ',': true, '=': true, '+': true, '-': true, '*': true, '/': true, '%': true,
+	'^': true, '#': true, '<': true, '>': true, parse.T2Comma: true, parse.TEqeq: true, parse.TNeq: true,
+	parse.TLte: true, parse.TGte: true, parse.TAnd: true, parse.TOr: true, parse.TNot: true, parse.TIf: true,
+	parse.TElseIf: true, parse.TWhile: true, parse.TUntil: true, parse.TIn: true,
+}
+
+// tokens scans src and calls fn with each token until fn returns false.
+func tokens(src, name string, fn func(tok ast.Token) bool) {
+	sc := parse.NewScanner(strings.NewReader(src), name)
+	lexer := &parse.Lexer{}
+	for {
+		tok, err := sc.Scan(lexer)
+		if err != nil || tok.Type <= 0 || !fn(tok) {
+			return
+		}
+		lexer.PrevTokenType = tok.Type
+	}
+}
+
+// tokenBefore is the type of the token before the one at pos (a parse error's position, the
+// last column of its token), 0 when there is none.
+func tokenBefore(src, name string, pos ast.Position) int {
+	prev := 0
+	tokens(src, name, func(tok ast.Token) bool {
+		if tok.Pos.Line > pos.Line || tok.Pos.Line == pos.Line && tok.Pos.Column+len(tok.Str)-1 >= pos.Column {
+			return false
+		}
+		prev = tok.Type
+		return true
+	})
+	return prev
+}
+
+// expectedAtEOF says, as PUC Lua does, what the chunk src lacks at its end (line last): a name
+// after local, an expression after an operator or an opener ("unexpected symbol"), the do of a
+// loop or the then of an if, else the closer of the innermost construct left open, "')'
+// expected" or "'end' expected (to close 'for' at line 3)"; "unexpected symbol" when nothing is
+// open (x = ).
 func expectedAtEOF(src, name string, last int) string {
 	type open struct {
 		closer, opener string
 		line           int
 	}
 	var stack []open
-	var loop *open // a for or while whose do is still to come
-	sc := parse.NewScanner(strings.NewReader(src), name)
-	lexer := &parse.Lexer{}
-	for {
-		tok, err := sc.Scan(lexer)
-		if err != nil || tok.Type <= 0 {
-			break
-		}
-		lexer.PrevTokenType = tok.Type
+	var awaiting string // "do" after for or while, "then" after if or elseif
+	lastToken := 0
+	tokens(src, name, func(tok ast.Token) bool {
+		lastToken = tok.Type
 		line := tok.Pos.Line
 		switch tok.Type {
 		case '(', '[', '{':
@@ -124,21 +238,36 @@ func expectedAtEOF(src, name string, last int) string {
 				stack = stack[:len(stack)-1]
 			}
 		case parse.TFor, parse.TWhile:
-			loop = &open{"end", tok.Str, line}
+			stack = append(stack, open{"end", tok.Str, line})
+			awaiting = "do"
+		case parse.TIf:
+			stack = append(stack, open{"end", tok.Str, line})
+			awaiting = "then"
+		case parse.TElseIf:
+			awaiting = "then"
 		case parse.TDo:
-			if loop != nil {
-				stack = append(stack, *loop)
-				loop = nil
+			if awaiting == "do" {
+				awaiting = ""
 			} else {
 				stack = append(stack, open{"end", "do", line})
 			}
-		case parse.TIf, parse.TFunction:
+		case parse.TThen:
+			awaiting = ""
+		case parse.TFunction:
 			stack = append(stack, open{"end", tok.Str, line})
 		case parse.TRepeat:
 			stack = append(stack, open{"until", "repeat", line})
 		}
-	}
-	if len(stack) == 0 {
+		return true
+	})
+	switch {
+	case namesExpected[lastToken]:
+		return "<name> expected"
+	case expressionExpected[lastToken]:
+		return "unexpected symbol"
+	case awaiting != "":
+		return "'" + awaiting + "' expected"
+	case len(stack) == 0:
 		return "unexpected symbol"
 	}
 	top := stack[len(stack)-1]
@@ -308,19 +437,23 @@ func (c *treeCheck) binary(lhs, rhs ast.Expr, level, depth int) {
 	c.expr(rhs, level+1, depth+1)
 }
 
-// installLoaders makes load, loadstring, loadfile, dofile and require's loader of Lua files
-// compile through Load.
+// installLoaders makes load, loadfile, dofile and require's loader of Lua files compile through
+// Load, and package.path Lua 5.4's.
 func (rt *Runtime) installLoaders(L *glua.LState) {
-	L.SetGlobal("loadstring", L.NewFunction(func(L *glua.LState) int {
-		a := args{L, "loadstring"}
-		return pushLoaded(L, strings.NewReader(a.string(1)), L.OptString(2, "<string>"))
-	}))
+	if pkg, ok := L.GetGlobal("package").(*glua.LTable); ok {
+		pkg.RawSetString("path", glua.LString(luaPath()))
+	}
 	L.SetGlobal("load", L.NewFunction(loadCall))
 	L.SetGlobal("loadfile", L.NewFunction(func(L *glua.LState) int {
-		if L.GetTop() == 0 {
-			return pushLoaded(L, bufio.NewReader(os.Stdin), "stdin")
+		a := args{L, "loadfile"}
+		env := glua.LValue(glua.LNil)
+		if L.GetTop() >= 3 {
+			env = L.Get(3)
 		}
-		path := args{L, "loadfile"}.string(1)
+		if L.Get(1) == glua.LNil {
+			return pushLoaded(L, bufio.NewReader(rt.stdinReader()), "=stdin", env)
+		}
+		path := a.string(1)
 		f, err := os.Open(path)
 		if err != nil {
 			L.Push(glua.LNil)
@@ -328,7 +461,7 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 			return 2
 		}
 		defer f.Close()
-		return pushLoaded(L, f, path)
+		return pushLoaded(L, f, "@"+path, env)
 	}))
 	L.SetGlobal("dofile", L.NewFunction(func(L *glua.LState) int {
 		path := args{L, "dofile"}.string(1)
@@ -337,7 +470,7 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 			L.RaiseError("cannot open %s", path)
 		}
 		defer f.Close()
-		fn, err := Load(L, f, path)
+		fn, err := Load(L, f, "@"+path)
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
@@ -351,44 +484,83 @@ func (rt *Runtime) installLoaders(L *glua.LState) {
 	}
 }
 
-// loadCall is load(chunk[, chunkname]): chunk is a string, or a function returning its pieces.
-func loadCall(L *glua.LState) int {
-	a := args{L, "load"}
-	if s, ok := L.Get(1).(glua.LString); ok {
-		return pushLoaded(L, strings.NewReader(string(s)), L.OptString(2, "<string>"))
-	}
-	fn, ok := L.Get(1).(*glua.LFunction)
-	if !ok {
-		a.typeError(1, "function")
-	}
-	name := L.OptString(2, "=(load)")
-	var b strings.Builder
-	for {
-		L.Push(fn)
-		L.Call(0, 1)
-		piece := L.Get(-1)
-		L.Pop(1)
-		s, ok := piece.(glua.LString)
-		if piece == glua.LNil || ok && s == "" {
-			break
+// defaultPath is Lua 5.4's LUA_PATH_DEFAULT on Unix, and Debian's directory.
+const defaultPath = "/usr/local/share/lua/5.4/?.lua;/usr/local/share/lua/5.4/?/init.lua;" +
+	"/usr/local/lib/lua/5.4/?.lua;/usr/local/lib/lua/5.4/?/init.lua;" +
+	"/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua;./?.lua;./?/init.lua"
+
+// luaPath is package.path as lua5.4 sets it: LUA_PATH_5_4 or LUA_PATH, ";;" in it standing for
+// the default, else the default.
+func luaPath() string {
+	for _, name := range []string{"LUA_PATH_5_4", "LUA_PATH"} {
+		if v, ok := os.LookupEnv(name); ok {
+			return strings.Replace(v, ";;", ";"+defaultPath+";", 1)
 		}
-		if !ok {
-			L.Push(glua.LNil)
-			L.Push(glua.LString("reader function must return a string"))
-			return 2
-		}
-		b.WriteString(string(s))
 	}
-	return pushLoaded(L, strings.NewReader(b.String()), name)
+	return defaultPath
 }
 
-// pushLoaded pushes the function compiled from r, or nil and the error message.
-func pushLoaded(L *glua.LState, r io.Reader, name string) int {
+// loadCall is load(chunk[, chunkname[, mode[, env]]]): chunk is a string, or a function
+// returning its pieces; env, when given, is the chunk's environment.
+func loadCall(L *glua.LState) int {
+	a := args{L, "load"}
+	env := glua.LValue(glua.LNil)
+	if L.GetTop() >= 4 {
+		env = L.Get(4)
+	}
+	mode := "bt"
+	if L.Get(3) != glua.LNil {
+		mode = a.string(3)
+	}
+	var src, name string
+	if s, ok := asString(L.Get(1)); ok {
+		src, name = s, L.OptString(2, s)
+	} else {
+		fn, ok := L.Get(1).(*glua.LFunction)
+		if !ok {
+			a.typeError(1, "function")
+		}
+		name = L.OptString(2, "=(load)")
+		var b strings.Builder
+		for {
+			L.Push(fn)
+			L.Call(0, 1)
+			piece := L.Get(-1)
+			L.Pop(1)
+			s, ok := piece.(glua.LString)
+			if piece == glua.LNil || ok && s == "" {
+				break
+			}
+			if !ok {
+				L.Push(glua.LNil)
+				L.Push(glua.LString("reader function must return a string"))
+				return 2
+			}
+			b.WriteString(string(s))
+		}
+		src = b.String()
+	}
+	binary := strings.HasPrefix(src, "\x1b")
+	if binary && !strings.Contains(mode, "b") || !binary && !strings.Contains(mode, "t") {
+		kind := map[bool]string{true: "binary", false: "text"}[binary]
+		L.Push(glua.LNil)
+		L.Push(glua.LString(fmt.Sprintf("attempt to load a %s chunk (mode is '%s')", kind, mode)))
+		return 2
+	}
+	return pushLoaded(L, strings.NewReader(src), name, env)
+}
+
+// pushLoaded pushes the function compiled from r, with env as its environment when it is not
+// nil, or nil and the error message.
+func pushLoaded(L *glua.LState, r io.Reader, name string, env glua.LValue) int {
 	fn, err := Load(L, r, name)
 	if err != nil {
 		L.Push(glua.LNil)
 		L.Push(glua.LString(err.Error()))
 		return 2
+	}
+	if t, ok := env.(*glua.LTable); ok {
+		fn.Env = t
 	}
 	L.Push(fn)
 	return 1
@@ -411,7 +583,7 @@ func (rt *Runtime) luaFileLoader(L *glua.LState) int {
 			tried = append(tried, "no file '"+file+"'")
 			continue
 		}
-		fn, err := Load(L, f, file)
+		fn, err := Load(L, f, "@"+file)
 		f.Close()
 		if err != nil {
 			L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, file, err.Error())
@@ -422,7 +594,7 @@ func (rt *Runtime) luaFileLoader(L *glua.LState) int {
 	if rt.opts.Lib != nil {
 		file := strings.ReplaceAll(name, ".", "/") + ".lua"
 		if b, err := fs.ReadFile(rt.opts.Lib, file); err == nil {
-			fn, err := Load(L, bytes.NewReader(b), rt.opts.Progname+":lib/"+file)
+			fn, err := Load(L, bytes.NewReader(b), "@"+rt.opts.Progname+":lib/"+file)
 			if err != nil {
 				L.RaiseError("error loading module '%s' from %s's lib/%s:\n\t%s", name, rt.opts.Progname, file, err.Error())
 			}

@@ -34,12 +34,25 @@ func Number(f float64) string {
 		}
 		return "nan"
 	}
+	s := numberG(f)
+	if strings.Trim(s, "-0123456789") == "" {
+		s += ".0" // a float that looks like an integer, as lua_Number2str leaves none
+	}
+	return s
+}
+
+// numberG is f as io.write writes it: an integral value as an integer, else C's "%.14g" alone
+// (io.write(-0.0) writes -0, tostring -0.0).
+func numberG(f float64) string {
+	switch {
+	case f == math.Trunc(f) && f >= -maxExactInt && f < maxExactInt && !(f == 0 && math.Signbit(f)):
+		return strconv.FormatInt(int64(f), 10)
+	case math.IsInf(f, 0) || math.IsNaN(f):
+		return Number(f)
+	}
 	s := cStyleG(math.Abs(f), 14, false)
 	if math.Signbit(f) {
 		s = "-" + s
-	}
-	if strings.Trim(s, "-0123456789") == "" {
-		s += ".0" // a float that looks like an integer, as lua_Number2str leaves none
 	}
 	return s
 }
@@ -60,12 +73,12 @@ func ToString(L *glua.LState, v glua.LValue) string {
 		L.Push(fn)
 		L.Push(v)
 		L.Call(1, 1)
-		s, ok := L.Get(-1).(glua.LString)
+		s, ok := asString(L.Get(-1))
 		L.Pop(1)
 		if !ok {
 			L.RaiseError("'__tostring' must return a string")
 		}
-		return string(s)
+		return s
 	}
 	if name, ok := L.GetMetaField(v, "__name").(glua.LString); ok {
 		switch v.(type) {
@@ -167,8 +180,7 @@ func integerInBase(s string, base int) glua.LValue {
 // stringArgs says which arguments of each string function are strings, which a number given
 // there becomes as Number writes it (gopher-lua's would write it as Go does).
 var stringArgs = map[string][]int{
-	"byte": {1}, "find": {1, 2}, "gmatch": {1, 2}, "gsub": {1, 2, 3}, "len": {1}, "lower": {1},
-	"match": {1, 2}, "reverse": {1}, "sub": {1}, "upper": {1},
+	"byte": {1}, "len": {1}, "lower": {1}, "reverse": {1}, "sub": {1}, "upper": {1},
 }
 
 // numbersAsLuaWrites wraps gopher-lua's string functions so that a number given where a
@@ -180,8 +192,7 @@ func numbersAsLuaWrites(L *glua.LState, str *glua.LTable) {
 			continue
 		}
 		fn, positions := orig.GFunction, positions
-		// The wrapper keeps the original's upvalues: gmatch finds its iterator in one.
-		upvalues := make([]glua.LValue, len(orig.Upvalues))
+		upvalues := make([]glua.LValue, len(orig.Upvalues)) // gmatch's iterator is one
 		for i, uv := range orig.Upvalues {
 			upvalues[i] = uv.Value()
 		}

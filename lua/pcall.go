@@ -1,8 +1,6 @@
 package lua
 
 import (
-	"strings"
-
 	glua "github.com/yuin/gopher-lua"
 )
 
@@ -27,23 +25,29 @@ type helper struct {
 	handler glua.LValue  // xpcall's message handler; nil for pcall
 }
 
-// newThread makes a thread of L's: its stacks start small and grow, unlike gopher-lua's own
-// (a full-size stack each), which made every coroutine cost 100 kB.
-func (rt *Runtime) newThread() *glua.LState {
-	th, _ := rt.factory.NewThread()
-	return th
-}
-
-// installProtect sets up what pcall needs in L: the factory of small threads, the message
-// handler and the function that closes upvalues.
-func (rt *Runtime) installProtect(L *glua.LState) {
-	rt.factory, _ = L.NewThread()
-	rt.factory.RemoveContext() // the threads it makes get their caller's context when they run
+// newFactory makes a thread of L's that makes threads (gopher-lua's NewThread gives a new thread
+// the options of the thread it is called on): with a data stack that starts small and grows, and
+// a call stack that does so too when growing is true. Its own context is removed, so that the
+// threads it makes do not each register a child context with L's: they get their caller's
+// context each time they run.
+func newFactory(L *glua.LState, growing bool) *glua.LState {
+	f, _ := L.NewThread()
+	f.RemoveContext()
 	opts := L.Options
 	opts.RegistryMaxSize = max(opts.RegistryMaxSize, opts.RegistrySize)
 	opts.RegistrySize, opts.RegistryGrowStep = 64, 256
-	opts.MinimizeStackMemory = true
-	rt.factory.Options = opts
+	opts.MinimizeStackMemory = growing
+	f.Options = opts
+	return f
+}
+
+// installProtect sets up what pcall needs in L: the factories of threads, the message handler.
+// A coroutine's thread has a call stack that grows (gopher-lua's full-size one made every
+// coroutine cost 100 kB); a helper, made once per depth, a full-size one, on which a stack
+// overflow is Lua's error rather than gopher-lua's panic.
+func (rt *Runtime) installProtect(L *glua.LState) {
+	rt.factory = newFactory(L, true)
+	rt.helperFactory = newFactory(L, false)
 	rt.msgh = L.NewFunction(rt.messageHandler)
 	L.SetGlobal("pcall", L.NewFunction(rt.pcallCall))
 	L.SetGlobal("xpcall", L.NewFunction(rt.xpcallCall))
@@ -83,7 +87,8 @@ func (rt *Runtime) protect(L *glua.LState, handler glua.LValue) int {
 		return 2
 	}
 	if rt.depth == len(rt.helpers) {
-		rt.helpers = append(rt.helpers, &helper{th: rt.newThread()})
+		th, _ := rt.helperFactory.NewThread()
+		rt.helpers = append(rt.helpers, &helper{th: th})
 	}
 	h := rt.helpers[rt.depth]
 	h.owner, h.handler = rt.ownerOf(L), handler
@@ -183,17 +188,6 @@ func (rt *Runtime) ownerOf(th *glua.LState) *glua.LState {
 		return h.owner
 	}
 	return th
-}
-
-// reword says msg as PUC Lua would. gopher-lua prefixes an error raised by a Go function with
-// the position of the nearest Lua function and a space, and with the space alone when there is
-// none (a Go function pcall called); PUC Lua gives no position then.
-func (rt *Runtime) reword(_ *glua.LState, msg string) string { return strings.TrimPrefix(msg, " ") }
-
-// rewordAfter says msg as PUC Lua would, once the frames that raised it are gone (an error that
-// ended a coroutine).
-func (rt *Runtime) rewordAfter(_ *glua.LState, msg string) string {
-	return strings.TrimPrefix(msg, " ")
 }
 
 // PCall calls the function below the nargs values on top of L's stack as lua_pcall does with a

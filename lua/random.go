@@ -32,11 +32,11 @@ func fixRandom(L *glua.LState) {
 				a.argError(1, "interval is empty")
 			}
 			L.Push(glua.LNumber(rng.Int64N(m) + 1))
-		default:
+		case 2:
 			a := args{L, "random"}
 			m, n := int64(a.int(1)), int64(a.int(2))
 			if m > n {
-				a.argError(2, "interval is empty")
+				a.argError(1, "interval is empty") // lua5.4 (5.4.4) names the first
 			}
 			// n-m+1 may not fit an int64 (math.random(-2^62, 2^62)); as uint64 it always does,
 			// save the whole range, where every uint64 is a draw.
@@ -48,6 +48,8 @@ func fixRandom(L *glua.LState) {
 				r = rng.Uint64N(span + 1)
 			}
 			L.Push(glua.LNumber(m + int64(r)))
+		default:
+			L.RaiseError("wrong number of arguments")
 		}
 		return 1
 	}))

@@ -43,12 +43,18 @@ type Runtime struct {
 	lowMemory   atomic.Bool // the heap passed the budget: the next check raises "not enough memory"
 	stopWatch   context.CancelFunc
 
-	factory *glua.LState    // makes the threads of coroutines and helpers (pcall.go)
-	helpers []*helper       // the threads pcall runs functions on, by depth
-	depth   int             // pcalls in progress, nested
-	msgh    *glua.LFunction // the message handler of pcall and PCall
+	factory       *glua.LState    // makes the threads of coroutines (pcall.go)
+	helperFactory *glua.LState    // makes pcall's helpers
+	helpers       []*helper       // the threads pcall runs functions on, by depth
+	depth         int             // pcalls in progress, nested
+	msgh          *glua.LFunction // the message handler of pcall and PCall
 
 	coCreate, coResume glua.LGFunction // gopher-lua's coroutine.create and resume
+	trampoline         *glua.LFunction // makes a Lua function of a Go one (coroutine.go)
+
+	warnings    bool              // warn("@on") turned them on
+	sources     map[string]*chunk // the source of the chunks Load compiled, by name (culprit.go)
+	sourceOrder []string          // their names, oldest first
 }
 
 // Open makes L's standard library behave as PUC Lua 5.4's where gopher-lua's differs: print,
@@ -59,6 +65,12 @@ func Open(L *glua.LState, opts Options) *Runtime {
 		opts.Progname = "lua"
 	}
 	rt := &Runtime{opts: opts}
+	ud := L.NewUserData()
+	ud.Value = rt
+	L.G.Registry.RawSetString(registryKey, ud)
+	L.SetGlobal("error", L.NewFunction(errorCall))
+	L.SetGlobal("assert", L.NewFunction(assertCall))
+	L.SetGlobal("setmetatable", L.NewFunction(setmetatableCall))
 	L.SetGlobal("print", L.NewFunction(rt.printCall))
 	if osTable, ok := L.GetGlobal("os").(*glua.LTable); ok {
 		osTable.RawSetString("exit", L.NewFunction(rt.exitCall))
@@ -66,7 +78,9 @@ func Open(L *glua.LState, opts Options) *Runtime {
 	rt.installLoaders(L)
 	rt.installProtect(L)
 	rt.installStdlib(L)
+	rt.install54(L)
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
+	L.SetGlobal(forStepName, L.NewFunction(forStepCall))
 	if opts.MemoryLimit > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		rt.stopWatch = cancel

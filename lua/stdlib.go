@@ -91,7 +91,7 @@ func (rt *Runtime) tableConcatCall(L *glua.LState) int {
 		case glua.LNumber:
 			size += int64(len(Number(float64(v))))
 		default:
-			L.RaiseError("invalid value (at index %d) in table for 'concat'", k)
+			L.RaiseError("invalid value (%s) at index %d in table for 'concat'", v.Type().String(), k)
 		}
 	}
 	rt.Reserve(L, size)

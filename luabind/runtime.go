@@ -161,6 +161,11 @@ func (rt *Runtime) exitFrom(L *lua.LState, code int) {
 // It must run on the Lua state's goroutine, L's.
 func (rt *Runtime) FlushFiles(*lua.LState) { rt.lua.FlushFiles() }
 
+// PCall calls the function below the nargs values on top of L's stack, protected, as package
+// lua's PCall does: the error is worded as PUC Lua words it, with the traceback taken where it
+// was raised.
+func (rt *Runtime) PCall(L *lua.LState, nargs, nret int) error { return rt.lua.PCall(L, nargs, nret) }
+
 // SetStdin makes io.stdin read from r from now on (see package lua's Runtime.SetStdin).
 func (rt *Runtime) SetStdin(r io.Reader) { rt.lua.SetStdin(r) }
 
