@@ -172,7 +172,11 @@ func (b *builder) socket(ev sock.CallEvent) int {
 // nobodyAt returns the lifeline of address a, where no traced socket was: label says why ("no
 // socket", "not traced").
 func (b *builder) nobodyAt(a netip.AddrPort, label string, at time.Time) int {
-	host := b.hostName(a.Addr())
+	return b.nobodyIn(b.hostName(a.Addr()), a, label, at)
+}
+
+// nobodyIn is nobodyAt in host's column: a group's address is drawn beside its sender.
+func (b *builder) nobodyIn(host string, a netip.AddrPort, label string, at time.Time) int {
 	key := host + "/" + a.String()
 	if i, ok := b.nobody[key]; ok {
 		return i
@@ -669,7 +673,7 @@ func (b *builder) finish() {
 			case s.target >= 0:
 				e.To = []string{b.id(s.target)}
 			case isGroup(s.dst.Addr()):
-				e.To = []string{b.id(b.nobodyAt(s.dst, groupKind(s.dst.Addr()), s.at))}
+				e.To = []string{b.id(b.nobodyIn(s.host, s.dst, groupKind(s.dst.Addr()), s.at))}
 			default:
 				e.To = []string{b.id(b.nobodyAt(s.dst, "no socket", s.at))}
 			}
