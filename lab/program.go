@@ -76,8 +76,9 @@ func (p *programs) reap() {
 func tell(fd int, ws unix.WaitStatus) {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(ws))
-	unix.Write(fd, b[:])
-	unix.Close(fd)
+	f := os.NewFile(uintptr(fd), "status")
+	f.Write(b[:])
+	f.Close()
 }
 
 // start starts prog in the network namespace ns, with in's descriptors as its standard input,
@@ -119,7 +120,7 @@ func (p *programs) start(ns int, prog *Program, in []int) (int, int, error) {
 		}
 	}()
 	if err != nil {
-		unix.Close(status)
+		sock.CloseFD(status)
 		return 0, -1, err
 	}
 	if ws, ok := p.early[pid]; ok {
@@ -175,7 +176,7 @@ func initMain() int {
 			}
 		}
 		for _, fd := range in {
-			unix.Close(fd)
+			sock.CloseFD(fd)
 		}
 		if err != nil {
 			rep = reply{Err: err.Error(), Errno: int(sock.ErrnoOf(err))}
@@ -185,7 +186,7 @@ func initMain() int {
 			return 1
 		}
 		for _, fd := range out {
-			unix.Close(fd)
+			sock.CloseFD(fd)
 		}
 	}
 }
@@ -218,7 +219,7 @@ func (l *initLink) ask(req *request, fds ...int) (reply, []int, error) {
 	}
 	if rep.Err != "" {
 		for _, fd := range got {
-			unix.Close(fd)
+			sock.CloseFD(fd)
 		}
 		return rep, nil, &Error{Msg: rep.Err, Errno: unix.Errno(rep.Errno)}
 	}
