@@ -87,7 +87,12 @@ func Socket(family, sotype, protocol int, cfg *Config) (*Conn, error) {
 
 // newConn makes a Conn of fd, a non-blocking, close-on-exec socket it then owns.
 func newConn(fd, family, sotype, protocol int, t *Tracer) *Conn {
-	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol, tracer: t}
+	return newConnIn(fd, family, sotype, protocol, "", t)
+}
+
+// newConnIn is newConn for a socket of a lab's host: its host is set before the tracer sees it.
+func newConnIn(fd, family, sotype, protocol int, host string, t *Tracer) *Conn {
+	c := &Conn{fd: fd, family: family, sotype: sotype, protocol: protocol, tracer: t, host: host}
 	t.register(c)
 	return c
 }

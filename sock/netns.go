@@ -62,9 +62,7 @@ func Adopt(fd int, host string, family, sotype, protocol int, cfg *Config) *Conn
 	if t.On() {
 		t.traceSocketIn(family, sotype, protocol, fd, host)
 	}
-	c := newConn(fd, family, sotype, protocol, t)
-	c.host = host
-	return c
+	return newConnIn(fd, family, sotype, protocol, host, t)
 }
 
 // Host returns the name of the lab host the socket lives in, or "" for this machine's own.
