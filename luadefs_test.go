@@ -1,12 +1,16 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/udplab/udplab/scripts"
 )
 
 // udplab --lua-defs writes a file that Lua 5.4 compiles and runs, defining every global help()
@@ -28,14 +32,27 @@ func TestLuaDefs(t *testing.T) {
 		t.Fatalf("luac5.4 -p: %v\n%s", err, out)
 	}
 
-	// the globals help() lists, from a console session (with run, bg, jobs, stop)
+	// the globals help() lists, from a console session (with run, bg, jobs, stop); not the
+	// fields of the experiment module, which has a line of its own
 	listing := udplab(t, "help()\n").stdout
+	modules := map[string]bool{}
+	libs, _ := fs.Glob(scripts.FS, "lib/*.lua")
+	for _, lib := range libs {
+		modules[strings.TrimSuffix(path.Base(lib), ".lua")] = true
+	}
 	var globals []string
+	label := ""
 	for _, line := range strings.Split(listing, "\n") {
 		if !strings.HasPrefix(line, "  ") || len(line) < 14 {
 			continue
 		}
+		if l := strings.TrimSpace(line[:14]); l != "" {
+			label = l
+		}
 		names, _, _ := strings.Cut(line[14:], "  (")
+		if modules[label] || strings.HasPrefix(names, "(") { // a module's fields; a note
+			continue
+		}
 		globals = append(globals, strings.Fields(names)...)
 	}
 	globals = append(globals, "help")
