@@ -10,7 +10,7 @@
 --   unreachable b sends to r's mapping is translated back to that client.
 --   Without the masquerade, the server sees the client's own address again.
 
-local lab = require("lab")
+local experiment = require("experiment")
 local net = assert(network{
   lans = {left = "10.1.0.0/24", right = "10.2.0.0/24"},
   hosts = {a = "left", c = "left", b = "right", r = {"left", "right"}},
@@ -18,32 +18,32 @@ local net = assert(network{
 local PORT = 43211
 local outside = net.r.addrs.right
 
-lab.section("r masquerades what leaves it on the right")
-lab.expect(lab.on(net.r, "nat", "right") == 0, "r translates")
-local server = lab.udp_in(net.b, AF_INET, net.b.addr, "server", PORT)
-local client = lab.udp_in(net.a, AF_INET, net.a.addr, "client")
-lab.call("connect", client, net.b.addr, PORT)
-lab.call("send", client, "g1")
-local data, from = lab.call("recvfrom", server, 100)
-lab.expect(data == "g1" and from and from.addr == outside, "the server sees g1 come from r (%s), not from a (%s)", outside, net.a.addr)
+experiment.section("r masquerades what leaves it on the right")
+experiment.expect(experiment.on(net.r, "nat", "right") == 0, "r translates")
+local server = experiment.udp_in(net.b, AF_INET, net.b.addr, "server", PORT)
+local client = experiment.udp_in(net.a, AF_INET, net.a.addr, "client")
+experiment.call("connect", client, net.b.addr, PORT)
+experiment.call("send", client, "g1")
+local data, from = experiment.call("recvfrom", server, 100)
+experiment.expect(data == "g1" and from and from.addr == outside, "the server sees g1 come from r (%s), not from a (%s)", outside, net.a.addr)
 
-lab.section("the pinned server pins the mapping")
-lab.call("connect", server, from)
-lab.call("send", server, "Hi, g1")
-lab.expect(lab.call("recv", client, 100) == "Hi, g1", "the answer reaches a through r")
-local other = lab.udp_in(net.c, AF_INET, net.c.addr, "client2")
-lab.call("connect", other, net.b.addr, PORT)
-lab.call("send", other, "g2")
-local _, _, errno = lab.call("recv", other, 100)
-lab.expect(errno == ECONNREFUSED, "client 2, behind the same NAT, gets ECONNREFUSED (111)")
+experiment.section("the pinned server pins the mapping")
+experiment.call("connect", server, from)
+experiment.call("send", server, "Hi, g1")
+experiment.expect(experiment.call("recv", client, 100) == "Hi, g1", "the answer reaches a through r")
+local other = experiment.udp_in(net.c, AF_INET, net.c.addr, "client2")
+experiment.call("connect", other, net.b.addr, PORT)
+experiment.call("send", other, "g2")
+local _, _, errno = experiment.call("recv", other, 100)
+experiment.expect(errno == ECONNREFUSED, "client 2, behind the same NAT, gets ECONNREFUSED (111)")
 
-lab.section("without the masquerade")
-lab.on(net.r, "nat", nil)
-local server2 = lab.udp_in(net.b, AF_INET, net.b.addr, "server2")
-local fresh = lab.udp_in(net.c, AF_INET, net.c.addr, "client3")
-lab.call("sendto", fresh, "g3", getsockname(server2))
-data, from = lab.call("recvfrom", server2, 100)
-lab.expect(data == "g3" and from and from.addr == net.c.addr, "the server sees c's own address (%s)", net.c.addr)
+experiment.section("without the masquerade")
+experiment.on(net.r, "nat", nil)
+local server2 = experiment.udp_in(net.b, AF_INET, net.b.addr, "server2")
+local fresh = experiment.udp_in(net.c, AF_INET, net.c.addr, "client3")
+experiment.call("sendto", fresh, "g3", getsockname(server2))
+data, from = experiment.call("recvfrom", server2, 100)
+experiment.expect(data == "g3" and from and from.addr == net.c.addr, "the server sees c's own address (%s)", net.c.addr)
 
 net:close()
-lab.finish("behind r's NAT every client appeared as " .. outside .. "; the pinned server pinned a's mapping and refused c's; without the NAT, c's own address came through")
+experiment.finish("behind r's NAT every client appeared as " .. outside .. "; the pinned server pinned a's mapping and refused c's; without the NAT, c's own address came through")

@@ -12,45 +12,45 @@
 --   firewall reject:  b answers ICMP "administratively prohibited" (type 3, code 13): recv fails
 --                     with EHOSTUNREACH (113) at once.
 
-local lab = require("lab")
+local experiment = require("experiment")
 local net = assert(network{"a", "b", "c"})
 local PORT = 43211
 
 local function attempt(title, peer, slow)
-  lab.section(title)
-  local c = lab.udp_in(net.a, AF_INET, net.a.addr, "client")
-  lab.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1)
-  lab.call("settimeout", c, slow and 8 or 1)
-  lab.call("connect", c, peer.addr, PORT)
-  lab.call("send", c, "g1")
-  local dt, data, msg, errno = lab.timed("recv", c, 100)
+  experiment.section(title)
+  local c = experiment.udp_in(net.a, AF_INET, net.a.addr, "client")
+  experiment.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1)
+  experiment.call("settimeout", c, slow and 8 or 1)
+  experiment.call("connect", c, peer.addr, PORT)
+  experiment.call("send", c, "g1")
+  local dt, data, msg, errno = experiment.timed("recv", c, 100)
   local e = recverr(c)
   if e then print("  recverr(client): " .. e.message) end
   close(c)
   return errno, dt, e
 end
 
-local server = lab.udp_in(net.b, AF_INET, net.b.addr, "server", PORT)
+local server = experiment.udp_in(net.b, AF_INET, net.b.addr, "server", PORT)
 close(server)
 local errno, dt, e = attempt("port closed (nothing bound on b)", net.b)
-lab.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port: ECONNREFUSED at once")
-lab.expect(e and e.origin == "icmp" and e.type == 3 and e.code == 3 and e.offender == net.b.addr, "the ICMP port unreachable came from b")
+experiment.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port: ECONNREFUSED at once")
+experiment.expect(e and e.origin == "icmp" and e.type == 3 and e.code == 3 and e.offender == net.b.addr, "the ICMP port unreachable came from b")
 
-lab.on(net.c, "down")
+experiment.on(net.c, "down")
 errno, dt, e = attempt("host down (c unplugged: ARP gets no answer)", net.c, true)
-lab.expect(errno == EHOSTUNREACH and dt > 1, "a host down: EHOSTUNREACH once ARP gave up")
-lab.expect(e and e.type == 3 and e.code == 1 and e.offender == net.a.addr, "the ICMP host unreachable came from a itself")
-lab.on(net.c, "up")
+experiment.expect(errno == EHOSTUNREACH and dt > 1, "a host down: EHOSTUNREACH once ARP gave up")
+experiment.expect(e and e.type == 3 and e.code == 1 and e.offender == net.a.addr, "the ICMP host unreachable came from a itself")
+experiment.on(net.c, "up")
 
-lab.on(net.b, "firewall", "drop")
+experiment.on(net.b, "firewall", "drop")
 errno, dt = attempt("firewall drop on b", net.b)
-lab.expect(errno == EAGAIN, "a firewall that drops: only a timeout")
+experiment.expect(errno == EAGAIN, "a firewall that drops: only a timeout")
 
-lab.on(net.b, "firewall", "reject")
+experiment.on(net.b, "firewall", "reject")
 errno, dt, e = attempt("firewall reject on b", net.b)
-lab.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects: EHOSTUNREACH at once")
-lab.expect(e and e.type == 3 and e.code == 13, "its ICMP says administratively prohibited (type 3, code 13)")
-lab.on(net.b, "firewall", nil)
+experiment.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects: EHOSTUNREACH at once")
+experiment.expect(e and e.type == 3 and e.code == 13, "its ICMP says administratively prohibited (type 3, code 13)")
+experiment.on(net.b, "firewall", nil)
 
 net:close()
-lab.finish("closed port: ECONNREFUSED at once; host down: EHOSTUNREACH after ARP gave up; firewall drop: a timeout; firewall reject: EHOSTUNREACH at once")
+experiment.finish("closed port: ECONNREFUSED at once; host down: EHOSTUNREACH after ARP gave up; firewall drop: a timeout; firewall reject: EHOSTUNREACH at once")
