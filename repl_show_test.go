@@ -349,3 +349,26 @@ func vtScreen(raw string, cols int) []string {
 	}
 	return lines
 }
+
+// help() names the experiment helpers, help("experiment") describes each function the module
+// has (from the comments in its source), and help(experiment.expect) the one.
+func TestConsoleHelpExperiment(t *testing.T) {
+	t.Parallel()
+	term := startTerminal(t, t.TempDir())
+	term.enter("help()", "An address")
+	if !regexp.MustCompile(`\n  experiment +.*\bexpect\b`).MatchString(term.screen()) {
+		t.Errorf("help() does not list the experiment helpers:\n%s", term.screen())
+	}
+	term.enter(`help("experiment")`, "experiment.finish(verdict)")
+	described := term.screen()
+	term.enter(`experiment = require("experiment"); for k, v in pairs(experiment) do if type(v) == "function" then print("has " .. k) end end`, "has ")
+	for _, m := range regexp.MustCompile(`\nhas (\w+)`).FindAllStringSubmatch(term.screen(), -1) {
+		if !strings.Contains(described, "\nexperiment."+m[1]+"(") && !strings.Contains(described, ", experiment."+m[1]+"(") {
+			t.Errorf("help(\"experiment\") does not describe experiment.%s:\n%s", m[1], described)
+		}
+	}
+	term.enter("help(experiment.expect)", "defined at udplab:lib/experiment.lua:")
+	if !strings.Contains(term.screen(), "experiment.expect(ok, fmt, ...) records the expectation") {
+		t.Errorf("help(experiment.expect):\n%s", term.screen())
+	}
+}

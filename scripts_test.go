@@ -86,8 +86,8 @@ func TestExperimentsDocumented(t *testing.T) {
 
 // TestChecksCanFail proves that every check a self-checking script makes can fail it: the script
 // is run once for each of its checks with that check taken as its opposite (UDPLAB_FLIP, see
-// scripts/lib/lab.lua), and must then exit 1 and say the check was not met. A check whose result
-// did not reach the verdict would let the script pass.
+// scripts/lib/experiment.lua), and must then exit 1 and say the check was not met. A check whose
+// result did not reach the verdict would let the script pass.
 func TestChecksCanFail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every script once per check")

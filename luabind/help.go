@@ -87,9 +87,10 @@ var helpBinding = binding{name: "help", fn: (*Runtime).helpCall, help: helpEntry
 
 // helpCall is help([what]): with no argument, udplab's calls by what they are for; with a call
 // or its name, its synopsis, return values and errors; with a constant's name (or value), what
-// it is and where it is used; with a socket, its state and methods; with a network or a host of
-// one, its hosts, addresses and methods; with one of Lua's functions, where the manual describes
-// it.
+// it is and where it is used; with the name of a module udplab ships, its functions; with a
+// socket, its state and methods; with a network or a host of one, its hosts, addresses and
+// methods; with one of Lua's functions, where the manual describes it; with a function written
+// in Lua, the comment above its definition.
 func (rt *Runtime) helpCall(a args) int {
 	L := a.L
 	w := rt.stdout()
@@ -108,13 +109,16 @@ func (rt *Runtime) helpCall(a args) int {
 	case lua.LString:
 		if b, found := rt.lookupBinding(string(v)); found {
 			text, ok = bindingHelp(b), true
-		} else {
-			text, ok = rt.constantHelp(string(v))
+		} else if text, ok = rt.constantHelp(string(v)); !ok {
+			text, ok = rt.libModuleHelp(string(v))
 		}
 	case *lua.LFunction:
-		if b, found := rt.lookupBinding(rt.funcNames[v]); found {
+		switch b, found := rt.lookupBinding(rt.funcNames[v]); {
+		case found:
 			text, ok = bindingHelp(b), true
-		} else {
+		case !v.IsG:
+			text, ok = rt.luaSourceHelp(v), true
+		default:
 			text, ok = luaFunctionHelp(L, v)
 		}
 	case lua.LNumber:
@@ -189,6 +193,14 @@ func (rt *Runtime) helpList(width int) string {
 		}
 	}
 	line("others", "", others)
+	for _, name := range rt.libModules() { // the helpers udplab ships: require("experiment")
+		m, _ := rt.libModule(name)
+		var funcs []string
+		for _, f := range m.entries {
+			funcs = append(funcs, f.name)
+		}
+		line(name, `require("`+name+`"); help("`+name+`")`, funcs)
+	}
 	b.WriteString(wrap("An address: host, port; \"host:port\"; {family=AF_INET, addr=\"10.0.0.1\", port=9}.", width, 0, 0))
 	return b.String()
 }

@@ -171,12 +171,8 @@ func (rt *Runtime) socketHelp(L *lua.LState, ud *lua.LUserData) string {
 	return b.String()
 }
 
-// luaFunctionHelp names a function of Lua's own library and where the manual describes it, or
-// says where a function written in Lua was defined.
+// luaFunctionHelp names a function of Lua's own library and where the manual describes it.
 func luaFunctionHelp(L *lua.LState, fn *lua.LFunction) (string, bool) {
-	if !fn.IsG {
-		return fmt.Sprintf("a function written in Lua, defined at %s:%d\n", fn.Proto.SourceName, fn.Proto.LineDefined), true
-	}
 	name := ""
 	L.Get(lua.GlobalsIndex).(*lua.LTable).ForEach(func(k, v lua.LValue) {
 		ks, ok := k.(lua.LString)

@@ -296,8 +296,8 @@ func (rt *Runtime) runHandlers(L *lua.LState) {
 }
 
 // AddScriptPath lets require find modules beside the script at path, in its lib/ folder and in
-// its parent's lib/ folder, so that scripts share their helpers (scripts/lib/lab.lua, used by
-// scripts/lan/*.lua too) wherever they are run from.
+// its parent's lib/ folder, so that scripts share their helpers (scripts/lib/experiment.lua,
+// used by scripts/lan/*.lua too) wherever they are run from.
 func AddScriptPath(L *lua.LState, path string) {
 	dir := filepath.Dir(path)
 	pkg, ok := L.GetGlobal("package").(*lua.LTable)

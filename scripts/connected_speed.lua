@@ -10,16 +10,16 @@
 -- exits 0 when both loops ran, and its verdict says "inconclusive" when the rounds disagree (some
 -- find connected sends faster, others slower).
 
-local lab = require("lab")
+local experiment = require("experiment")
 
 local COUNT, ROUNDS = 40000, 5
 local payload = string.rep("x", 64)
 
-local sink = lab.udp(AF_INET, "127.0.0.1", "sink") -- never read: the kernel drops what overflows
+local sink = experiment.udp(AF_INET, "127.0.0.1", "sink") -- never read: the kernel drops what overflows
 local sink_addr = getsockname(sink)
-local connected = lab.udp(AF_INET, "127.0.0.1", "connected")
-lab.call("connect", connected, sink_addr)
-local unconnected = lab.udp(AF_INET, "127.0.0.1", "unconnected")
+local connected = experiment.udp(AF_INET, "127.0.0.1", "connected")
+experiment.call("connect", connected, sink_addr)
+local unconnected = experiment.udp(AF_INET, "127.0.0.1", "unconnected")
 
 local function rate(loop)
   local t0 = os.clock()
@@ -42,12 +42,12 @@ local function unconnected_loop()
   return true
 end
 
-lab.section(string.format("%d rounds of %d datagrams of %d bytes each way", ROUNDS, COUNT, #payload))
+experiment.section(string.format("%d rounds of %d datagrams of %d bytes each way", ROUNDS, COUNT, #payload))
 local ratios = {}
 for round = 1, ROUNDS do
   local c = rate(connected_loop)
   local u = rate(unconnected_loop)
-  lab.expect(c and u, "round %d: both loops sent every datagram", round)
+  experiment.expect(c and u, "round %d: both loops sent every datagram", round)
   if not (c and u) then break end
   ratios[#ratios + 1] = c / u
   print(string.format("round %d: connected send %8.0f datagrams/s   unconnected sendto %8.0f datagrams/s   ratio %.3f",
@@ -61,7 +61,7 @@ local low, high = ratios[1] or 0, ratios[#ratios] or 0
 print(string.format("spread of the rounds: %.3f to %.3f", low, high))
 if low < 1 and high > 1 then
   -- Some rounds found connected sends faster, others slower: a loaded machine, not the kernel.
-  lab.finish(string.format("inconclusive: the rounds disagree (ratios from %.3f to %.3f, median %.3f)", low, high, median))
+  experiment.finish(string.format("inconclusive: the rounds disagree (ratios from %.3f to %.3f, median %.3f)", low, high, median))
 end
 local word = median > 1.02 and "faster" or median < 0.98 and "slower" or "about as fast"
-lab.finish(string.format("connected send() was %s than unconnected sendto() here in every round (ratios %.3f to %.3f, median %.3f)", word, low, high, median))
+experiment.finish(string.format("connected send() was %s than unconnected sendto() here in every round (ratios %.3f to %.3f, median %.3f)", word, low, high, median))

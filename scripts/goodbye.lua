@@ -8,27 +8,27 @@
 -- is now closed, brings back an ICMP port unreachable, and the recv() after it fails with
 -- ECONNREFUSED. Both are shown, bounded by timeouts.
 
-local lab = require("lab")
+local experiment = require("experiment")
 
-local server = lab.udp(AF_INET, "127.0.0.1", "server")
-local client = lab.udp(AF_INET, "127.0.0.1", "client")
+local server = experiment.udp(AF_INET, "127.0.0.1", "server")
+local client = experiment.udp(AF_INET, "127.0.0.1", "client")
 
-lab.section("the client talks to the pinned server")
-lab.call("connect", client, getsockname(server))
-lab.call("send", client, "g1")
-local msg, from = lab.call("recvfrom", server, 100)
-lab.call("connect", server, from)
-lab.call("send", server, "Hi, " .. msg)
-lab.expect(lab.call("recv", client, 100) == "Hi, g1", "the client gets Hi, g1")
+experiment.section("the client talks to the pinned server")
+experiment.call("connect", client, getsockname(server))
+experiment.call("send", client, "g1")
+local msg, from = experiment.call("recvfrom", server, 100)
+experiment.call("connect", server, from)
+experiment.call("send", server, "Hi, " .. msg)
+experiment.expect(experiment.call("recv", client, 100) == "Hi, g1", "the client gets Hi, g1")
 
-lab.section("goodbye: the server receives it and exits without replying")
-lab.call("send", client, "goodbye")
-lab.expect(lab.call("recv", server, 100) == "goodbye", "the server receives goodbye")
-lab.call("close", server)
-lab.expect(lab.errno("recv", client, 100) == EAGAIN, "the client's recv blocks (times out with EAGAIN, 11): no reply, no error")
+experiment.section("goodbye: the server receives it and exits without replying")
+experiment.call("send", client, "goodbye")
+experiment.expect(experiment.call("recv", server, 100) == "goodbye", "the server receives goodbye")
+experiment.call("close", server)
+experiment.expect(experiment.errno("recv", client, 100) == EAGAIN, "the client's recv blocks (times out with EAGAIN, 11): no reply, no error")
 
-lab.section("the client sends again")
-lab.expect(lab.call("send", client, "anyone there?") == 13, "send succeeds")
-lab.expect(lab.errno("recv", client, 100) == ECONNREFUSED, "now recv fails with Connection refused (111)")
+experiment.section("the client sends again")
+experiment.expect(experiment.call("send", client, "anyone there?") == 13, "send succeeds")
+experiment.expect(experiment.errno("recv", client, 100) == ECONNREFUSED, "now recv fails with Connection refused (111)")
 
-lab.finish("after goodbye the client's recv blocked with no reply and no error; its next send brought ICMP port unreachable and recv failed with Connection refused")
+experiment.finish("after goodbye the client's recv blocked with no reply and no error; its next send brought ICMP port unreachable and recv failed with Connection refused")

@@ -9,18 +9,18 @@
 -- IPv4 and IPv6: recv() reports Connection refused as usual, then recverr() shows the ICMP
 -- message that caused it; the queue then is empty (EAGAIN).
 
-local lab = require("lab")
+local experiment = require("experiment")
 
-local function experiment(family, host, level, option)
-  local probe = lab.udp(family, host, "probe")
+local function refused(family, host, level, option)
+  local probe = experiment.udp(family, host, "probe")
   local closed = getsockname(probe)
-  lab.call("close", probe)
-  local client = lab.udp(family, host, "client")
-  lab.call("setsockopt", client, level, option, 1)
-  lab.call("connect", client, closed)
-  lab.call("send", client, "g1")
-  lab.call("poll", {client}, 1)
-  lab.expect(lab.errno("recv", client, 100) == ECONNREFUSED, "recv reports Connection refused (111)")
+  experiment.call("close", probe)
+  local client = experiment.udp(family, host, "client")
+  experiment.call("setsockopt", client, level, option, 1)
+  experiment.call("connect", client, closed)
+  experiment.call("send", client, "g1")
+  experiment.call("poll", {client}, 1)
+  experiment.expect(experiment.errno("recv", client, 100) == ECONNREFUSED, "recv reports Connection refused (111)")
   local e, err, errno = recverr(client)
   if e then
     print(string.format("recverr(client) = {errno=%d, origin=%q, type=%d, code=%d, offender=%q, payload=%q}",
@@ -29,18 +29,18 @@ local function experiment(family, host, level, option)
   else
     print(string.format("recverr(client): recvmsg failed: %s (%d)", err, errno))
   end
-  lab.expect(e and e.errno == ECONNREFUSED, "the error queue holds ECONNREFUSED (111)")
-  lab.expect(e and e.payload == "g1", "the queued entry carries the refused datagram")
-  lab.expect(lab.errno("recverr", client) == EAGAIN, "the error queue is then empty (EAGAIN, 11)")
+  experiment.expect(e and e.errno == ECONNREFUSED, "the error queue holds ECONNREFUSED (111)")
+  experiment.expect(e and e.payload == "g1", "the queued entry carries the refused datagram")
+  experiment.expect(experiment.errno("recverr", client) == EAGAIN, "the error queue is then empty (EAGAIN, 11)")
   return e
 end
 
-lab.section("IPv4")
-local e4 = experiment(AF_INET, "127.0.0.1", IPPROTO_IP, IP_RECVERR)
-lab.expect(e4 and e4.origin == "icmp" and e4.type == 3 and e4.code == 3, "ICMP type 3 code 3 (port unreachable)")
+experiment.section("IPv4")
+local e4 = refused(AF_INET, "127.0.0.1", IPPROTO_IP, IP_RECVERR)
+experiment.expect(e4 and e4.origin == "icmp" and e4.type == 3 and e4.code == 3, "ICMP type 3 code 3 (port unreachable)")
 
-lab.section("IPv6")
-local e6 = experiment(AF_INET6, "::1", IPPROTO_IPV6, IPV6_RECVERR)
-lab.expect(e6 and e6.origin == "icmp6" and e6.type == 1 and e6.code == 4, "ICMPv6 type 1 code 4 (port unreachable)")
+experiment.section("IPv6")
+local e6 = refused(AF_INET6, "::1", IPPROTO_IPV6, IPV6_RECVERR)
+experiment.expect(e6 and e6.origin == "icmp6" and e6.type == 1 and e6.code == 4, "ICMPv6 type 1 code 4 (port unreachable)")
 
-lab.finish("Connection refused came from " .. (e4 and e4.message or "?") .. " (IPv6: " .. (e6 and e6.message or "?") .. ")")
+experiment.finish("Connection refused came from " .. (e4 and e4.message or "?") .. " (IPv6: " .. (e6 and e6.message or "?") .. ")")

@@ -10,7 +10,7 @@
 -- delivers in sequence, and acknowledges cumulatively ("I have everything up to n").
 -- Claim: all 200 messages are delivered in order, exactly once, despite the losses.
 
-local lab = require("lab")
+local experiment = require("experiment")
 
 local MESSAGES, WINDOW, RTO = 200, 16, 0.02
 local DROP, HOLD = 0.2, 0.1 -- the relay's drop and hold-back probabilities
@@ -22,12 +22,12 @@ local function random()
   return seed / 2147483647
 end
 
-local sender = lab.udp(AF_INET, "127.0.0.1", "sender")
-local relay = lab.udp(AF_INET, "127.0.0.1", "relay")
-local receiver = lab.udp(AF_INET, "127.0.0.1", "receiver")
+local sender = experiment.udp(AF_INET, "127.0.0.1", "sender")
+local relay = experiment.udp(AF_INET, "127.0.0.1", "relay")
+local receiver = experiment.udp(AF_INET, "127.0.0.1", "receiver")
 local relay_addr = getsockname(relay)
-lab.call("connect", sender, relay_addr)
-lab.call("connect", receiver, relay_addr)
+experiment.call("connect", sender, relay_addr)
+experiment.call("connect", receiver, relay_addr)
 local sender_port, receiver_port = getsockname(sender).port, getsockname(receiver).port
 local to_sender, to_receiver = getsockname(sender), getsockname(receiver)
 
@@ -104,7 +104,7 @@ local function resend_expired()
   end
 end
 
-lab.section(string.format("sending %d messages through a relay that drops %d%% and reorders", MESSAGES, DROP * 100))
+experiment.section(string.format("sending %d messages through a relay that drops %d%% and reorders", MESSAGES, DROP * 100))
 local started = os.clock()
 fill_window()
 while acked < MESSAGES and os.clock() - started < 4 do
@@ -127,9 +127,9 @@ print(string.format("delivered: %d of %d messages, in order and exactly once: %s
 print(string.format("sender: %d data datagrams sent, %d retransmissions, %d left in the send buffer", sent, retransmissions, buffered))
 print(string.format("relay: %d datagrams seen, %d dropped (loss rate %.1f%%), %d delivered out of order", relayed, dropped, 100 * dropped / relayed, reordered))
 print(string.format("time: %.2f s", elapsed))
-lab.expect(in_order, "all %d messages delivered in order, exactly once", MESSAGES)
-lab.expect(acked == MESSAGES and buffered == 0, "every message acknowledged and its buffer freed")
-lab.expect(dropped > 0 and reordered > 0, "the relay really dropped and reordered datagrams")
+experiment.expect(in_order, "all %d messages delivered in order, exactly once", MESSAGES)
+experiment.expect(acked == MESSAGES and buffered == 0, "every message acknowledged and its buffer freed")
+experiment.expect(dropped > 0 and reordered > 0, "the relay really dropped and reordered datagrams")
 
-lab.finish(string.format("%d messages arrived in order exactly once over a relay that lost %.1f%% of datagrams, with %d retransmissions",
+experiment.finish(string.format("%d messages arrived in order exactly once over a relay that lost %.1f%% of datagrams, with %d retransmissions",
   #delivered, 100 * dropped / relayed, retransmissions))

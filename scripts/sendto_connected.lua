@@ -6,18 +6,18 @@
 -- connected peer (BSD and macOS refuse with EISCONN instead). recvfrom() still receives only
 -- from the peer. This script shows both on the running kernel.
 
-local lab = require("lab")
+local experiment = require("experiment")
 
-local peer = lab.udp(AF_INET, "127.0.0.1", "peer")
-local other = lab.udp(AF_INET, "127.0.0.1", "other")
-local client = lab.udp(AF_INET, "127.0.0.1", "client")
+local peer = experiment.udp(AF_INET, "127.0.0.1", "peer")
+local other = experiment.udp(AF_INET, "127.0.0.1", "other")
+local client = experiment.udp(AF_INET, "127.0.0.1", "client")
 
-lab.section("the client is connected to peer, and sendto()s to other")
-lab.call("connect", client, getsockname(peer))
-local sent = lab.call("sendto", client, "where do I go?", getsockname(other))
-lab.expect(sent == 14, "sendto on a connected socket succeeds on Linux")
-local at_other = lab.call("recv", other, 100)
-local at_peer = lab.call("recv", peer, 100, MSG_DONTWAIT)
+experiment.section("the client is connected to peer, and sendto()s to other")
+experiment.call("connect", client, getsockname(peer))
+local sent = experiment.call("sendto", client, "where do I go?", getsockname(other))
+experiment.expect(sent == 14, "sendto on a connected socket succeeds on Linux")
+local at_other = experiment.call("recv", other, 100)
+local at_peer = experiment.call("recv", peer, 100, MSG_DONTWAIT)
 
 local went
 if at_other == "where do I go?" then
@@ -28,23 +28,23 @@ else
   went = "nowhere we could see"
 end
 print("the datagram went " .. went)
-lab.expect(at_other == "where do I go?" and at_peer == nil, "Linux sends it to the address given")
+experiment.expect(at_other == "where do I go?" and at_peer == nil, "Linux sends it to the address given")
 
-lab.section("sendto() to the peer's own address, and recvfrom()")
-lab.call("sendto", client, "to the peer", getsockname(peer))
-local data, from = lab.call("recvfrom", peer, 100)
-lab.expect(data == "to the peer", "the peer receives it")
-lab.call("sendto", peer, "reply", getsockname(client))
-local reply, from2 = lab.call("recvfrom", client, 100)
-lab.expect(reply == "reply" and tostring(from2) == tostring(getsockname(peer)), "recvfrom on the connected socket gives the data and the peer's address")
+experiment.section("sendto() to the peer's own address, and recvfrom()")
+experiment.call("sendto", client, "to the peer", getsockname(peer))
+local data, from = experiment.call("recvfrom", peer, 100)
+experiment.expect(data == "to the peer", "the peer receives it")
+experiment.call("sendto", peer, "reply", getsockname(client))
+local reply, from2 = experiment.call("recvfrom", client, 100)
+experiment.expect(reply == "reply" and tostring(from2) == tostring(getsockname(peer)), "recvfrom on the connected socket gives the data and the peer's address")
 
-lab.section("sendto() to another, closed port: whose error is it?")
-local probe = lab.udp(AF_INET, "127.0.0.1", "probe")
+experiment.section("sendto() to another, closed port: whose error is it?")
+local probe = experiment.udp(AF_INET, "127.0.0.1", "probe")
 local closed = getsockname(probe)
-lab.call("close", probe)
-lab.call("sendto", client, "to nobody", closed)
-lab.call("poll", {client}, 0.2)
-lab.expect(lab.errno("recv", client, 100) == EAGAIN, "the connected socket reports nothing: the ICMP names another peer than its own")
-lab.expect(lab.call("getsockopt", client, SOL_SOCKET, SO_ERROR) == 0, "SO_ERROR is 0")
+experiment.call("close", probe)
+experiment.call("sendto", client, "to nobody", closed)
+experiment.call("poll", {client}, 0.2)
+experiment.expect(experiment.errno("recv", client, 100) == EAGAIN, "the connected socket reports nothing: the ICMP names another peer than its own")
+experiment.expect(experiment.call("getsockopt", client, SOL_SOCKET, SO_ERROR) == 0, "SO_ERROR is 0")
 
-lab.finish("on this kernel sendto() on a connected UDP socket sent " .. went .. "; recvfrom() worked and named the peer; the refusal of a datagram sent to another port was not reported")
+experiment.finish("on this kernel sendto() on a connected UDP socket sent " .. went .. "; recvfrom() worked and named the peer; the refusal of a datagram sent to another port was not reported")

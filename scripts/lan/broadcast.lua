@@ -11,7 +11,7 @@
 --   A broadcast to a port nobody listens on brings back no ICMP: hosts do not answer broadcasts
 --   with errors, so even a connected socket with IP_RECVERR sees nothing.
 
-local lab = require("lab")
+local experiment = require("experiment")
 local net = assert(network{
   lans = {one = "10.0.0.0/24", two = "10.9.0.0/24"},
   hosts = {a = "one", b = "one", c = "one", r = {"one", "two"}, d = "two"},
@@ -19,43 +19,43 @@ local net = assert(network{
 local PORT = 43300
 local lanbcast = "10.0.0.255"
 
-local rb = lab.udp_in(net.b, AF_INET, "0.0.0.0", "rb", PORT)
-local rc = lab.udp_in(net.c, AF_INET, "0.0.0.0", "rc", PORT)
-local rd = lab.udp_in(net.d, AF_INET, "0.0.0.0", "rd", PORT)
-local s = lab.udp_in(net.a, AF_INET, net.a.addr, "sender")
+local rb = experiment.udp_in(net.b, AF_INET, "0.0.0.0", "rb", PORT)
+local rc = experiment.udp_in(net.c, AF_INET, "0.0.0.0", "rc", PORT)
+local rd = experiment.udp_in(net.d, AF_INET, "0.0.0.0", "rd", PORT)
+local s = experiment.udp_in(net.a, AF_INET, net.a.addr, "sender")
 
-lab.section("without SO_BROADCAST")
-lab.expect(lab.errno("sendto", s, "to all", lanbcast, PORT) == EACCES, "sendto %s fails with EACCES (13)", lanbcast)
+experiment.section("without SO_BROADCAST")
+experiment.expect(experiment.errno("sendto", s, "to all", lanbcast, PORT) == EACCES, "sendto %s fails with EACCES (13)", lanbcast)
 
-lab.section("with SO_BROADCAST")
-lab.call("setsockopt", s, SOL_SOCKET, SO_BROADCAST, 1)
+experiment.section("with SO_BROADCAST")
+experiment.call("setsockopt", s, SOL_SOCKET, SO_BROADCAST, 1)
 for _, dest in ipairs({lanbcast, INADDR_BROADCAST}) do
-  lab.call("sendto", s, "to all", dest, PORT)
-  lab.expect(lab.call("recv", rb, 100) == "to all", "b gets the broadcast to %s", dest)
-  lab.expect(lab.call("recv", rc, 100) == "to all", "c gets the broadcast to %s", dest)
-  lab.expect(lab.call("recv", rd, 100) == nil, "d, behind the router, does not get it")
+  experiment.call("sendto", s, "to all", dest, PORT)
+  experiment.expect(experiment.call("recv", rb, 100) == "to all", "b gets the broadcast to %s", dest)
+  experiment.expect(experiment.call("recv", rc, 100) == "to all", "c gets the broadcast to %s", dest)
+  experiment.expect(experiment.call("recv", rd, 100) == nil, "d, behind the router, does not get it")
 end
 
-lab.section("a socket connected to the broadcast address")
-local cs = lab.udp_in(net.a, AF_INET, net.a.addr, "connected")
-lab.call("setsockopt", cs, SOL_SOCKET, SO_BROADCAST, 1)
-lab.call("connect", cs, lanbcast, PORT)
-lab.call("send", cs, "who is there?")
-local _, from = lab.call("recvfrom", rb, 100)
-lab.call("recvfrom", rc, 100)
-lab.expect(from and from.addr == net.a.addr, "b sees it come from a")
-lab.call("sendto", rb, "b is here", from)
-lab.expect(lab.call("recv", cs, 100) == nil, "b's unicast answer never reaches the socket connected to the broadcast address")
+experiment.section("a socket connected to the broadcast address")
+local cs = experiment.udp_in(net.a, AF_INET, net.a.addr, "connected")
+experiment.call("setsockopt", cs, SOL_SOCKET, SO_BROADCAST, 1)
+experiment.call("connect", cs, lanbcast, PORT)
+experiment.call("send", cs, "who is there?")
+local _, from = experiment.call("recvfrom", rb, 100)
+experiment.call("recvfrom", rc, 100)
+experiment.expect(from and from.addr == net.a.addr, "b sees it come from a")
+experiment.call("sendto", rb, "b is here", from)
+experiment.expect(experiment.call("recv", cs, 100) == nil, "b's unicast answer never reaches the socket connected to the broadcast address")
 
-lab.section("a broadcast to a closed port")
-local probe = lab.udp_in(net.a, AF_INET, net.a.addr, "probe")
-lab.call("setsockopt", probe, SOL_SOCKET, SO_BROADCAST, 1)
-lab.call("setsockopt", probe, IPPROTO_IP, IP_RECVERR, 1)
-lab.call("connect", probe, lanbcast, PORT + 1)
-lab.call("send", probe, "anyone?")
-local _, _, errno = lab.call("recv", probe, 100)
-lab.expect(errno == EAGAIN, "no error comes back, only a timeout")
-lab.expect(recverr(probe) == nil, "the error queue is empty: no ICMP")
+experiment.section("a broadcast to a closed port")
+local probe = experiment.udp_in(net.a, AF_INET, net.a.addr, "probe")
+experiment.call("setsockopt", probe, SOL_SOCKET, SO_BROADCAST, 1)
+experiment.call("setsockopt", probe, IPPROTO_IP, IP_RECVERR, 1)
+experiment.call("connect", probe, lanbcast, PORT + 1)
+experiment.call("send", probe, "anyone?")
+local _, _, errno = experiment.call("recv", probe, 100)
+experiment.expect(errno == EAGAIN, "no error comes back, only a timeout")
+experiment.expect(recverr(probe) == nil, "the error queue is empty: no ICMP")
 
 net:close()
-lab.finish("broadcasts needed SO_BROADCAST, reached b and c but not d behind the router; a socket connected to the broadcast address never got the unicast answer; a broadcast to a closed port brought back no ICMP")
+experiment.finish("broadcasts needed SO_BROADCAST, reached b and c but not d behind the router; a socket connected to the broadcast address never got the unicast answer; a broadcast to a closed port brought back no ICMP")

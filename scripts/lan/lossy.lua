@@ -8,24 +8,24 @@
 -- acknowledged in time. The loss is measured first (100 plain datagrams, some of which must go
 -- missing), so that the verdict fails on a link that loses nothing.
 
-local lab = require("lab")
+local experiment = require("experiment")
 local net = assert(network{"a", "b"})
 local MESSAGES, WINDOW, RTO, PORT = 100, 8, 0.05, 43500
 
-lab.on(net.a, "impair", {loss = 0.2})
-local sender = lab.udp_in(net.a, AF_INET, net.a.addr, "sender")
-local receiver = lab.udp_in(net.b, AF_INET, net.b.addr, "receiver", PORT)
-lab.call("connect", sender, net.b.addr, PORT)
-lab.call("connect", receiver, getsockname(sender))
+experiment.on(net.a, "impair", {loss = 0.2})
+local sender = experiment.udp_in(net.a, AF_INET, net.a.addr, "sender")
+local receiver = experiment.udp_in(net.b, AF_INET, net.b.addr, "receiver", PORT)
+experiment.call("connect", sender, net.b.addr, PORT)
+experiment.call("connect", receiver, getsockname(sender))
 
-lab.section("the link's loss, measured: 100 datagrams with no protocol")
+experiment.section("the link's loss, measured: 100 datagrams with no protocol")
 for i = 1, 100 do send(sender, "probe") end
 local arrived = 0
 while recv(receiver, 100) do arrived = arrived + 1 end
 print(string.format("%d of 100 arrived", arrived))
-lab.expect(arrived < 100, "the link loses datagrams")
+experiment.expect(arrived < 100, "the link loses datagrams")
 
-lab.section("the protocol: sequence numbers, cumulative acknowledgements, resends")
+experiment.section("the protocol: sequence numbers, cumulative acknowledgements, resends")
 
 local sent_at, next_seq, acked, sends = {}, 1, 0, 0
 local delivered, early, acks_sent = {}, {}, 0
@@ -73,9 +73,9 @@ end
 print(string.format("sent %d datagrams for %d messages (%d resends); the receiver acknowledged %d times",
   sends, MESSAGES, sends - MESSAGES, acks_sent))
 print(string.format("delivered: %d of %d messages, in order and exactly once: %s", #delivered, MESSAGES, tostring(in_order)))
-lab.expect(in_order, "every message delivered, in order, once")
-lab.on(net.a, "impair", nil)
+experiment.expect(in_order, "every message delivered, in order, once")
+experiment.on(net.a, "impair", nil)
 
 net:close()
-lab.finish(string.format("the link lost %d of 100 plain datagrams; with the protocol all %d messages arrived in order, %d resends making up for the losses",
+experiment.finish(string.format("the link lost %d of 100 plain datagrams; with the protocol all %d messages arrived in order, %d resends making up for the losses",
   100 - arrived, MESSAGES, sends - MESSAGES))

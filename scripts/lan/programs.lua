@@ -16,14 +16,14 @@
 --   Behind a masquerading router, the same: the server pins a's mapping, and c, behind the same
 --   router, is refused through it.
 
-local lab = require("lab")
+local experiment = require("experiment")
 
 local probe = assert(network{"x"})
 local found = probe.x:exec({"cc", "--version"})
 probe:close()
 if not found then
   print("no C compiler (cc) here: the lesson's C programs cannot be built, so this experiment is skipped")
-  lab.finish("skipped: no C compiler")
+  experiment.finish("skipped: no C compiler")
 end
 
 -- build compiles the three programs into a new folder, and returns it.
@@ -57,43 +57,43 @@ end
 -- pinned runs the lesson's run on net: the server on the server host, client 1 on first,
 -- client 2 on second, and checks each transcript against the lesson's.
 local function pinned(dir, net, server, first, second, where)
-  local srv = lab.on(net[server], "spawn", {dir .. "/udpconnectserver"})
+  local srv = experiment.on(net[server], "spawn", {dir .. "/udpconnectserver"})
   local st1, out1, err1 = net[first]:exec({dir .. "/udpconnectclient2", net[server].addr}, {stdin = "g1\n", timeout = 10})
   show(first .. ": udpconnectclient2 " .. net[server].addr .. " < g1", st1, out1, err1)
   local st2, out2, err2 = net[second]:exec({dir .. "/udpconnectclient2", net[server].addr}, {stdin = "g2\n", timeout = 10})
   show(second .. ": udpconnectclient2 " .. net[server].addr .. " < g2", st2, out2, err2)
-  lab.call("stop", srv)
+  experiment.call("stop", srv)
   local sts, outs, errs = srv:wait()
   show(server .. ": udpconnectserver, then Ctrl-C (SIGINT)", sts, outs, errs)
-  lab.expect(st1 == 0 and out1 == "now sending g1\nsend bytes: 2 \nHi, g1\n" and err1 == "",
+  experiment.expect(st1 == 0 and out1 == "now sending g1\nsend bytes: 2 \nHi, g1\n" and err1 == "",
     "%s: client 1 gets Hi, g1", where)
-  lab.expect(st2 == 1 and out2 == "now sending g2\nsend bytes: 2 \n" and err2 == "recv failed: Connection refused (111)\n",
+  experiment.expect(st2 == 1 and out2 == "now sending g2\nsend bytes: 2 \n" and err2 == "recv failed: Connection refused (111)\n",
     "%s: client 2 gets recv failed: Connection refused (111), exit 1", where)
-  lab.expect(sts == 0 and outs == "received 2 bytes: g1\nsend bytes: 6 \n\nreceived 0 datagrams\n",
+  experiment.expect(sts == 0 and outs == "received 2 bytes: g1\nsend bytes: 6 \n\nreceived 0 datagrams\n",
     "%s: the server answered client 1, and counted as the lesson's does", where)
 end
 
 local net = assert(network{"a", "b", "c"})
 local dir = build(net.a)
 
-lab.section("the lesson's first client, with no server: recvfrom fails")
+experiment.section("the lesson's first client, with no server: recvfrom fails")
 local st, out, err = net.a:exec({dir .. "/udpconnectclient", net.b.addr}, {stdin = "g1\n", timeout = 10})
 show("a: udpconnectclient " .. net.b.addr .. " < g1", st, out, err)
-lab.expect(st == 1 and out == "now sending g1\nsend bytes: 2 \n" and err == "recvfrom failed: Connection refused (111)\n",
+experiment.expect(st == 1 and out == "now sending g1\nsend bytes: 2 \n" and err == "recvfrom failed: Connection refused (111)\n",
   "udpconnectclient: recvfrom failed: Connection refused (111)")
 
-lab.section("the pinned server on b, client 1 on a, client 2 on c")
+experiment.section("the pinned server on b, client 1 on a, client 2 on c")
 pinned(dir, net, "b", "a", "c", "one LAN")
 net:close()
 
-lab.section("the same behind a NAT: a and c on LAN left behind r, the server on b (right)")
+experiment.section("the same behind a NAT: a and c on LAN left behind r, the server on b (right)")
 local nat = assert(network{
   lans = {left = "10.1.0.0/24", right = "10.2.0.0/24"},
   hosts = {a = "left", c = "left", b = "right", r = {"left", "right"}},
 })
-lab.on(nat.r, "nat", "right")
+experiment.on(nat.r, "nat", "right")
 pinned(dir, nat, "b", "a", "c", "behind the NAT")
 nat:close()
 
 os.execute("rm -rf '" .. dir .. "'")
-lab.finish("the lesson's C programs printed the lesson's transcripts on the LAN and across the NAT: Hi, g1 for the first client, recv failed: Connection refused (111) for the second")
+experiment.finish("the lesson's C programs printed the lesson's transcripts on the LAN and across the NAT: Hi, g1 for the first client, recv failed: Connection refused (111) for the second")

@@ -14,7 +14,7 @@
 --   icmp_msgs_per_sec = 1000 a second, each message counted as 0 to 2 at random: 20 stays well
 --   under it; a burst of 100 gets some 50 to 70 refusals, depending on how fast it is sent.)
 
-local lab = require("lab")
+local experiment = require("experiment")
 local PORT = 9 -- nothing is bound to it on b
 
 -- burst sends n datagrams as fast as it can from host's n connected sockets to b's closed
@@ -46,22 +46,22 @@ local function burst(net, host, n)
 end
 
 local net = assert(network{"a", "b", "c"})
-lab.section("the kernel's defaults")
+experiment.section("the kernel's defaults")
 local refused, sent = burst(net, net.a, 50)
-lab.expect(sent == 50, "every send succeeded: %d of 50", sent)
-lab.expect(refused == 6, "6 of 50 refused (the burst of b's bucket for a): %d", refused)
+experiment.expect(sent == 50, "every send succeeded: %d of 50", sent)
+experiment.expect(refused == 6, "6 of 50 refused (the burst of b's bucket for a): %d", refused)
 local fromC = burst(net, net.c, 5)
-lab.expect(fromC == 5, "c has a bucket of its own: 5 of 5 refused, got %d", fromC)
+experiment.expect(fromC == 5, "c has a bucket of its own: 5 of 5 refused, got %d", fromC)
 os.execute("sleep 1.1")
 print("(1.1 s later)")
 local later = burst(net, net.a, 5)
-lab.expect(later >= 1 and later <= 2, "one token back after a second: 1 of 5 refused (2 if the pause took over 2 s), got %d", later)
+experiment.expect(later >= 1 and later <= 2, "one token back after a second: 1 of 5 refused (2 if the pause took over 2 s), got %d", later)
 net:close()
 
-lab.section("network{\"a\", \"b\", icmp_ratelimit = 0}: the limit per destination lifted")
+experiment.section("network{\"a\", \"b\", icmp_ratelimit = 0}: the limit per destination lifted")
 local free = assert(network{"a", "b", icmp_ratelimit = 0})
 local all = burst(free, free.a, 20)
-lab.expect(all == 20, "with no limit per destination, 20 of 20 refused: %d", all)
+experiment.expect(all == 20, "with no limit per destination, 20 of 20 refused: %d", all)
 free:close()
 
-lab.finish(string.format("of 50 quick datagrams to a closed port %d were refused: b sends one destination at most 6 ICMP errors at once, then 1 a second; with that limit lifted, %d of 20", refused, all))
+experiment.finish(string.format("of 50 quick datagrams to a closed port %d were refused: b sends one destination at most 6 ICMP errors at once, then 1 a second; with that limit lifted, %d of 20", refused, all))

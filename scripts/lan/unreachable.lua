@@ -19,7 +19,7 @@
 -- datagrams go out to a MAC nobody answers, in silence, and only after some 20 to 55 s does a
 -- learn it as above. `udplab scripts/lan/unreachable.lua stale` runs that case alone.
 
-local lab = require("lab")
+local experiment = require("experiment")
 local net = assert(network{"a", "b", "c"})
 local PORT = 43211
 
@@ -27,12 +27,12 @@ local PORT = 43211
 -- seconds; with queue, IP_RECVERR is on and the error queue is read after. It returns the
 -- errno of the receive, the seconds it took, and the error queue's entry.
 local function attempt(peer, queue, wait)
-  local c = lab.udp_in(net.a, AF_INET, net.a.addr, "client")
-  if queue then lab.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1) end
-  lab.call("settimeout", c, wait)
-  lab.call("connect", c, peer.addr, PORT)
-  lab.call("send", c, "g1")
-  local dt, data, msg, errno = lab.timed("recv", c, 100)
+  local c = experiment.udp_in(net.a, AF_INET, net.a.addr, "client")
+  if queue then experiment.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1) end
+  experiment.call("settimeout", c, wait)
+  experiment.call("connect", c, peer.addr, PORT)
+  experiment.call("send", c, "g1")
+  local dt, data, msg, errno = experiment.timed("recv", c, 100)
   local e = queue and recverr(c) or nil
   if e then print("  recverr(client): " .. e.message) end
   close(c)
@@ -40,14 +40,14 @@ local function attempt(peer, queue, wait)
 end
 
 if arg[1] == "stale" then
-  lab.section("a host that was reachable goes down (c, after a datagram from a reached it)")
-  local server = lab.udp_in(net.c, AF_INET, net.c.addr, "server", PORT)
-  local c = lab.udp_in(net.a, AF_INET, net.a.addr, "client")
-  lab.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1)
-  lab.call("connect", c, net.c.addr, PORT)
-  lab.call("send", c, "hello")
-  lab.call("recv", server, 100)
-  lab.on(net.c, "down")
+  experiment.section("a host that was reachable goes down (c, after a datagram from a reached it)")
+  local server = experiment.udp_in(net.c, AF_INET, net.c.addr, "server", PORT)
+  local c = experiment.udp_in(net.a, AF_INET, net.a.addr, "client")
+  experiment.call("setsockopt", c, IPPROTO_IP, IP_RECVERR, 1)
+  experiment.call("connect", c, net.c.addr, PORT)
+  experiment.call("send", c, "hello")
+  experiment.call("recv", server, 100)
+  experiment.on(net.c, "down")
   print("  (sending every second until a learns that c is gone)")
   local t0, errno, tries = os.time(), nil, 0
   settimeout(c, 1)
@@ -59,46 +59,46 @@ if arg[1] == "stale" then
   until errno or os.time() - t0 > 90
   local took = os.time() - t0
   print(string.format("  after %d s and %d datagrams: %s", took, tries, errno and strerror(errno) or "nothing yet"))
-  lab.expect(errno == EHOSTUNREACH, "a learned it at last: EHOSTUNREACH")
-  lab.expect(took >= 15, "only after the ARP entry went stale (15 s at least): %d s", took)
+  experiment.expect(errno == EHOSTUNREACH, "a learned it at last: EHOSTUNREACH")
+  experiment.expect(took >= 15, "only after the ARP entry went stale (15 s at least): %d s", took)
   net:close()
-  lab.finish(string.format("a host that was reachable: %d s of silence, then EHOSTUNREACH", took))
+  experiment.finish(string.format("a host that was reachable: %d s of silence, then EHOSTUNREACH", took))
 end
 
-lab.section("port closed (nothing bound on b)")
+experiment.section("port closed (nothing bound on b)")
 local errno, dt = attempt(net.b, false, 1)
-lab.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port: ECONNREFUSED at once")
+experiment.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port: ECONNREFUSED at once")
 local e
 errno, dt, e = attempt(net.b, true, 1)
-lab.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port with IP_RECVERR: ECONNREFUSED at once")
-lab.expect(e and e.origin == "icmp" and e.type == 3 and e.code == 3 and e.offender == net.b.addr, "the ICMP port unreachable came from b")
+experiment.expect(errno == ECONNREFUSED and dt < 0.5, "a closed port with IP_RECVERR: ECONNREFUSED at once")
+experiment.expect(e and e.origin == "icmp" and e.type == 3 and e.code == 3 and e.offender == net.b.addr, "the ICMP port unreachable came from b")
 
-lab.on(net.c, "down")
-lab.section("host down (c unplugged: ARP gets no answer)")
+experiment.on(net.c, "down")
+experiment.section("host down (c unplugged: ARP gets no answer)")
 errno, dt = attempt(net.c, false, 5)
-lab.expect(errno == EAGAIN and dt > 4, "a host down, without IP_RECVERR: only the timeout")
+experiment.expect(errno == EAGAIN and dt > 4, "a host down, without IP_RECVERR: only the timeout")
 errno, dt, e = attempt(net.c, true, 8)
-lab.expect(errno == EHOSTUNREACH and dt > 1 and dt < 7, "a host down, with IP_RECVERR: EHOSTUNREACH once ARP gave up")
-lab.expect(e and e.type == 3 and e.code == 1 and e.offender == net.a.addr, "the ICMP host unreachable came from a itself")
-lab.on(net.c, "up")
+experiment.expect(errno == EHOSTUNREACH and dt > 1 and dt < 7, "a host down, with IP_RECVERR: EHOSTUNREACH once ARP gave up")
+experiment.expect(e and e.type == 3 and e.code == 1 and e.offender == net.a.addr, "the ICMP host unreachable came from a itself")
+experiment.on(net.c, "up")
 
-lab.on(net.b, "firewall", "drop")
-lab.section("firewall drop on b")
+experiment.on(net.b, "firewall", "drop")
+experiment.section("firewall drop on b")
 errno = attempt(net.b, false, 1)
-lab.expect(errno == EAGAIN, "a firewall that drops: only a timeout")
+experiment.expect(errno == EAGAIN, "a firewall that drops: only a timeout")
 errno, dt, e = attempt(net.b, true, 1)
-lab.expect(errno == EAGAIN and e == nil, "a firewall that drops, with IP_RECVERR: only a timeout, nothing queued")
+experiment.expect(errno == EAGAIN and e == nil, "a firewall that drops, with IP_RECVERR: only a timeout, nothing queued")
 
-lab.on(net.b, "firewall", "reject")
-lab.section("firewall reject on b")
+experiment.on(net.b, "firewall", "reject")
+experiment.section("firewall reject on b")
 errno, dt = attempt(net.b, false, 1)
-lab.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects: EHOSTUNREACH at once")
+experiment.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects: EHOSTUNREACH at once")
 errno, dt, e = attempt(net.b, true, 1)
-lab.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects, with IP_RECVERR: EHOSTUNREACH at once")
-lab.expect(e and e.type == 3 and e.code == 13 and e.offender == net.b.addr, "its ICMP says administratively prohibited (type 3, code 13), from b")
-lab.on(net.b, "firewall", nil)
+experiment.expect(errno == EHOSTUNREACH and dt < 0.5, "a firewall that rejects, with IP_RECVERR: EHOSTUNREACH at once")
+experiment.expect(e and e.type == 3 and e.code == 13 and e.offender == net.b.addr, "its ICMP says administratively prohibited (type 3, code 13), from b")
+experiment.on(net.b, "firewall", nil)
 
 net:close()
 print()
 print("(left out: a host that a reached a moment before; `udplab scripts/lan/unreachable.lua stale` shows it, in up to a minute)")
-lab.finish("closed port: ECONNREFUSED at once; host down: a timeout, or EHOSTUNREACH after ARP gave up with IP_RECVERR; firewall drop: a timeout; firewall reject: EHOSTUNREACH at once")
+experiment.finish("closed port: ECONNREFUSED at once; host down: a timeout, or EHOSTUNREACH after ARP gave up with IP_RECVERR; firewall drop: a timeout; firewall reject: EHOSTUNREACH at once")

@@ -1,29 +1,31 @@
--- lab.lua: the helpers the experiment scripts share. Each experiment prints every call it makes
--- and what the kernel answered, in the lesson's C style:
+-- experiment.lua: the helpers for writing an experiment, which the shipped ones use. An
+-- experiment prints every call it makes and what the kernel answered, in the lesson's C style:
 --
 --   connect(sender, 255.255.255.255:40000): connect failed: Permission denied (13)
 --   setsockopt(sender, SOL_SOCKET, SO_BROADCAST, 1) = 0
 --
--- then states what it expected with lab.expect, and ends with lab.finish, which prints
+-- states what it expects with experiment.expect, and ends with experiment.finish, which prints
 -- "verdict: ..." and exits 0 when every expectation held, 1 (naming what did not) otherwise.
 --
--- scripts/<name>.lua finds this file through require("lab"): udplab adds the script's folder
--- and its lib/ to package.path.
+-- local experiment = require("experiment") finds this file beside a script, in its lib/ folder
+-- or its parent's (udplab adds them to package.path), else the copy inside udplab.
 
-local lab = {failures = {}, TIMEOUT = 0.3}
+-- experiment.TIMEOUT is the receive timeout, in seconds, of the sockets experiment.udp opens;
+-- experiment.failures lists the expectations that failed so far.
+local experiment = {failures = {}, TIMEOUT = 0.3}
 
--- udplab's Lua is 5.1 (gopher-lua): no table.pack, table.unpack is unpack
+-- experiment.pack(...), experiment.unpack(t, i, j): Lua 5.4's table.pack and table.unpack,
+-- which udplab's Lua, 5.1 as gopher-lua implements it, lacks (its unpack is a global).
 local pack = table.pack or function(...) return {n = select("#", ...), ...} end
 local unpack = table.unpack or unpack
-lab.pack, lab.unpack = pack, unpack
+experiment.pack, experiment.unpack = pack, unpack
 
 local names = setmetatable({}, {__mode = "k"})
 
--- lab.name(v, name) makes v print as name in the calls shown, and names a socket in the
--- picture (label).
-function lab.name(v, name)
+-- experiment.name(v, name) makes v print as name in the calls shown.
+function experiment.name(v, name)
   names[v] = name
-  if type(v) == "userdata" and label then label(v, name) end
+  if type(v) == "userdata" and label then label(v, name) end -- its name in the picture too
   return v
 end
 
@@ -63,8 +65,8 @@ local function show(v)
   return tostring(v)
 end
 
--- lab.describe(name, ...) is the call as shown: connect(client, 127.0.0.1:5000).
-function lab.describe(name, ...)
+-- experiment.describe(name, ...) is the call as shown: connect(client, 127.0.0.1:5000).
+function experiment.describe(name, ...)
   local args = pack(...)
   local shown = {}
   for i = 1, args.n do
@@ -82,11 +84,11 @@ function lab.describe(name, ...)
   return name .. "(" .. table.concat(shown, ", ") .. ")"
 end
 
--- lab.call(name, ...) calls the global function name with the arguments, prints the call and
--- what it returned (or "<name> failed: <text> (<errno>)"), and returns what it returned.
-function lab.call(name, ...)
+-- experiment.call(name, ...) calls the global function name with the arguments, prints the call
+-- and what it returned (or "<name> failed: <text> (<errno>)"), and returns what it returned.
+function experiment.call(name, ...)
   local r = pack(_G[name](...))
-  local desc = lab.describe(name, ...)
+  local desc = experiment.describe(name, ...)
   if r[1] == nil and type(r[2]) == "string" and type(r[3]) == "number" then
     print(string.format("%s: %s failed: %s (%d)", desc, name, r[2], r[3]))
   else
@@ -97,46 +99,47 @@ function lab.call(name, ...)
   return unpack(r, 1, r.n)
 end
 
--- lab.errno(name, ...) is lab.call, returning only the errno the call failed with (nil when it
--- succeeded).
-function lab.errno(name, ...)
-  local r = pack(lab.call(name, ...))
+-- experiment.errno(name, ...) is experiment.call, returning only the errno the call failed with
+-- (nil when it succeeded).
+function experiment.errno(name, ...)
+  local r = pack(experiment.call(name, ...))
   if r[1] == nil then return r[3] end
   return nil
 end
 
--- lab.udp(family, host, name) opens a UDP socket bound to host on a port the kernel picks, with
--- the receive timeout lab.TIMEOUT, and names it; it raises an error if the kernel refuses.
-function lab.udp(family, host, name)
+-- experiment.udp(family, host, name) opens a UDP socket bound to host on a port the kernel picks,
+-- with the receive timeout experiment.TIMEOUT, and names it; it raises an error if the kernel
+-- refuses.
+function experiment.udp(family, host, name)
   local s = assert(socket(family, SOCK_DGRAM))
-  lab.name(s, name)
+  experiment.name(s, name)
   assert(bind(s, host, 0))
-  assert(settimeout(s, lab.TIMEOUT))
+  assert(settimeout(s, experiment.TIMEOUT))
   print(string.format("%s = socket(%s, SOCK_DGRAM), bound to %s", name,
     family == AF_INET6 and "AF_INET6" or "AF_INET", show(getsockname(s))))
   return s
 end
 
--- lab.udp_in(host, family, addr, name[, port[, shared]]) is lab.udp inside a host of a
--- network{}: a UDP socket opened in host, bound to addr (its address, or "0.0.0.0" / "::") and
--- port (0: the kernel picks); shared sets SO_REUSEADDR first, so that several sockets of the
--- host can share the port.
-function lab.udp_in(host, family, addr, name, port, shared)
+-- experiment.udp_in(host, family, addr, name[, port[, shared]]) is experiment.udp inside a host of
+-- a network{}: a UDP socket opened in host, bound to addr (its address, or "0.0.0.0" / "::") and
+-- port (0: the kernel picks); shared sets SO_REUSEADDR first, so that several sockets of the host
+-- can share the port.
+function experiment.udp_in(host, family, addr, name, port, shared)
   local s = assert(host:socket(family, SOCK_DGRAM))
-  lab.name(s, name)
+  experiment.name(s, name)
   if shared then assert(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, 1)) end
   assert(bind(s, addr, port or 0))
-  assert(settimeout(s, lab.TIMEOUT))
+  assert(settimeout(s, experiment.TIMEOUT))
   print(string.format("%s = %s:socket(%s, SOCK_DGRAM), bound to %s", name, host.name,
     family == AF_INET6 and "AF_INET6" or "AF_INET", show(getsockname(s))))
   return s
 end
 
--- lab.on(host, method, ...) calls host:method(...) (down, up, firewall, impair, nat), prints the
--- call and what it returned, and returns it.
-function lab.on(host, method, ...)
+-- experiment.on(host, method, ...) calls host:method(...) (down, up, firewall, impair, nat),
+-- prints the call and what it returned, and returns it.
+function experiment.on(host, method, ...)
   local r = pack(host[method](host, ...))
-  local desc = lab.describe(host.name .. ":" .. method, ...)
+  local desc = experiment.describe(host.name .. ":" .. method, ...)
   if r[1] == nil then
     print(string.format("%s: failed: %s (%s)", desc, tostring(r[2]), tostring(r[3])))
   else
@@ -145,24 +148,25 @@ function lab.on(host, method, ...)
   return unpack(r, 1, r.n)
 end
 
--- lab.timed(name, ...) is lab.call, also printing how long the call took; it returns the
--- seconds, then what the call returned.
-function lab.timed(name, ...)
+-- experiment.timed(name, ...) is experiment.call, also printing how long the call took; it returns
+-- the seconds, then what the call returned.
+function experiment.timed(name, ...)
   local t0 = os.clock()
-  local r = pack(lab.call(name, ...))
+  local r = pack(experiment.call(name, ...))
   local dt = os.clock() - t0
   print(string.format("  (%.2f s)", dt))
   return dt, unpack(r, 1, r.n)
 end
 
 -- For the test that proves every check can fail: with UDPLAB_FLIP=n in the environment, the
--- n-th expectation is taken as its opposite (the script must then fail), and lab.finish says how
--- many expectations there were.
+-- n-th expectation is taken as its opposite (the script must then fail), and experiment.finish
+-- says how many expectations there were.
 local flip = tonumber(os.getenv("UDPLAB_FLIP") or "")
 local expectations = 0
 
--- lab.expect(ok, fmt, ...) records the expectation string.format(fmt, ...) as failed unless ok.
-function lab.expect(ok, fmt, ...)
+-- experiment.expect(ok, fmt, ...) records the expectation string.format(fmt, ...) as failed
+-- unless ok, and returns ok.
+function experiment.expect(ok, fmt, ...)
   expectations = expectations + 1
   if flip == expectations then
     ok = not ok
@@ -170,32 +174,33 @@ function lab.expect(ok, fmt, ...)
   end
   if not ok then
     local msg = string.format(fmt, ...)
-    table.insert(lab.failures, msg)
+    table.insert(experiment.failures, msg)
     print("  NOT AS EXPECTED: " .. msg)
   end
   return ok
 end
 
--- lab.section(title) prints a heading for one step of the experiment, and starts a band of
--- that title in the picture (section).
-function lab.section(title)
+-- experiment.section(title) prints a heading for one step of the experiment.
+function experiment.section(title)
   print()
   print("-- " .. title)
-  if section then section(title) end
+  if section then section(title) end -- a band in the picture
 end
 
--- lab.finish(verdict) ends the experiment: "verdict: <verdict>" and exit 0 when every
+-- experiment.finish(verdict) ends the experiment: "verdict: <verdict>" and exit 0 when every
 -- expectation held, else the failed expectations on stderr and exit 1.
-function lab.finish(verdict)
+function experiment.finish(verdict)
   print()
   if flip then print("expectations: " .. expectations) end
-  if #lab.failures == 0 then
+  if #experiment.failures == 0 then
     print("verdict: " .. verdict)
     os.exit(0)
   end
-  for _, f in ipairs(lab.failures) do io.stderr:write(arg[0], ": not as stated: ", f, "\n") end
-  print("verdict: the kernel did not behave as stated: " .. lab.failures[1])
+  for _, f in ipairs(experiment.failures) do
+    io.stderr:write(arg[0], ": not as stated: ", f, "\n")
+  end
+  print("verdict: the kernel did not behave as stated: " .. experiment.failures[1])
   os.exit(1)
 end
 
-return lab
+return experiment
