@@ -82,7 +82,10 @@ type Session struct {
 
 // New returns a Session with a fresh Lua state.
 func New(opts Options) *Session {
-	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
+	// The data stack starts small and grows to gopher-lua's usual size (so its limit, "stack
+	// overflow", is the same): its 80 kB were zeroed, and their pages touched, at every start.
+	L := lua.NewState(lua.Options{RegistrySize: 1024, RegistryMaxSize: lua.RegistrySize, RegistryGrowStep: 1024})
+	s := &Session{L: L, stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
 		sigs: make(chan os.Signal, 4), exitHook: os.Exit, sources: map[string]string{}}
 	s.luaOut = &lineTail{w: opts.Stdout}
 	s.luaErr = s.luaOut.alongside(opts.Stderr)

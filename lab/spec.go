@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"sort"
 )
 
@@ -60,9 +59,20 @@ type Spec struct {
 // MaxNameLen is the longest name a host or LAN may have.
 const MaxNameLen = 12
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+// validName reports whether name is a host's or a LAN's name: nameRule.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > MaxNameLen || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
-// nameRule says what nameRE accepts.
+// nameRule says what validName accepts.
 const nameRule = "use a-z and 0-9, starting with a letter, at most 12 characters"
 
 // reserved4 are the IPv4 ranges a LAN cannot use: the kernel gives them meanings of their own
@@ -124,7 +134,7 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 	}
 	sort.Strings(lanNames)
 	for i, n := range lanNames {
-		if !nameRE.MatchString(n) {
+		if !validName(n) {
 			return nil, fmt.Errorf("LAN name %q: %s", n, nameRule)
 		}
 		p, err := netip.ParsePrefix(lans[n])
@@ -151,7 +161,7 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 		next4[i], next6[i] = l.Prefix4.Addr().Next(), l.Prefix6.Addr().Next()
 	}
 	for _, name := range order {
-		if !nameRE.MatchString(name) || reservedNames[name] {
+		if !validName(name) || reservedNames[name] {
 			return nil, fmt.Errorf("host name %q: %s (not close, hosts, lans)", name, nameRule)
 		}
 		h := Host{Name: name}

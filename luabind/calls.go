@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -19,22 +20,13 @@ import (
 // errors ("socket expected, got nil"), is "socket".
 const socketTypeName = "udplab.socket"
 
-// smallInts holds boxed Lua numbers for small integers, so returning a byte count or a 0 does
-// not allocate. Each points into smallNumbers instead of a heap allocation of its own, as
-// gopher-lua's own allocator boxes numbers (alloc.go): made at start-up, 4097 allocations
-// would cost a fifth of a millisecond.
-var (
-	smallNumbers [4097]float64
-	smallInts    = func() (v [len(smallNumbers)]lua.LValue) {
-		boxed := lua.LValue(lua.LNumber(0))
-		for i := range v {
-			smallNumbers[i] = float64(i)
-			v[i] = boxed
-			(*eface)(unsafe.Pointer(&v[i])).data = unsafe.Pointer(&smallNumbers[i])
-		}
-		return v
-	}()
-)
+// smallNumbers backs the boxed Lua numbers intValue returns for small integers, so that
+// returning a byte count or a 0 does not allocate: each points into it instead of a heap
+// allocation of its own, as gopher-lua's own allocator boxes numbers (alloc.go). An entry holds
+// its number's bits from the first time it is boxed (a compare-and-swap from 0, the bits of
+// 0.0, so that Lua states on other goroutines only ever read what is there), so that starting
+// udplab touches none of its 32 kB.
+var smallNumbers [4097]uint64
 
 // eface is the layout of a Go interface value: its type, then a pointer to its data.
 type eface struct {
@@ -43,10 +35,16 @@ type eface struct {
 
 // intValue returns n as a Lua number.
 func intValue(n int) lua.LValue {
-	if n >= 0 && n < len(smallInts) {
-		return smallInts[n]
+	if n < 0 || n >= len(smallNumbers) {
+		return lua.LNumber(n)
 	}
-	return lua.LNumber(n)
+	p := &smallNumbers[n]
+	if n != 0 && atomic.LoadUint64(p) == 0 {
+		atomic.CompareAndSwapUint64(p, 0, math.Float64bits(float64(n)))
+	}
+	v := lua.LValue(lua.LNumber(0))
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
+	return v
 }
 
 // pushFailure pushes the luaposix failure triple for err: nil, the C error text, the errno. An
@@ -85,7 +83,7 @@ func pushZero(L *lua.LState, err error) int {
 	if err != nil {
 		return pushFailure(L, err)
 	}
-	L.Push(smallInts[0])
+	L.Push(intValue(0))
 	return 1
 }
 
