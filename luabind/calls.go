@@ -47,6 +47,25 @@ func intValue(n int) lua.LValue {
 	return v
 }
 
+// stringValue returns a copy of b as a Lua string in one allocation. Boxing a Go string as a
+// Lua value takes two (its bytes, then a 16-byte header for the interface to point to); here the
+// header leads the block that holds the bytes, and points into it. The block holds no pointer
+// the collector must follow: its header's only points to itself, kept alive by the interface
+// value, and a substring of it keeps it alive as any pointer into a block does.
+func stringValue(b []byte) lua.LValue {
+	if len(b) == 0 {
+		return lua.LValue(lua.LString(""))
+	}
+	const header = int(unsafe.Sizeof(""))
+	block := make([]byte, header+len(b))
+	copy(block[header:], b)
+	s := (*string)(unsafe.Pointer(&block[0]))
+	*s = unsafe.String(&block[header], len(b))
+	v := lua.LValue(lua.LString(""))
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(s)
+	return v
+}
+
 // pushFailure pushes the luaposix failure triple for err: nil, the C error text, the errno. An
 // error that is not an errno (a cancelled wait) raises instead.
 func pushFailure(L *lua.LState, err error) int {
@@ -253,7 +272,7 @@ func (rt *Runtime) recvCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	a.L.Push(stringValue(buf[:min(n, len(buf))]))
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n)) // the datagram's real length, which MSG_TRUNC asked for
 		return 2
@@ -280,7 +299,7 @@ func (rt *Runtime) recvfromCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	a.L.Push(stringValue(buf[:min(n, len(buf))]))
 	rt.pushSender(a.L, s, from)
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n))
