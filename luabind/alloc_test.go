@@ -39,19 +39,44 @@ func TestSendAllocatesNothing(t *testing.T) {
 }
 
 // recv and recvfrom (from the peer that sent last) allocate only the data, in one block with its
-// header (stringValue): the sender's address table is the one returned before.
+// header (stringValue): the sender's address table is the one returned before. The same bytes
+// as the socket's last datagram allocate nothing: its string is returned again.
 func TestRecvAllocations(t *testing.T) {
 	setup := `
 		s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 2)
 		peer = socket(AF_INET, SOCK_DGRAM); bind(peer, "127.0.0.1", 0)
-		me = getsockname(s); payload = string.rep("x", 64)
-		function step() sendto(peer, payload, me); local d, from = recvfrom(s, 100) end
-		function steprecv() sendto(peer, payload, me); local d = recv(s, 100) end`
-	if n := allocsPerCall(t, setup, "step"); n > 1 {
-		t.Errorf("recvfrom: %.1f allocations per call, want at most 1", n)
+		me = getsockname(s); payloads = {string.rep("x", 64), string.rep("y", 64)}; i = 0
+		function step() i = i + 1; sendto(peer, payloads[i % 2 + 1], me); local d, from = recvfrom(s, 100) end
+		function steprecv() i = i + 1; sendto(peer, payloads[i % 2 + 1], me); local d = recv(s, 100) end
+		function same() sendto(peer, payloads[1], me); local d = recv(s, 100) end`
+	for _, c := range []struct {
+		fn   string
+		want float64
+	}{{"step", 1}, {"steprecv", 1}, {"same", 0}} {
+		if n := allocsPerCall(t, setup, c.fn); n > c.want {
+			t.Errorf("%s: %.1f allocations per call, want at most %v", c.fn, n, c.want)
+		}
 	}
-	if n := allocsPerCall(t, setup, "steprecv"); n > 1 {
-		t.Errorf("recv: %.1f allocations per call, want at most 1", n)
+}
+
+// A datagram of the same length as the last one but other bytes is a new string, and the same
+// bytes again give the same string.
+func TestReceiveSameLengthOtherBytes(t *testing.T) {
+	var out bytes.Buffer
+	L, _ := newState(t, &out)
+	err := L.DoString(`
+		local s = socket(AF_INET, SOCK_DGRAM); bind(s, "127.0.0.1", 0); settimeout(s, 2)
+		local me = getsockname(s)
+		for _, d in ipairs({"ab", "ab", "ac", "ab", "", "", "ab", "ba"}) do
+			sendto(s, d, me)
+			local got = recv(s, 10)
+			assert(got == d, string.format("sent %q, received %q", d, got))
+			sendto(s, d, me)
+			got = recvfrom(s, 10)
+			assert(got == d, string.format("sent %q, recvfrom gave %q", d, got))
+		end`)
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

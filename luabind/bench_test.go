@@ -104,6 +104,15 @@ func BenchmarkLuaRecv(b *testing.B) {
 		 if recv(s, 100) ~= payload then error("bad datagram") end`)
 }
 
+// BenchmarkLuaRecvVarying is BenchmarkLuaRecv with two payloads in turn, so that no datagram has
+// the bytes of the one before: each receive allocates its string.
+func BenchmarkLuaRecvVarying(b *testing.B) {
+	luaLoop(b, recvSetup+`; other = string.rep("y", 64)`, "recv, sendto, s, me, payload, other",
+		`if i % 100 == 1 then for k = 1, 50 do sendto(s, payload, me); sendto(s, other, me) end end
+		 local d = recv(s, 100)
+		 if d ~= payload and d ~= other then error("bad datagram") end`)
+}
+
 // BenchmarkLuaRecvfrom is BenchmarkLuaRecv with the sender's address.
 func BenchmarkLuaRecvfrom(b *testing.B) {
 	luaLoop(b, recvSetup, "recvfrom, sendto, s, me, payload",

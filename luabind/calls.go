@@ -66,6 +66,19 @@ func stringValue(b []byte) lua.LValue {
 	return v
 }
 
+// received returns data as a Lua string: the one s received last when the same bytes came
+// again, as a server's requests or a peer's replies often do. Lua cannot tell one string from
+// another of the same bytes, so this is PUC Lua's interning of short strings, for the one string
+// most likely to come again: it costs a comparison when the lengths match, and saves the
+// allocation, the copy and the collection when it matches.
+func (s *socket) received(data []byte) lua.LValue {
+	if last, ok := s.last.(lua.LString); ok && len(last) == len(data) && string(last) == string(data) {
+		return s.last
+	}
+	s.last = stringValue(data)
+	return s.last
+}
+
 // pushFailure pushes the luaposix failure triple for err: nil, the C error text, the errno. An
 // error that is not an errno (a cancelled wait) raises instead.
 func pushFailure(L *lua.LState, err error) int {
@@ -272,7 +285,7 @@ func (rt *Runtime) recvCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(stringValue(buf[:min(n, len(buf))]))
+	a.L.Push(s.received(buf[:min(n, len(buf))]))
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n)) // the datagram's real length, which MSG_TRUNC asked for
 		return 2
@@ -299,7 +312,7 @@ func (rt *Runtime) recvfromCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(stringValue(buf[:min(n, len(buf))]))
+	a.L.Push(s.received(buf[:min(n, len(buf))]))
 	rt.pushSender(a.L, s, from)
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n))
