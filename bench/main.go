@@ -11,6 +11,11 @@
 // four calls; poll over 1000 sockets with one readable; starting the interpreter; resident
 // memory idle and after a loop. A contender that is not installed is installed with apt when
 // udplab runs as root, else skipped with a note.
+//
+// udplab is built as the README says to install it, without cgo; "udplab, cgo" is the binary a
+// plain go build makes where a C compiler is found, and "Go floor" a hello world built without
+// cgo in the same run: what starting any Go program costs here. Those two rows have the start
+// and memory columns only.
 package main
 
 import (
@@ -46,11 +51,32 @@ var ops = []op{
 // contender is one row: how to run an operation, and how to start it doing nothing.
 type contender struct {
 	name  string
-	run   []string // the command before "OP N"
+	run   []string // the command before "OP N"; nil: the start column only
 	start []string // the command that starts the interpreter and does nothing
 	check []string // a command that succeeds when the contender is installed
 	apt   []string // the Debian packages that install it
+	rss   []string // for a row without run: the command that prints its resident memory
 }
+
+// goFloor is the Go floor's program: it does nothing, or prints its VmRSS twice (idle, and
+// after no loop) as the rss operation does.
+const goFloor = `package main
+
+import (
+	"bytes"
+	"os"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		b, _ := os.ReadFile("/proc/self/status")
+		_, line, _ := bytes.Cut(b, []byte("VmRSS:"))
+		line, _, _ = bytes.Cut(line, []byte("kB"))
+		kb := bytes.TrimSpace(line)
+		os.Stdout.Write(append(append(append(kb, ' '), kb...), '\n'))
+	}
+}
+`
 
 func main() {
 	rounds := flag.Int("rounds", 7, "rounds; each runs every contender on every operation, in rotated order")
@@ -65,9 +91,25 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	peers := filepath.Join(here, "peers")
-	udplab := filepath.Join(tmp, "udplab")
-	if out, err := exec.Command("go", "build", "-o", udplab, filepath.Dir(here)).CombinedOutput(); err != nil {
-		fail(fmt.Errorf("building udplab: %v\n%s", err, out))
+	udplab, udplabCgo, floor := filepath.Join(tmp, "udplab"), filepath.Join(tmp, "udplab-cgo"), filepath.Join(tmp, "gofloor")
+	if err := goBuild(udplab, filepath.Dir(here), "0"); err != nil {
+		fail(fmt.Errorf("building udplab: %v", err))
+	}
+	if err := goBuild(udplabCgo, filepath.Dir(here), ""); err != nil {
+		fail(fmt.Errorf("building udplab with cgo: %v", err))
+	}
+	floorDir := filepath.Join(tmp, "floor")
+	if err := os.MkdirAll(floorDir, 0o755); err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(floorDir, "main.go"), []byte(goFloor), 0o644); err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(floorDir, "go.mod"), []byte("module gofloor\n"), 0o644); err != nil {
+		fail(err)
+	}
+	if err := goBuild(floor, floorDir, "0"); err != nil {
+		fail(fmt.Errorf("building the Go floor: %v", err))
 	}
 	cOps := filepath.Join(tmp, "ops")
 	var notes []string
@@ -81,6 +123,8 @@ func main() {
 	all := []contender{
 		{name: "C", run: []string{cOps}, start: []string{cOps, "start", "0"}},
 		{name: "udplab", run: []string{udplab, filepath.Join(peers, "udplab.lua")}, start: []string{udplab, "-e", ""}},
+		{name: "udplab, cgo", start: []string{udplabCgo, "-e", ""}, rss: []string{udplabCgo, filepath.Join(peers, "udplab.lua")}},
+		{name: "Go floor", start: []string{floor}, rss: []string{floor}},
 		{name: "LuaSocket", run: []string{"lua5.4", filepath.Join(peers, "luasocket.lua")},
 			start: []string{"lua5.4", "-e", `require"socket"`}, check: []string{"lua5.4", "-e", `require"socket"`},
 			apt: []string{"lua5.4", "lua-socket"}},
@@ -116,6 +160,9 @@ func main() {
 		for k := range contenders {
 			c := contenders[(k+r)%len(contenders)] // rotated, so that no one always runs first
 			for _, o := range ops {
+				if c.run == nil {
+					continue
+				}
 				v, err := measure(c, o.name, o.n)
 				if err != nil {
 					fail(fmt.Errorf("%s %s: %v", c.name, o.name, err))
@@ -178,9 +225,27 @@ func startTime(cmd []string, runs int) float64 {
 	return median(times)
 }
 
+// goBuild builds the Go package in dir to out, with CGO_ENABLED=cgo ("": as go build decides).
+func goBuild(out, dir, cgo string) error {
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	if cgo != "" {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED="+cgo)
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v\n%s", err, b)
+	}
+	return nil
+}
+
 // rss runs contender c's rss operation: its resident memory, in KB, idle and after a loop.
 func rss(c contender) (idle, loop float64, err error) {
-	out, err := exec.Command(c.run[0], append(c.run[1:], "rss", "100000")...).Output()
+	run := c.run
+	if run == nil {
+		run = c.rss
+	}
+	out, err := exec.Command(run[0], append(run[1:], "rss", "100000")...).Output()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -222,6 +287,10 @@ func printTable(contenders []contender, columns []string, results map[string]map
 		line := "| " + c.name + " |"
 		for _, col := range columns {
 			v := results[c.name][col]
+			if len(v) == 0 {
+				line += " – |"
+				continue
+			}
 			if c.name == "C" {
 				line += " 1 (" + absolute(col, median(v)) + ") |"
 				continue
@@ -239,7 +308,7 @@ func printTable(contenders []contender, columns []string, results map[string]map
 		fmt.Println(line)
 	}
 	fmt.Println()
-	fmt.Print("C's medians in brackets. RSS is VmRSS after opening two sockets, then after 100000 send+recv.\n\n")
+	fmt.Print("C's medians in brackets. RSS is VmRSS after opening two sockets, then after 100000 send+recv (the Go floor: idle, twice).\n\n")
 }
 
 // absolute formats a median of column col: a time, or a size in KB.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -24,12 +25,14 @@ type completer struct {
 }
 
 // scriptArgument is a line that ends inside the first argument of run or bg: run("pi.
-var scriptArgument = regexp.MustCompile(`\b(?:run|bg)\s*\(\s*["']([^"'\\]*)$`)
+var scriptArgument = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(?:run|bg)\s*\(\s*["']([^"'\\]*)$`)
+})
 
 // Do implements readline.AutoCompleter: it returns the possible endings of the word before pos
 // and the length of that word's last part.
 func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
-	if m := scriptArgument.FindStringSubmatch(string(line[:pos])); m != nil {
+	if m := scriptArgument().FindStringSubmatch(string(line[:pos])); m != nil {
 		var names []string
 		for _, s := range scripts.List() {
 			if name := strings.TrimSuffix(s.Path, ".lua"); strings.HasPrefix(name, m[1]) && name != m[1] {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chzyer/readline"
@@ -308,11 +309,11 @@ func keepPrivate(path string) {
 }
 
 // familyField is a console line that reads an address's family: getsockname(s).family.
-var familyField = regexp.MustCompile(`\.family\s*$`)
+var familyField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\.family\s*$`) })
 
 // familyName names the family a line like getsockname(s).family shows: AF_INET for 2.
 func familyName(src string, values []lua.LValue) string {
-	if len(values) != 1 || !familyField.MatchString(src) {
+	if len(values) != 1 || !familyField().MatchString(src) {
 		return ""
 	}
 	if n, ok := values[0].(lua.LNumber); ok {
@@ -326,7 +327,9 @@ func familyName(src string, values []lua.LValue) string {
 }
 
 // helpOfName is a console line asking for help about a name: help(SO_BROADCAST).
-var helpOfName = regexp.MustCompile(`^\s*help\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*;?\s*$`)
+var helpOfName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*help\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*;?\s*$`)
+})
 
 // eval runs one chunk of console input under ctx, "return <src>" first so that an expression
 // prints its values, as Lua 5.4's console does; "=expr" works too. The values are shown under
@@ -337,7 +340,7 @@ func (s *Session) eval(ctx context.Context, src string) error {
 	src = strings.TrimPrefix(src, "=")
 	// help(SO_BROADCAST) hands help only the number 6, which ENXIO and IPPROTO_TCP share: the
 	// console, which sees the name, asks for the name.
-	if m := helpOfName.FindStringSubmatch(src); m != nil {
+	if m := helpOfName().FindStringSubmatch(src); m != nil {
 		if v, ok := s.rt.Constant(m[1]); ok && L.GetGlobal(m[1]) == v {
 			src = `help("` + m[1] + `")` // the global still holds the constant: not the script's own
 		}

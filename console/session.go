@@ -84,7 +84,12 @@ type Session struct {
 
 // New returns a Session with a fresh Lua state.
 func New(opts Options) *Session {
-	s := &Session{L: lua.NewState(), stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
+	// The data stack starts small and grows to gopher-lua's usual size (so its limit, "stack
+	// overflow", is the same): its 80 kB were zeroed, and their pages touched, at every start.
+	L := lua.NewState(lua.Options{RegistrySize: 1024, RegistryMaxSize: lua.RegistrySize, RegistryGrowStep: 1024,
+		SkipOpenLibs: true})
+	openLibs(L)
+	s := &Session{L: L, stdout: opts.Stdout, stderr: opts.Stderr, version: opts.Version,
 		sigs: make(chan os.Signal, 4), exitHook: os.Exit, sources: map[string]string{}}
 	s.luaOut = &lineTail{w: opts.Stdout}
 	s.luaErr = s.luaOut.alongside(opts.Stderr)
@@ -108,6 +113,24 @@ func New(opts Options) *Session {
 	})
 	s.installJobs()
 	return s
+}
+
+// openLibs opens gopher-lua's standard libraries in L, in the order its OpenLibs does, but for
+// io, which package lua replaces whole (luabind.Open): opening it made its files and tables at
+// every start for nothing.
+func openLibs(L *lua.LState) {
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{
+		{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable},
+		{lua.OsLibName, lua.OpenOs}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath},
+		{lua.DebugLibName, lua.OpenDebug}, {lua.ChannelLibName, lua.OpenChannel}, {lua.CoroutineLibName, lua.OpenCoroutine},
+	} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
 }
 
 // onLuaSignal is told that Lua set a handler for sig: udplab starts catching it. At the console,
@@ -211,7 +234,7 @@ func (s *Session) Pcap(path string) error { return s.rt.StartPcap(path) }
 // handler when it has one, else it ends the script with "interrupted" and exit status 130, as a C
 // program killed by Ctrl-C gives. SIGQUIT (Ctrl-\) ends udplab quietly with status 131, as it
 // ends a C program, unless UDPLAB_GODUMP is set: then Go's goroutine dump is printed, for
-// debugging udplab itself.
+// debugging udplab itself. After stop, the signals go back to their default actions shortly.
 func (s *Session) CatchSignals() (stop func()) {
 	signal.Notify(s.sigs, unix.SIGINT)
 	if os.Getenv("UDPLAB_GODUMP") == "" {
@@ -229,8 +252,10 @@ func (s *Session) CatchSignals() (stop func()) {
 		}
 	}()
 	return func() {
-		signal.Stop(s.sigs)
 		close(done)
+		// signal.Stop makes a round trip to the runtime's signal thread for each signal (about
+		// 0.05 ms each here), and udplab ends right after: it is not waited for.
+		go signal.Stop(s.sigs)
 	}
 }
 

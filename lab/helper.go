@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -70,11 +71,12 @@ type reply struct {
 
 // built is the lab as the helper holds it.
 type built struct {
-	spec  *Spec
-	lab   netns.NsHandle   // the helper's own namespace: the bridges
-	hosts []netns.NsHandle // each host's namespace
-	loss  map[int]float64  // the share of UDP datagrams each host's links lose, by host
-	init  initLink         // the lab's init, which starts programs in the hosts
+	spec    *Spec
+	lab     netns.NsHandle   // the helper's own namespace: the bridges
+	hosts   []netns.NsHandle // each host's namespace
+	bridges []int            // each LAN's bridge, by interface index
+	loss    map[int]float64  // the share of UDP datagrams each host's links lose, by host
+	init    initLink         // the lab's init, which starts programs in the hosts
 }
 
 func helperMain() int {
@@ -200,13 +202,11 @@ func build(spec *Spec) (*built, error) {
 	}
 	off := false
 	for j := range spec.LANs {
-		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeIf(j)}, MulticastSnooping: &off}
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeIf(j), Flags: net.FlagUp}, MulticastSnooping: &off}
 		if err := here.LinkAdd(br); err != nil {
 			return nil, fmt.Errorf("bridge for LAN %s: %w", spec.LANs[j].Name, err)
 		}
-		if err := here.LinkSetUp(br); err != nil {
-			return nil, err
-		}
+		b.bridges = append(b.bridges, br.Index)
 	}
 	for i := range spec.Hosts {
 		ns, err := netns.New()
@@ -312,32 +312,16 @@ func (b *built) plug(here *netlink.Handle, i int) error {
 		return err
 	}
 	for k, lan := range h.LANs {
-		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: portIf(i, lan)}, PeerName: "p" + portIf(i, lan)}
+		// The veth is made with its peer already in the host's namespace, under its name
+		// there: moving a link between namespaces waits for an RCU grace period (18 ms each
+		// here, 4.5 of the 4.8 s a 250-host lab took), making one there does not.
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: portIf(i, lan), MasterIndex: b.bridges[lan], Flags: net.FlagUp},
+			PeerName: hostIf(k), PeerNamespace: netlink.NsFd(b.hosts[i])}
 		if err := here.LinkAdd(veth); err != nil {
 			return err
 		}
-		br, err := here.LinkByName(bridgeIf(lan))
+		link, err := in.LinkByName(hostIf(k))
 		if err != nil {
-			return err
-		}
-		if err := here.LinkSetMaster(veth, br); err != nil {
-			return err
-		}
-		if err := here.LinkSetUp(veth); err != nil {
-			return err
-		}
-		peer, err := here.LinkByName("p" + portIf(i, lan))
-		if err != nil {
-			return err
-		}
-		if err := here.LinkSetNsFd(peer, int(b.hosts[i])); err != nil {
-			return err
-		}
-		link, err := in.LinkByName("p" + portIf(i, lan))
-		if err != nil {
-			return err
-		}
-		if err := in.LinkSetName(link, hostIf(k)); err != nil {
 			return err
 		}
 		l := b.spec.LANs[lan]
@@ -356,20 +340,22 @@ func (b *built) plug(here *netlink.Handle, i int) error {
 	return nil
 }
 
-// route gives host i, when it is on one LAN, its default routes: through the LAN's router, or,
-// on a LAN with none, through the LAN's gateway address, which nobody holds (a LAN whose router
-// is off).
+// route gives host i its routes beyond its own LANs. A host on one LAN gets its default routes:
+// through the LAN's router, or, on a LAN with none, through the LAN's gateway address, which
+// nobody holds (a LAN whose router is off). Every host, router or not, gets a route to each
+// LAN that its default route does not reach through the right router (Spec.Routes).
 func (b *built) route(i int) error {
 	h := &b.spec.Hosts[i]
-	if h.Router() {
-		return nil
+	var via4, via6 netip.Addr
+	if !h.Router() {
+		lan := &b.spec.LANs[h.LANs[0]]
+		via4, via6 = lan.Gateway4, lan.Gateway6
+		if gw := b.spec.Gateway(h, h.LANs[0]); gw >= 0 {
+			via4, via6, _ = b.spec.Hosts[gw].AddrOn(h.LANs[0])
+		}
 	}
-	lan := &b.spec.LANs[h.LANs[0]]
-	via4, via6 := lan.Gateway4, lan.Gateway6
-	if gw := b.spec.Gateway(h, h.LANs[0]); gw >= 0 {
-		via4, via6, _ = b.spec.Hosts[gw].AddrOn(h.LANs[0])
-	}
-	if !via4.IsValid() {
+	routes := b.spec.Routes(i)
+	if !via4.IsValid() && len(routes) == 0 {
 		return nil
 	}
 	in, err := netlink.NewHandleAt(b.hosts[i])
@@ -377,13 +363,31 @@ func (b *built) route(i int) error {
 		return err
 	}
 	defer in.Close()
-	link, err := in.LinkByName(hostIf(0))
-	if err != nil {
-		return err
+	links := make([]int, len(h.LANs))
+	for k := range h.LANs {
+		link, err := in.LinkByName(hostIf(k))
+		if err != nil {
+			return err
+		}
+		links[k] = link.Attrs().Index
 	}
-	for _, gw := range []netip.Addr{via4, via6} {
-		if err := in.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw.AsSlice()}); err != nil {
-			return fmt.Errorf("default route via %s: %w", gw, err)
+	if via4.IsValid() {
+		for _, gw := range []netip.Addr{via4, via6} {
+			if err := in.RouteAdd(&netlink.Route{LinkIndex: links[0], Gw: gw.AsSlice()}); err != nil {
+				return fmt.Errorf("default route via %s: %w", gw, err)
+			}
+		}
+	}
+	for _, r := range routes {
+		l := &b.spec.LANs[r.LAN]
+		for _, rt := range []struct {
+			dst netip.Prefix
+			gw  netip.Addr
+		}{{l.Prefix4, r.Via4}, {l.Prefix6, r.Via6}} {
+			err := in.RouteAdd(&netlink.Route{LinkIndex: links[r.Link], Dst: ipnet(rt.dst.Addr(), rt.dst.Bits()), Gw: rt.gw.AsSlice()})
+			if err != nil {
+				return fmt.Errorf("route to %s via %s: %w", rt.dst, rt.gw, err)
+			}
 		}
 	}
 	return nil

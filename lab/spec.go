@@ -10,14 +10,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"sort"
 )
 
 // Limits on a lab.
 const (
-	MaxHosts = 32
-	MaxLANs  = 8
+	MaxHosts = 250
+	MaxLANs  = 16
 )
 
 // LAN is one Ethernet segment: a bridge, with its IPv4 and IPv6 prefixes.
@@ -60,9 +59,20 @@ type Spec struct {
 // MaxNameLen is the longest name a host or LAN may have.
 const MaxNameLen = 12
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
+// validName reports whether name is a host's or a LAN's name: nameRule.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > MaxNameLen || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
 
-// nameRule says what nameRE accepts.
+// nameRule says what validName accepts.
 const nameRule = "use a-z and 0-9, starting with a letter, at most 12 characters"
 
 // reserved4 are the IPv4 ranges a LAN cannot use: the kernel gives them meanings of their own
@@ -124,7 +134,7 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 	}
 	sort.Strings(lanNames)
 	for i, n := range lanNames {
-		if !nameRE.MatchString(n) {
+		if !validName(n) {
 			return nil, fmt.Errorf("LAN name %q: %s", n, nameRule)
 		}
 		p, err := netip.ParsePrefix(lans[n])
@@ -151,7 +161,7 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 		next4[i], next6[i] = l.Prefix4.Addr().Next(), l.Prefix6.Addr().Next()
 	}
 	for _, name := range order {
-		if !nameRE.MatchString(name) || reservedNames[name] {
+		if !validName(name) || reservedNames[name] {
 			return nil, fmt.Errorf("host name %q: %s (not close, hosts, lans)", name, nameRule)
 		}
 		h := Host{Name: name}
@@ -225,6 +235,76 @@ func (s *Spec) Gateway(h *Host, lan int) int {
 		}
 	}
 	return -1
+}
+
+// Route is a route a host needs to a LAN it is not on: through a router's addresses Via4 and
+// Via6 on the host's LAN number Link (its interface ethLink).
+type Route struct {
+	LAN        int // the LAN reached, an index into Spec.LANs
+	Link       int // an index into the host's LANs
+	Via4, Via6 netip.Addr
+}
+
+// Routes returns the routes host h needs to reach every LAN of the lab that its own LANs and its
+// default route do not: for each LAN it is not on, the first router of a shortest path (the
+// fewest routers; of equal paths, the router found first, by LAN then host), unless that router
+// is its default gateway already. A router has no default route: it gets a route to each LAN it
+// is not on that some path reaches. So a chain of LANs works end to end, as a network of static
+// routes does, and no datagram goes through a router that would send it back on the LAN it
+// came from.
+func (s *Spec) Routes(h int) []Route {
+	host := &s.Hosts[h]
+	type hop struct{ router, lan int } // the first router towards a LAN, on host's LAN lan
+	first := make([]hop, len(s.LANs))
+	seen := make([]bool, len(s.LANs))
+	var queue []int
+	for l := range first {
+		first[l] = hop{-1, -1}
+	}
+	for _, l := range host.LANs {
+		seen[l] = true
+		queue = append(queue, l)
+	}
+	for len(queue) > 0 {
+		l := queue[0]
+		queue = queue[1:]
+		for r := range s.Hosts {
+			if _, _, on := s.Hosts[r].AddrOn(l); r == h || !on || !s.Hosts[r].Router() {
+				continue
+			}
+			for _, next := range s.Hosts[r].LANs {
+				if seen[next] {
+					continue
+				}
+				seen[next] = true
+				if first[l].router >= 0 {
+					first[next] = first[l]
+				} else {
+					first[next] = hop{r, l}
+				}
+				queue = append(queue, next)
+			}
+		}
+	}
+	gateway := -1
+	if !host.Router() {
+		gateway = s.Gateway(host, host.LANs[0])
+	}
+	var routes []Route
+	for l, f := range first {
+		if f.router < 0 || f.router == gateway {
+			continue
+		}
+		r := Route{LAN: l}
+		r.Via4, r.Via6, _ = s.Hosts[f.router].AddrOn(f.lan)
+		for k, hl := range host.LANs {
+			if hl == f.lan {
+				r.Link = k
+			}
+		}
+		routes = append(routes, r)
+	}
+	return routes
 }
 
 // AddrOn returns h's addresses on LAN lan.

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,65 @@ func TestPlanGateways(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("LAN %s: gateway %s, want %s", k, got[k], v)
+		}
+	}
+}
+
+// chainPlan is 16 LANs in a row (l00 to l15, 10.0.N.0/24), joined by routers r01 to r15 (rN on
+// l(N-1) and lN), with host a on l00, m on l07 and z on l15.
+func chainPlan(t testing.TB) *Spec {
+	t.Helper()
+	lans := map[string]string{}
+	hosts := map[string][]string{"a": {"l00"}, "m": {"l07"}, "z": {"l15"}}
+	for i := 0; i < 16; i++ {
+		lans[fmt.Sprintf("l%02d", i)] = fmt.Sprintf("10.0.%d.0/24", i)
+		if i > 0 {
+			hosts[fmt.Sprintf("r%02d", i)] = []string{fmt.Sprintf("l%02d", i-1), fmt.Sprintf("l%02d", i)}
+		}
+	}
+	s, err := Plan(lans, hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// hostIndex is the index of the host named name in s.
+func hostIndex(s *Spec, name string) int {
+	for i := range s.Hosts {
+		if s.Hosts[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// In a chain, a host at an end needs no route beyond its default one; a host in the middle
+// reaches the LANs on its gateway's other side through the other router of its LAN; a router
+// reaches every LAN through the router next to it on that side.
+func TestRoutesOfAChain(t *testing.T) {
+	s := chainPlan(t)
+	describe := func(name string) string {
+		var b strings.Builder
+		for _, r := range s.Routes(hostIndex(s, name)) {
+			fmt.Fprintf(&b, "%s via %s eth%d; ", s.LANs[r.LAN].Name, r.Via4, r.Link)
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ host, want string }{
+		{"a", ""},
+		{"z", ""},
+		// m's gateway is r07 (the first router of l07); r08 holds 10.0.7.3 there
+		{"m", "l08 via 10.0.7.3 eth0; l09 via 10.0.7.3 eth0; l10 via 10.0.7.3 eth0; l11 via 10.0.7.3 eth0; " +
+			"l12 via 10.0.7.3 eth0; l13 via 10.0.7.3 eth0; l14 via 10.0.7.3 eth0; l15 via 10.0.7.3 eth0; "},
+		// r03 is on l02 (eth0) and l03 (eth1); r02 holds 10.0.2.1 on l02, r04 10.0.3.2 on l03
+		{"r03", "l00 via 10.0.2.1 eth0; l01 via 10.0.2.1 eth0; l04 via 10.0.3.2 eth1; l05 via 10.0.3.2 eth1; " +
+			"l06 via 10.0.3.2 eth1; l07 via 10.0.3.2 eth1; l08 via 10.0.3.2 eth1; l09 via 10.0.3.2 eth1; " +
+			"l10 via 10.0.3.2 eth1; l11 via 10.0.3.2 eth1; l12 via 10.0.3.2 eth1; l13 via 10.0.3.2 eth1; " +
+			"l14 via 10.0.3.2 eth1; l15 via 10.0.3.2 eth1; "},
+	} {
+		if got := describe(c.host); got != c.want {
+			t.Errorf("routes of %s:\n got %s\nwant %s", c.host, got, c.want)
 		}
 	}
 }

@@ -82,9 +82,15 @@ func Open(L *glua.LState, opts Options) *Runtime {
 	L.SetGlobal(concatName, L.NewFunction(rt.concatCall))
 	L.SetGlobal(forStepName, L.NewFunction(forStepCall))
 	if opts.MemoryLimit > 0 {
+		// The watch starts after its first interval: a run shorter than that makes no
+		// goroutine for it (and no thread for that goroutine).
 		ctx, cancel := context.WithCancel(context.Background())
-		rt.stopWatch = cancel
-		go rt.watchMemory(ctx, 10*time.Millisecond)
+		const interval = 10 * time.Millisecond
+		start := time.AfterFunc(interval, func() { rt.watchMemory(ctx, interval) })
+		rt.stopWatch = func() {
+			start.Stop()
+			cancel()
+		}
 	}
 	fixRandom(L)
 	return rt

@@ -30,6 +30,30 @@ func BenchmarkLuaSend(b *testing.B) {
 	}
 }
 
+// BenchmarkLuaSendRecorded is BenchmarkLuaSend with the calls recorded for the diagram, as the
+// console records them, and the trace not printing: each call is kept as an event, and its
+// strace line is not formatted.
+func BenchmarkLuaSendRecorded(b *testing.B) {
+	var out bytes.Buffer
+	L, rt := newState(b, &out)
+	rt.StartDiagram()
+	if err := L.DoString(`
+		sink = socket(AF_INET, SOCK_DGRAM); bind(sink, "127.0.0.1", 0)
+		s = socket(AF_INET, SOCK_DGRAM); connect(s, getsockname(sink))
+		payload = string.rep("x", 64)`); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := L.DoString(fmt.Sprintf(`
+		local send, s, payload = send, s, payload
+		for i = 1, %d do
+			if send(s, payload) ~= 64 then error("short send") end
+		end`, b.N)); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkLuaSendtoAddr is BenchmarkLuaSend with sendto and an address table, on an unconnected
 // socket: the address is encoded once, not per call.
 func BenchmarkLuaSendtoAddr(b *testing.B) {
@@ -102,6 +126,15 @@ func BenchmarkLuaRecv(b *testing.B) {
 	luaLoop(b, recvSetup, "recv, sendto, s, me, payload",
 		`if i % 100 == 1 then for k = 1, 100 do sendto(s, payload, me) end end
 		 if recv(s, 100) ~= payload then error("bad datagram") end`)
+}
+
+// BenchmarkLuaRecvVarying is BenchmarkLuaRecv with two payloads in turn, so that no datagram has
+// the bytes of the one before: each receive allocates its string.
+func BenchmarkLuaRecvVarying(b *testing.B) {
+	luaLoop(b, recvSetup+`; other = string.rep("y", 64)`, "recv, sendto, s, me, payload, other",
+		`if i % 100 == 1 then for k = 1, 50 do sendto(s, payload, me); sendto(s, other, me) end end
+		 local d = recv(s, 100)
+		 if d ~= payload and d ~= other then error("bad datagram") end`)
 }
 
 // BenchmarkLuaRecvfrom is BenchmarkLuaRecv with the sender's address.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -19,22 +20,13 @@ import (
 // errors ("socket expected, got nil"), is "socket".
 const socketTypeName = "udplab.socket"
 
-// smallInts holds boxed Lua numbers for small integers, so returning a byte count or a 0 does
-// not allocate. Each points into smallNumbers instead of a heap allocation of its own, as
-// gopher-lua's own allocator boxes numbers (alloc.go): made at start-up, 4097 allocations
-// would cost a fifth of a millisecond.
-var (
-	smallNumbers [4097]float64
-	smallInts    = func() (v [len(smallNumbers)]lua.LValue) {
-		boxed := lua.LValue(lua.LNumber(0))
-		for i := range v {
-			smallNumbers[i] = float64(i)
-			v[i] = boxed
-			(*eface)(unsafe.Pointer(&v[i])).data = unsafe.Pointer(&smallNumbers[i])
-		}
-		return v
-	}()
-)
+// smallNumbers backs the boxed Lua numbers intValue returns for small integers, so that
+// returning a byte count or a 0 does not allocate: each points into it instead of a heap
+// allocation of its own, as gopher-lua's own allocator boxes numbers (alloc.go). An entry holds
+// its number's bits from the first time it is boxed (a compare-and-swap from 0, the bits of
+// 0.0, so that Lua states on other goroutines only ever read what is there), so that starting
+// udplab touches none of its 32 kB.
+var smallNumbers [4097]uint64
 
 // eface is the layout of a Go interface value: its type, then a pointer to its data.
 type eface struct {
@@ -43,10 +35,48 @@ type eface struct {
 
 // intValue returns n as a Lua number.
 func intValue(n int) lua.LValue {
-	if n >= 0 && n < len(smallInts) {
-		return smallInts[n]
+	if n < 0 || n >= len(smallNumbers) {
+		return lua.LNumber(n)
 	}
-	return lua.LNumber(n)
+	p := &smallNumbers[n]
+	if n != 0 && atomic.LoadUint64(p) == 0 {
+		atomic.CompareAndSwapUint64(p, 0, math.Float64bits(float64(n)))
+	}
+	v := lua.LValue(lua.LNumber(0))
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
+	return v
+}
+
+// stringValue returns a copy of b as a Lua string in one allocation. Boxing a Go string as a
+// Lua value takes two (its bytes, then a 16-byte header for the interface to point to); here the
+// header leads the block that holds the bytes, and points into it. The block holds no pointer
+// the collector must follow: its header's only points to itself, kept alive by the interface
+// value, and a substring of it keeps it alive as any pointer into a block does.
+func stringValue(b []byte) lua.LValue {
+	if len(b) == 0 {
+		return lua.LValue(lua.LString(""))
+	}
+	const header = int(unsafe.Sizeof(""))
+	block := make([]byte, header+len(b))
+	copy(block[header:], b)
+	s := (*string)(unsafe.Pointer(&block[0]))
+	*s = unsafe.String(&block[header], len(b))
+	v := lua.LValue(lua.LString(""))
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(s)
+	return v
+}
+
+// received returns data as a Lua string: the one s received last when the same bytes came
+// again, as a server's requests or a peer's replies often do. Lua cannot tell one string from
+// another of the same bytes, so this is PUC Lua's interning of short strings, for the one string
+// most likely to come again: it costs a comparison when the lengths match, and saves the
+// allocation, the copy and the collection when it matches.
+func (s *socket) received(data []byte) lua.LValue {
+	if last, ok := s.last.(lua.LString); ok && len(last) == len(data) && string(last) == string(data) {
+		return s.last
+	}
+	s.last = stringValue(data)
+	return s.last
 }
 
 // pushFailure pushes the luaposix failure triple for err: nil, the C error text, the errno. An
@@ -85,7 +115,7 @@ func pushZero(L *lua.LState, err error) int {
 	if err != nil {
 		return pushFailure(L, err)
 	}
-	L.Push(smallInts[0])
+	L.Push(intValue(0))
 	return 1
 }
 
@@ -255,7 +285,7 @@ func (rt *Runtime) recvCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	a.L.Push(s.received(buf[:min(n, len(buf))]))
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n)) // the datagram's real length, which MSG_TRUNC asked for
 		return 2
@@ -282,7 +312,7 @@ func (rt *Runtime) recvfromCall(a args) int {
 	if err != nil {
 		return pushFailure(a.L, err)
 	}
-	a.L.Push(lua.LString(buf[:min(n, len(buf))]))
+	a.L.Push(s.received(buf[:min(n, len(buf))]))
 	rt.pushSender(a.L, s, from)
 	if flags&unix.MSG_TRUNC != 0 {
 		a.L.Push(intValue(n))

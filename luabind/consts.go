@@ -30,17 +30,17 @@ var stringConstants = []struct{ name, value string }{
 func setConstants(t *lua.LTable) {
 	for _, table := range [][]sock.Constant{sock.Families, sock.Types, sock.Protocols, sock.Levels, sock.MsgFlags, signals} {
 		for _, c := range table {
-			t.RawSetString(c.Name, lua.LNumber(c.Value))
+			t.RawSetString(c.Name, intValue(c.Value))
 		}
 	}
 	for _, c := range stringConstants {
 		t.RawSetString(c.name, lua.LString(c.value))
 	}
 	for _, o := range sock.Options {
-		t.RawSetString(o.Name, lua.LNumber(o.Number))
+		t.RawSetString(o.Name, intValue(o.Number))
 	}
 	sock.Errnos(func(e unix.Errno, name string) {
-		t.RawSetString(name, lua.LNumber(e))
+		t.RawSetString(name, intValue(int(e)))
 	})
-	t.RawSetString("EWOULDBLOCK", lua.LNumber(unix.EWOULDBLOCK))
+	t.RawSetString("EWOULDBLOCK", intValue(int(unix.EWOULDBLOCK)))
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -141,8 +142,8 @@ func (rt *Runtime) helpCall(a args) int {
 		switch {
 		case strings.HasPrefix(line, "  s:"): // a method, its name padded to a column
 			keep = 16
-		case errnoLine.MatchString(line): // its reason in a column, and the lines it wraps to
-			keep = len(errnoLine.FindString(line))
+		case errnoLine().MatchString(line): // its reason in a column, and the lines it wraps to
+			keep = len(errnoLine().FindString(line))
 			indent = keep
 		}
 		b.WriteString(wrap(line, width, keep, max(keep, indent)))
@@ -152,7 +153,7 @@ func (rt *Runtime) helpCall(a args) int {
 }
 
 // errnoLine is the start of a line of help's errors, up to its reason: "  EAGAIN (11)  ".
-var errnoLine = regexp.MustCompile(`^ +E[A-Z0-9]+ \(\d+\) +`)
+var errnoLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ +E[A-Z0-9]+ \(\d+\) +`) })
 
 // helpList is help(): a line per group of calls, short enough that its heading stays on a
 // 24-row screen.

@@ -47,9 +47,10 @@ var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: 
 		"  Several LANs: each an IPv4 prefix from /8 to /30 (not 0/8, loopback,\n" +
 		"  link-local, multicast or class E); hosts numbered in the order of their\n" +
 		"  names; LAN i (by name) has fd00:0:0:i::/64. Names: a-z and 0-9, starting\n" +
-		"  with a letter, at most 12 characters; at most 32 hosts and 8 LANs.\n" +
+		"  with a letter, at most 12 characters; at most 250 hosts and 16 LANs.\n" +
 		"  Routes: a host on two LANs is a router: it forwards (unicast only, no\n" +
-		"  multicast routing) and is the default gateway of the hosts on its LANs. On\n" +
+		"  multicast routing) and is the default gateway of the hosts on its LANs;\n" +
+		"  farther LANs are routed through the next router of a shortest path. On\n" +
 		"  a LAN with no router the hosts' default route goes through the last\n" +
 		"  address before the broadcast (10.0.0.254), which nobody holds, as on a LAN\n" +
 		"  whose router is off: 255.255.255.255 works; a datagram to another network\n" +

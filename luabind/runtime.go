@@ -123,6 +123,9 @@ type socket struct {
 	from       *sock.Addr
 	fromTable  *lua.LTable
 	fromFields [3]lua.LValue // family, addr, port
+
+	// The data a receive returned last (a Lua string), returned again when the same bytes come.
+	last lua.LValue
 }
 
 func (rt *Runtime) stdout() io.Writer {

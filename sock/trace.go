@@ -24,8 +24,8 @@ import (
 //	recvfrom(3, 0xc000112000, 4096, 0, 0xc0000a4070, [112]) = -1 ECONNREFUSED (Connection refused)
 //
 // A line is a logical call: one line even when the runtime poller retried the system call after
-// EAGAIN. Arguments are formatted only while tracing is on: the untraced path pays one atomic
-// load per call.
+// EAGAIN. Arguments are formatted only while the trace prints: the untraced path pays one atomic
+// load per call, and a call only recorded (for the diagram) is kept as a CallEvent, not a line.
 
 // Tracer is where a set of Conns report their calls: the Conns that Socket opened with it in
 // their Config. It is off until Start, and may be turned on and off while they are open. Its
@@ -381,6 +381,9 @@ func (t *Tracer) traceSocket(family, sotype, protocol, fd int, err error) {
 	if err == nil {
 		t.record(CallEvent{FD: fd, Call: "socket", Result: fd})
 	}
+	if !t.Printing() {
+		return
+	}
 	t.call("socket", FamilyName(family)+", "+TypeName(sotype)+", "+proto, fd, err)
 }
 
@@ -396,19 +399,29 @@ func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	c.recordCall(name, 0, err, a, nil) // first: the packets drained after the line come after it
+	if !c.tracer.Printing() {
+		return
+	}
 	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
 }
 
 func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *Addr, n int, err error) {
+	c.recordCallFrom(start, op, n, err, to, p)
+	if !c.tracer.Printing() {
+		return // recorded for the picture only: no line to format
+	}
 	dest := "NULL, 0"
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	c.recordCallFrom(start, op, n, err, to, p)
 	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
+	c.recordRecvfrom(op, p, flags, from, n, err)
+	if !c.tracer.Printing() {
+		return // recorded for the picture only: no line to format
+	}
 	buf := fmt.Sprintf("%#x", uintptr(unsafe.Pointer(unsafe.SliceData(p))))
 	if err == nil {
 		buf = traceData(p[:min(n, len(p))])
@@ -420,19 +433,26 @@ func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from
 	case wantFrom:
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
+	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+}
+
+// recordRecvfrom records a receive (op, as the script made it, with its flags): the data, and
+// the sender when recvfrom gave one.
+func (c *Conn) recordRecvfrom(op string, p []byte, flags int, from *Addr, n int, err error) {
 	var data []byte
 	if err == nil {
 		data = p[:min(n, len(p))]
 	}
-	recorded := from
-	if recorded != nil && recorded.family == unix.AF_UNSPEC {
-		recorded = nil
+	if from != nil && from.family == unix.AF_UNSPEC {
+		from = nil
 	}
-	c.recordRecv(op, flags, n, err, recorded, data)
-	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	c.recordRecv(op, flags, n, err, from, data)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
+	if !c.tracer.Printing() {
+		return
+	}
 	addr := "0x0, [112]"
 	if err == nil {
 		addr = fmt.Sprintf("%s, [%d => %d]", traceSockaddr(a), unix.SizeofSockaddrAny, a.rawLen)
@@ -450,6 +470,9 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 		sizeText = "[" + sizeText + "]"
 	}
 	c.recordCall(name+" "+opt, 0, err, nil, nil)
+	if !c.tracer.Printing() {
+		return
+	}
 	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
 }
 
@@ -458,6 +481,9 @@ func traceTimeval(d time.Duration) string {
 }
 
 func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, err error) {
+	if !t.Printing() {
+		return
+	}
 	fds := make([]string, len(conns))
 	for i, c := range conns {
 		fds[i] = fmt.Sprintf("{fd=%d, events=POLLIN}", c.fd)
