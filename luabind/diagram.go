@@ -210,9 +210,10 @@ func (rt *Runtime) diagramCall(a args) int {
 }
 
 var labelBinding = binding{name: "label", fn: (*Runtime).labelCall, help: helpEntry{
-	`label(s, name)`, `name a socket in the picture: label(s, "server")`, "s", ""}}
+	`label(s, name)`, `name a socket in the picture, the trace (sendto(3<server>, ...)) and the wire view: label(s, "server")`, "s", ""}}
 
-// labelCall is label(s, name): the socket's lifeline is called name in the diagram.
+// labelCall is label(s, name): the socket's lifeline is called name in the diagram, and the trace
+// and the wire view name it too.
 func (rt *Runtime) labelCall(a args) int {
 	s, name := a.socket(1), a.string(2)
 	s.conn.Label(name)

@@ -223,8 +223,3 @@ func ICMPName(v6 bool, typ, code byte) string {
 	}
 	return fmt.Sprintf("%s %s (type %d, code %d)", kind, icmpName(v6, typ, code), typ, code)
 }
-
-// Label gives c a name in the recorded picture: label(s, "server").
-func (c *Conn) Label(name string) {
-	c.tracer.record(CallEvent{FD: c.fd, Host: c.host, Call: "label", Data: []byte(name)})
-}

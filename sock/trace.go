@@ -35,6 +35,7 @@ type Tracer struct {
 	on       atomic.Bool // printing or recording: the calls are formatted
 	printing atomic.Bool // Start was called: the lines are written
 	recorder atomic.Pointer[func(CallEvent)]
+	labelled atomic.Bool                                                  // a Conn was named (Label): the wire view names its address
 	sink     atomic.Pointer[func(c *Capture, frame []byte, at time.Time)] // SetFrameSink's
 	idle     atomic.Bool                                                  // no call is under way: captured packets are printed as they come
 
@@ -396,7 +397,7 @@ func (t *Tracer) traceSocketIn(family, sotype, protocol, fd int, host string) {
 
 func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	c.recordCall(name, 0, err, a, nil) // first: the packets drained after the line come after it
-	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s, %d", c.fdText(), traceSockaddr(a), a.rawLen), 0, err)
 }
 
 func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *Addr, n int, err error) {
@@ -405,7 +406,7 @@ func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
 	c.recordCallFrom(start, op, n, err, to, p)
-	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
+	c.traced("sendto", fmt.Sprintf("%s, %s, %d, %s, %s", c.fdText(), traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
@@ -429,7 +430,7 @@ func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from
 		recorded = nil
 	}
 	c.recordRecv(op, flags, n, err, recorded, data)
-	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	c.traced("recvfrom", fmt.Sprintf("%s, %s, %d, %s, %s", c.fdText(), buf, len(p), traceFlags(flags), src), n, err)
 }
 
 func (c *Conn) traceName(name string, a *Addr, err error) {
@@ -437,7 +438,7 @@ func (c *Conn) traceName(name string, a *Addr, err error) {
 	if err == nil {
 		addr = fmt.Sprintf("%s, [%d => %d]", traceSockaddr(a), unix.SizeofSockaddrAny, a.rawLen)
 	}
-	c.traced(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s", c.fdText(), addr), 0, err)
 }
 
 func (c *Conn) traceSockopt(name string, level, number int, value string, size int, err error) {
@@ -450,7 +451,7 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 		sizeText = "[" + sizeText + "]"
 	}
 	c.recordCall(name+" "+opt, 0, err, nil, nil)
-	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s, %s, %s, %s", c.fdText(), straceLevel(level), opt, value, sizeText), 0, err)
 }
 
 func traceTimeval(d time.Duration) string {
@@ -460,7 +461,7 @@ func traceTimeval(d time.Duration) string {
 func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, err error) {
 	fds := make([]string, len(conns))
 	for i, c := range conns {
-		fds[i] = fmt.Sprintf("{fd=%d, events=POLLIN}", c.fd)
+		fds[i] = "{fd=" + c.fdText() + ", events=POLLIN}"
 	}
 	ms := -1
 	if timeout >= 0 {
@@ -471,7 +472,7 @@ func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, e
 	for i, r := range ready {
 		if r {
 			n++
-			revents = append(revents, fmt.Sprintf("{fd=%d, revents=POLLIN}", conns[i].fd))
+			revents = append(revents, "{fd="+conns[i].fdText()+", revents=POLLIN}")
 		}
 	}
 	line := fmt.Sprintf("[%s], %d, %d", strings.Join(fds, ", "), len(conns), ms)
