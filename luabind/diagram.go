@@ -42,12 +42,20 @@ func (r *recording) add(ev sock.CallEvent) {
 	r.mu.Unlock()
 }
 
-// StartDiagram makes the runtime keep every socket call for the diagram, from now on.
+// StartDiagram makes the runtime keep every socket call for the diagram, from now on; the sockets
+// open now are recorded as they are (their addresses, their names), so that the picture knows
+// where a datagram to one of them goes.
 func (rt *Runtime) StartDiagram() {
 	rt.diagram.mu.Lock()
 	rt.diagram.on = true
 	rt.diagram.mu.Unlock()
 	rt.tracer.SetRecorder(rt.diagram.add)
+	rt.mu.Lock()
+	open := append([]*socket(nil), rt.sockets...)
+	rt.mu.Unlock()
+	for _, s := range open {
+		s.conn.RecordOpen()
+	}
 }
 
 // Recording says whether the runtime keeps its calls for the diagram.
@@ -177,10 +185,20 @@ func writeWhole(path string, data []byte) error {
 }
 
 var diagramBinding = binding{name: "diagram", fn: (*Runtime).diagramCall, help: helpEntry{
-	"diagram([file])", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, .json: the model, else text); udplab --diagram FILE draws a whole script",
-	"nothing when it prints; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
+	"diagram([file]) | diagram(on)", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, .json: the model, else text); diagram(false) clears the picture and stops recording, diagram(true) records again (for the next demo); udplab --diagram FILE draws a whole script",
+	"nothing when it prints or is switched; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
 
 func (rt *Runtime) diagramCall(a args) int {
+	if on, ok := a.L.Get(1).(lua.LBool); ok {
+		if on {
+			if !rt.Recording() {
+				rt.StartDiagram()
+			}
+		} else {
+			rt.ClearDiagram()
+		}
+		return 0
+	}
 	if !rt.Recording() {
 		// not recorded until now: from here on
 		rt.StartDiagram()
@@ -207,6 +225,19 @@ func (rt *Runtime) diagramCall(a args) int {
 	}
 	a.L.Push(lua.LTrue)
 	return 1
+}
+
+// ClearDiagram forgets the calls recorded so far and stops recording (diagram(false)): the next
+// demo's picture does not carry the last one's sockets.
+func (rt *Runtime) ClearDiagram() {
+	rt.diagram.mu.Lock()
+	wasOn := rt.diagram.on
+	rt.diagram.on = false
+	rt.diagram.events, rt.diagram.dropped = nil, 0
+	rt.diagram.mu.Unlock()
+	if wasOn {
+		rt.tracer.SetRecorder(nil)
+	}
 }
 
 var labelBinding = binding{name: "label", fn: (*Runtime).labelCall, help: helpEntry{
