@@ -447,3 +447,31 @@ send(c, "second demo") recv(old, 100)
 		t.Errorf("the server lost its name: %+v", m.Lifelines)
 	}
 }
+
+// --diagram FILE.svg --fit WxH draws the picture for that screen: as wide, its text at least
+// 24 px for refused.lua's few lifelines; --fit without a picture to size, or with a size that is
+// not one, is refused before anything runs.
+func TestDiagramFit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "refused.svg")
+	r := udplab(t, "g1\n", "--diagram", out, "--fit", "1920x1080", "scripts/refused.lua", "127.0.0.1", fmt.Sprint(freePort(t)))
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("%v: %+v", err, r)
+	}
+	shape, err := diagram.ReadSVG(bytes.NewReader(b))
+	if err != nil || shape.Width != 1920 || shape.Height > 1080 || shape.FontPx < 24 {
+		t.Errorf("refused.lua fitted to 1920x1080: %.0fx%.0f, text of %.1f px (%v)", shape.Width, shape.Height, shape.FontPx, err)
+	}
+	for _, args := range [][]string{
+		{"--fit", "1920x1080", "-e", "print(1)"},
+		{"--diagram", filepath.Join(dir, "m.json"), "--fit", "1920x1080", "-e", "print(1)"},
+		{"--diagram", out, "--fit", "1920", "-e", "print(1)"},
+		{"--diagram", out, "--fit"},
+	} {
+		if r := udplab(t, "", args...); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "fit") {
+			t.Errorf("udplab %q: %+v, want status 2 and why", args, r)
+		}
+	}
+}

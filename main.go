@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/udplab/udplab/console"
+	"github.com/udplab/udplab/diagram"
 	"github.com/udplab/udplab/lab"
 )
 
@@ -40,7 +41,10 @@ options:
                names, and lo's frames of the run's sockets (those need CAP_NET_RAW)
   --diagram FILE
                draw the sequence diagram of the run's socket calls: FILE.svg (for a
-               browser), FILE.html (with a legend), else text; "-": text on stdout
+               browser), FILE.html (with a legend), FILE.json (its model), else text;
+               "-": text on stdout
+  --fit WxH    draw the .svg or .html diagram for a screen of that size (1920x1080: a
+               projector): its text as large as the frame allows, at least 16 px
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
@@ -70,6 +74,7 @@ type options struct {
 	trace       bool     // --trace
 	wire        bool     // --wire
 	diagram     string   // --diagram
+	fit         string   // --fit
 	pcap        string   // --pcap
 	mem         int64    // --mem, in bytes; 0: the default
 	luaDefs     string   // --lua-defs
@@ -101,6 +106,16 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			o.diagram = v
+		case a == "--fit" || strings.HasPrefix(a, "--fit="):
+			value, found := strings.CutPrefix(a, "--fit=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--fit' needs a size (1920x1080)")
+				}
+				i++
+				value = args[i]
+			}
+			o.fit = value
 		case a == "--pcap" || strings.HasPrefix(a, "--pcap="):
 			v, err := fileArg(args, &i, "--pcap", "")
 			if err != nil {
@@ -240,6 +255,18 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 			return 2
 		}
 	}
+	var frame diagram.Frame
+	if o.fit != "" {
+		f, err := diagram.ParseFrame(o.fit)
+		if err == nil && !strings.HasSuffix(o.diagram, ".svg") && !strings.HasSuffix(o.diagram, ".html") {
+			err = errors.New("it sizes a picture: give --diagram FILE.svg or FILE.html")
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "udplab: --fit: %v\n", err)
+			return 2
+		}
+		frame = f
+	}
 	if o.diagram != "" {
 		if o.diagram != "-" {
 			if err := refuseOverwrite("--diagram", o.diagram, o.script); err != nil {
@@ -253,7 +280,7 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 				return 2
 			}
 		}
-		sess.Diagram(o.diagram)
+		sess.Diagram(o.diagram, frame)
 	}
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()

@@ -20,6 +20,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	"github.com/udplab/udplab/diagram"
 	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/luabind"
 	"github.com/udplab/udplab/scripts"
@@ -157,8 +158,9 @@ func (s *Session) exit(code int) {
 }
 
 // Diagram records every socket call and, however the run ends, writes its sequence diagram to
-// path (.svg, .html, else text; "-": as text on stdout).
-func (s *Session) Diagram(path string) {
+// path (.svg, .html, else text; "-": as text on stdout), the SVG and the page fitted to frame
+// unless it is zero.
+func (s *Session) Diagram(path string, frame diagram.Frame) {
 	s.rt.StartDiagram()
 	var once sync.Once
 	write := func() {
@@ -167,7 +169,7 @@ func (s *Session) Diagram(path string) {
 			if w, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil && w.Col >= 20 {
 				width = int(w.Col)
 			}
-			if err := s.rt.WriteDiagram(path, width); err != nil {
+			if err := s.rt.WriteDiagram(path, width, frame); err != nil {
 				fmt.Fprintf(s.stderr, "udplab: the diagram could not be written: %v\n", err)
 				s.diagramErr = err
 			}

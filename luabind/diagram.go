@@ -140,14 +140,19 @@ func (rt *Runtime) labHosts() []diagram.Host {
 }
 
 // WriteDiagram writes the diagram so far to path: SVG for ".svg", an HTML page for ".html", the
-// model for ".json", text otherwise ("-": standard output, fitted to width). A file is written
-// whole under another name, then renamed: a run killed while it writes leaves the file as it was.
-func (rt *Runtime) WriteDiagram(path string, width int) error {
+// model for ".json", text otherwise ("-": standard output, fitted to width). The SVG and the page
+// are fitted to frame unless it is zero. A file is written whole under another name, then
+// renamed: a run killed while it writes leaves the file as it was.
+func (rt *Runtime) WriteDiagram(path string, width int, frame diagram.Frame) error {
 	m := rt.Model()
 	var out []byte
 	switch {
+	case strings.HasSuffix(path, ".svg") && frame != (diagram.Frame{}):
+		out = m.SVGIn(frame)
 	case strings.HasSuffix(path, ".svg"):
 		out = m.SVG()
+	case strings.HasSuffix(path, ".html") && frame != (diagram.Frame{}):
+		out = m.HTMLIn(frame)
 	case strings.HasSuffix(path, ".html"):
 		out = m.HTML()
 	case strings.HasSuffix(path, ".json"):
@@ -217,7 +222,7 @@ func (rt *Runtime) diagramCall(a args) int {
 			width = w
 		}
 	}
-	if err := rt.WriteDiagram(path, width); err != nil {
+	if err := rt.WriteDiagram(path, width, diagram.Frame{}); err != nil {
 		return pushFailure(a.L, err)
 	}
 	if path == "-" {
