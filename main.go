@@ -43,8 +43,11 @@ options:
                draw the sequence diagram of the run's socket calls: FILE.svg (for a
                browser), FILE.html (with a legend), FILE.json (its model), else text;
                "-": text on stdout
-  --fit WxH    draw the .svg or .html diagram for a screen of that size (1920x1080: a
-               projector): its text as large as the frame allows, at least 16 px
+  --slides DIR write the run's slides to DIR: one SVG per section (01-port-closed.svg,
+               ...), each that section alone with the sockets it uses, and index.html,
+               which pages through them with the arrow keys; fitted to 1920x1080
+  --fit WxH    draw the .svg or .html diagram, or the slides, for a screen of that
+               size (1920x1080: a projector): its text as large as the frame allows
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
@@ -75,6 +78,7 @@ type options struct {
 	wire        bool     // --wire
 	diagram     string   // --diagram
 	fit         string   // --fit
+	slides      string   // --slides
 	pcap        string   // --pcap
 	mem         int64    // --mem, in bytes; 0: the default
 	luaDefs     string   // --lua-defs
@@ -116,6 +120,12 @@ func parseArgs(args []string) (*options, error) {
 				value = args[i]
 			}
 			o.fit = value
+		case a == "--slides" || strings.HasPrefix(a, "--slides="):
+			v, err := fileArg(args, &i, "--slides", "(a folder)")
+			if err != nil {
+				return nil, err
+			}
+			o.slides = v
 		case a == "--pcap" || strings.HasPrefix(a, "--pcap="):
 			v, err := fileArg(args, &i, "--pcap", "")
 			if err != nil {
@@ -258,8 +268,8 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 	var frame diagram.Frame
 	if o.fit != "" {
 		f, err := diagram.ParseFrame(o.fit)
-		if err == nil && !strings.HasSuffix(o.diagram, ".svg") && !strings.HasSuffix(o.diagram, ".html") {
-			err = errors.New("it sizes a picture: give --diagram FILE.svg or FILE.html")
+		if err == nil && o.slides == "" && !strings.HasSuffix(o.diagram, ".svg") && !strings.HasSuffix(o.diagram, ".html") {
+			err = errors.New("it sizes a picture: give --diagram FILE.svg or FILE.html, or --slides DIR")
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "udplab: --fit: %v\n", err)
@@ -281,6 +291,17 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 			}
 		}
 		sess.Diagram(o.diagram, frame)
+	}
+	if o.slides != "" {
+		if err := writableDir(o.slides); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot write the slides: %v\n", err)
+			return 2
+		}
+		slideFrame := frame
+		if slideFrame == (diagram.Frame{}) {
+			slideFrame = diagram.Frame{W: 1920, H: 1080}
+		}
+		sess.Slides(o.slides, slideFrame, scriptName(o.script))
 	}
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()
@@ -345,6 +366,28 @@ func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writableDir says whether dir can take the slides: it is a folder that takes a new file, or
+// can be made.
+func writableDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	} else if errors.Is(err, os.ErrNotExist) {
+		return writable(filepath.Join(filepath.Dir(filepath.Clean(dir)), ".udplab-slides"))
+	}
+	return writable(filepath.Join(dir, ".udplab-slides"))
+}
+
+// scriptName is what the slides call the run: the script's name, without its folder and ".lua".
+func scriptName(script string) string {
+	switch script {
+	case "":
+		return "udplab"
+	case "-":
+		return "stdin"
+	}
+	return strings.TrimSuffix(filepath.Base(script), ".lua")
 }
 
 // writable says whether path can be written, without changing it: its folder takes a new file,

@@ -179,6 +179,30 @@ func (s *Session) Diagram(path string, frame diagram.Frame) {
 	s.writeDiagram = write
 }
 
+// Slides records every socket call and, however the run ends, writes the run's slides to dir
+// (one SVG per section, fitted to frame, and index.html), script naming the events before the
+// first section.
+func (s *Session) Slides(dir string, frame diagram.Frame, script string) {
+	s.rt.StartDiagram()
+	var once sync.Once
+	write := func() {
+		once.Do(func() {
+			if _, err := s.rt.WriteSlides(dir, frame, script); err != nil {
+				fmt.Fprintf(s.stderr, "udplab: the slides could not be written: %v\n", err)
+				s.diagramErr = err
+			}
+		})
+	}
+	s.onExit(write)
+	prev := s.writeDiagram
+	s.writeDiagram = func() {
+		if prev != nil {
+			prev()
+		}
+		write()
+	}
+}
+
 // WriteLuaDefs writes the definitions of the session's globals (the console's run, bg, jobs
 // and stop among them) for the Lua Language Server.
 func (s *Session) WriteLuaDefs(w io.Writer) error { return s.rt.WriteLuaDefs(w) }

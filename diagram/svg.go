@@ -179,6 +179,9 @@ func (g *geometry) writeBody(b *bytes.Buffer) {
 		for _, i := range l.lines {
 			lf := &lay.m.Lifelines[i]
 			first, last := g.span(i, times)
+			if lf.Closed && last < 0 {
+				continue // closed before these rows (a page of slides)
+			}
 			top, bottom := g.top, g.top+g.total-8
 			if first < len(g.rowsY) {
 				top = g.top + g.rowsY[first]

@@ -167,6 +167,23 @@ func (rt *Runtime) WriteDiagram(path string, width int, frame diagram.Frame) err
 	return writeWhole(path, out)
 }
 
+// WriteSlides writes the slides of the run so far to dir (made if need be): one SVG per section,
+// fitted to frame, and index.html, which shows them one at a time; script names the events before
+// the first section. It returns how many slides it wrote.
+func (rt *Runtime) WriteSlides(dir string, frame diagram.Frame, script string) (int, error) {
+	m := rt.Model()
+	slides := m.Slides(frame, script)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	for _, s := range slides {
+		if err := writeWhole(filepath.Join(dir, s.Name), s.SVG); err != nil {
+			return 0, err
+		}
+	}
+	return len(slides), writeWhole(filepath.Join(dir, "index.html"), diagram.SlidesPage(slides, script))
+}
+
 // writeWhole writes data to path through a file beside it, renamed over path once complete.
 func writeWhole(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
