@@ -34,6 +34,8 @@ options:
   -i           open the console after running the script or chunks
   -            read the script from standard input
   --trace      print every socket call on stderr, in strace's format
+  --step       pause before each socket call and show it: [Enter] runs it, [c] runs
+               on to the next section, [q] quits (with stdin not a terminal: no pause)
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
   --pcap FILE  write the frames the wire view captures to FILE, as pcapng (Wireshark,
@@ -75,6 +77,7 @@ type options struct {
 	chunks      []string // -e
 	interactive bool     // -i
 	trace       bool     // --trace
+	step        bool     // --step
 	wire        bool     // --wire
 	diagram     string   // --diagram
 	fit         string   // --fit
@@ -104,6 +107,8 @@ func parseArgs(args []string) (*options, error) {
 			o.trace = true
 		case a == "--wire":
 			o.wire = true
+		case a == "--step":
+			o.step = true
 		case a == "--diagram" || strings.HasPrefix(a, "--diagram="):
 			v, err := fileArg(args, &i, "--diagram", "(- for standard output)")
 			if err != nil {
@@ -303,6 +308,7 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 		}
 		sess.Slides(o.slides, slideFrame, scriptName(o.script))
 	}
+	sess.Step(o.step)
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()
 

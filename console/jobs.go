@@ -112,7 +112,9 @@ func (s *Session) runCall(L *lua.LState) int {
 			child.RaiseError("%s", errExit.Error())
 		},
 		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+		Step:     s.stepPause,
 	})
+	rt.Step(s.rt.Stepping())                                             // step mode steps through the script too
 	rt.RecordInto(s.rt, strings.TrimSuffix(filepath.Base(name), ".lua")) // its calls are on the console's picture
 	s.foreground.Store(rt)
 	defer s.foreground.Store(nil)
@@ -124,7 +126,7 @@ func (s *Session) runCall(L *lua.LState) int {
 	switch {
 	case exited || err == nil:
 	case parent.Err() != nil:
-		L.RaiseError("%s", errInterrupted.Error())
+		L.RaiseError("%s", parent.Err().Error()) // interrupted, or quit at a pause of step mode
 	default:
 		sub.Report(err)
 		code = 1

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
@@ -63,6 +64,15 @@ type Session struct {
 	// editorClosing: the line editor is being closed, and the end of its input is no ^D
 	editorClosing atomic.Bool
 
+	// Step mode's pauses (step.go): the console's line editor, while it runs; whether a pause's
+	// line is its prompt, and the key that ended it; how to restore the terminal a pause of a
+	// script put in non-canonical mode, should udplab end during it.
+	editor        atomic.Pointer[readline.Instance]
+	stepPrompt    atomic.Bool
+	stepKey       atomic.Int32
+	termRestore   atomic.Pointer[func()]
+	restoreOnExit sync.Once
+
 	// luaOut is Lua's standard output (print, io.write), and luaErr its standard error: they
 	// remember the text either wrote after the last newline, which io.read at the console keeps
 	// on screen as its prompt.
@@ -106,6 +116,7 @@ func New(opts Options) *Session {
 		OnMemoryExceeded: func() bool { return s.chunk.cancel(lua54.ErrNoMemory) },
 		Terminal:         s.interactive.Load,
 		Shipped:          scripts.FS,
+		Step:             s.stepPause,
 	})
 	s.installJobs()
 	return s

@@ -47,6 +47,9 @@ type Options struct {
 	// Shipped holds the files udplab ships (the scripts, the lesson's C programs), which
 	// shipped(name) returns.
 	Shipped fs.FS
+	// Step shows a call in step mode and reads the answer (step.go); nil: step mode is
+	// unavailable.
+	Step Stepper
 }
 
 // Runtime is the socket state of one Lua state: the sockets its scripts opened, its signal
@@ -85,6 +88,7 @@ type Runtime struct {
 
 	lua     *lua54.Runtime // what makes L's standard library PUC Lua 5.4's
 	diagram recording      // the calls kept for the sequence diagram (diagram.go)
+	step    stepping       // step mode (step.go)
 
 	labs             []*lab.Network // the labs up, taken down at exit
 	allLabs          []*lab.Network // every lab made, for the diagram's hosts
