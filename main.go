@@ -36,6 +36,10 @@ options:
   --trace      print every socket call on stderr, in strace's format
   --step       pause before each socket call and show it: [Enter] runs it, [c] runs
                on to the next section, [q] quits (with stdin not a terminal: no pause)
+  --live[=PORT]
+               serve the picture as it happens on http://127.0.0.1:PORT/ (by default a
+               port the kernel picks; the address is printed), for a browser on this
+               machine; it ends with udplab
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
   --pcap FILE  write the frames the wire view captures to FILE, as pcapng (Wireshark,
@@ -78,6 +82,7 @@ type options struct {
 	interactive bool     // -i
 	trace       bool     // --trace
 	step        bool     // --step
+	live        int      // --live: the port; -1: no live picture
 	wire        bool     // --wire
 	diagram     string   // --diagram
 	fit         string   // --fit
@@ -91,7 +96,7 @@ type options struct {
 
 // parseArgs reads the command line as lua(1) does: options, then the script and its arguments.
 func parseArgs(args []string) (*options, error) {
-	o := &options{}
+	o := &options{live: -1}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -109,6 +114,14 @@ func parseArgs(args []string) (*options, error) {
 			o.wire = true
 		case a == "--step":
 			o.step = true
+		case a == "--live":
+			o.live = 0
+		case strings.HasPrefix(a, "--live="):
+			port, err := strconv.Atoi(strings.TrimPrefix(a, "--live="))
+			if err != nil || port < 0 || port > 65535 {
+				return nil, fmt.Errorf("invalid port '%s' for --live", strings.TrimPrefix(a, "--live="))
+			}
+			o.live = port
 		case a == "--diagram" || strings.HasPrefix(a, "--diagram="):
 			v, err := fileArg(args, &i, "--diagram", "(- for standard output)")
 			if err != nil {
@@ -307,6 +320,12 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 			slideFrame = diagram.Frame{W: 1920, H: 1080}
 		}
 		sess.Slides(o.slides, slideFrame, scriptName(o.script))
+	}
+	if o.live >= 0 {
+		if err := sess.Live(o.live); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot serve the live picture: %v\n", err)
+			return 2
+		}
 	}
 	sess.Step(o.step)
 	stopSignals := sess.CatchSignals()

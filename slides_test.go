@@ -86,6 +86,35 @@ func TestSlidesOfARun(t *testing.T) {
 	}
 }
 
+// index.html pages through the slides with the arrow keys (and Home, End), in headless Chromium:
+// one slide shown at a time.
+func TestSlidesPageKeys(t *testing.T) {
+	t.Parallel()
+	slides := filepath.Join(t.TempDir(), "slides")
+	if r := udplab(t, "", "--slides", slides, "scripts/reconnect.lua"); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	files, _ := filepath.Glob(filepath.Join(slides, "*.svg"))
+	b := startBrowser(t, 1920, 1080)
+	b.call("Page.navigate", map[string]any{"url": "file://" + filepath.Join(slides, "index.html")}, nil)
+	shown := `Array.from(document.querySelectorAll(".slide")).filter(function (s) { return getComputedStyle(s).display !== "none"; }).map(function (s) { return s.id; }).join()`
+	b.waitEval(shown, `"slide1"`)
+	for _, step := range []struct {
+		key, code string
+		vk        int
+		want      string
+	}{
+		{"ArrowRight", "ArrowRight", 39, "slide2"}, {"ArrowRight", "ArrowRight", 39, "slide3"}, {"ArrowLeft", "ArrowLeft", 37, "slide2"},
+		{"End", "End", 35, fmt.Sprintf("slide%d", len(files))}, {"ArrowRight", "ArrowRight", 39, fmt.Sprintf("slide%d", len(files))},
+		{"Home", "Home", 36, "slide1"}, {"ArrowLeft", "ArrowLeft", 37, "slide1"},
+	} {
+		for _, kind := range []string{"keyDown", "keyUp"} {
+			b.call("Input.dispatchKeyEvent", map[string]any{"type": kind, "key": step.key, "code": step.code, "windowsVirtualKeyCode": step.vk}, nil)
+		}
+		b.waitEval(shown, `"`+step.want+`"`)
+	}
+}
+
 // chromiumPath returns Chromium's path, or skips the test (fails it under CI).
 func chromiumPath(t *testing.T) string {
 	t.Helper()

@@ -214,6 +214,17 @@ func (s *Session) Slides(dir string, frame diagram.Frame, script string) {
 	}
 }
 
+// Live serves the picture of the run as it happens on http://127.0.0.1:port/ (0: a port the kernel
+// picks), and says where on stderr.
+func (s *Session) Live(port int) error {
+	url, err := s.rt.StartLive(port)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stderr, "live picture: %s (open it in a browser on this machine)\n", url)
+	return nil
+}
+
 // WriteLuaDefs writes the definitions of the session's globals (the console's run, bg, jobs
 // and stop among them) for the Lua Language Server.
 func (s *Session) WriteLuaDefs(w io.Writer) error { return s.rt.WriteLuaDefs(w) }

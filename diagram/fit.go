@@ -1,6 +1,7 @@
 package diagram
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,4 +94,26 @@ func (lay *layout) widthScale(f Frame, px float64) float64 {
 // name and a port ("server :43211").
 func (lay *layout) lanesFit(width float64) bool {
 	return float64(len(lay.lanes))*laneMin*1.8+float64(2*marginX+colPad*len(lay.columns)) <= width
+}
+
+// LiveParts returns the picture for a live page in a window of f: its header (hosts and lanes,
+// which the page keeps on screen) and its rows, each an SVG element as wide as the window, the
+// text as the lanes allow up to targetFitPx (at least minFitPx). The rows grow down the page as the
+// run goes on: the text size does not change as they come.
+func (m *Model) LiveParts(f Frame) (head, body []byte) {
+	lay := m.layout()
+	scale := lay.widthScale(f, targetFitPx)
+	g := lay.geometryIn(float64(f.W)/scale, true)
+	g.ids = "picture-" // not the page's own ids
+	var h, b bytes.Buffer
+	fmt.Fprintf(&h, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
+		g.width*scale, g.headH*scale, g.width, g.headH, fontPx)
+	g.writeHeader(&h)
+	h.WriteString("</svg>")
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
+		g.width*scale, g.total*scale, g.width, g.total, fontPx)
+	g.writeDefs(&b)
+	g.writeBody(&b)
+	b.WriteString("</svg>")
+	return h.Bytes(), b.Bytes()
 }

@@ -35,7 +35,7 @@ func rowHeight(k rowKind) float64 {
 	switch k {
 	case rowDatagram, rowICMP:
 		return 42
-	case rowSection:
+	case rowSection, rowNext:
 		return 34
 	}
 	return 26
@@ -244,6 +244,19 @@ func (g *geometry) writeRow(b *bytes.Buffer, r int, row row) {
 		fmt.Fprintf(b, `<g class="section"><rect x="%d" y="%.1f" width="%.1f" height="%.1f" fill="#fff4d6"/>`, marginX/2, y+3, g.width-marginX, h-6)
 		text := cut(row.text, int((g.width-2*marginX)/charWidth))
 		labelBox(b, box{marginX, y + 7, textWidth(text) + 8, h - 14}, text, "#5b4300", true)
+		b.WriteString("</g>\n")
+	case rowNext:
+		// the call step mode is paused before: a band, and the call at its socket's lane
+		fmt.Fprintf(b, `<g class="next"><rect x="%d" y="%.1f" width="%.1f" height="%.1f" fill="#ffe0b2" stroke="#ef6c00"/>`, marginX/2, y+3, g.width-marginX, h-6)
+		x := float64(marginX)
+		if row.line >= 0 {
+			x = g.laneX[lay.laneOf[row.line]]
+			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="5" fill="white" stroke="#ef6c00" stroke-width="2.5"/>`, x, y+h/2)
+			g.besideLabel(b, x, y+2, h-4, row.text, "#8a3b00")
+		} else {
+			text := cut(row.text, int((g.width-2*marginX)/charWidth))
+			labelBox(b, box{x, y + 7, textWidth(text) + 8, h - 14}, text, "#8a3b00", true)
+		}
 		b.WriteString("</g>\n")
 	case rowGap, rowFold, rowMore:
 		class := map[rowKind]string{rowGap: "gap", rowFold: "fold", rowMore: "more"}[row.kind]

@@ -29,6 +29,16 @@ type recording struct {
 	events  []sock.CallEvent
 	dropped int
 	on      bool
+	next    *pausedCall // the call step mode is paused before, for the live picture
+	changed func()      // told of each event (the live picture); nil: none
+}
+
+// pausedCall is the call step mode is paused before: on the socket of owner, host and fd (fd -1:
+// none yet), as the script wrote it.
+type pausedCall struct {
+	owner, host string
+	fd          int
+	call        string
 }
 
 // add keeps ev, or counts it past the cap.
@@ -39,7 +49,22 @@ func (r *recording) add(ev sock.CallEvent) {
 	} else {
 		r.dropped++
 	}
+	changed := r.changed
 	r.mu.Unlock()
+	if changed != nil {
+		changed()
+	}
+}
+
+// pausedAt records the call step mode is paused before (nil: none now), for the live picture.
+func (r *recording) pausedAt(p *pausedCall) {
+	r.mu.Lock()
+	r.next = p
+	changed := r.changed
+	r.mu.Unlock()
+	if changed != nil {
+		changed()
+	}
 }
 
 // StartDiagram makes the runtime keep every socket call for the diagram, from now on; the sockets
@@ -71,6 +96,7 @@ func (rt *Runtime) RecordInto(parent *Runtime, owner string) {
 	if !parent.Recording() {
 		return
 	}
+	rt.recordsTo, rt.owner = parent, owner
 	rt.tracer.SetRecorder(func(ev sock.CallEvent) {
 		ev.Owner = owner
 		parent.diagram.add(ev)
@@ -112,13 +138,22 @@ func (rt *Runtime) ReadRecording(r io.Reader, owner string) {
 	}
 }
 
-// Model is the model of the calls kept so far (StartDiagram), with the labs' hosts.
+// Model is the model of the calls kept so far (StartDiagram), with the labs' hosts, and the call
+// step mode is paused before.
 func (rt *Runtime) Model() *diagram.Model {
 	rt.diagram.mu.Lock()
 	events := append([]sock.CallEvent(nil), rt.diagram.events...)
 	dropped := rt.diagram.dropped
+	next := rt.diagram.next
 	rt.diagram.mu.Unlock()
-	return diagram.Build(events, diagram.Env{Hosts: rt.labHosts(), Dropped: dropped})
+	m := diagram.Build(events, diagram.Env{Hosts: rt.labHosts(), Dropped: dropped})
+	if next != nil {
+		m.Next = &diagram.Next{Call: next.call}
+		if next.fd >= 0 {
+			m.Next.Lifeline = m.OpenSocket(next.owner, next.host, next.fd)
+		}
+	}
+	return m
 }
 
 // labHosts are the hosts of the labs made so far, as the diagram knows them.
@@ -256,9 +291,13 @@ func (rt *Runtime) ClearDiagram() {
 	wasOn := rt.diagram.on
 	rt.diagram.on = false
 	rt.diagram.events, rt.diagram.dropped = nil, 0
+	changed := rt.diagram.changed
 	rt.diagram.mu.Unlock()
 	if wasOn {
 		rt.tracer.SetRecorder(nil)
+	}
+	if changed != nil {
+		changed()
 	}
 }
 

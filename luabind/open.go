@@ -31,7 +31,7 @@ var bindings = []*binding{
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
 	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding, &shippedBinding,
-	&pcapBinding, &jobsBinding, &stopBinding, &labelBinding, &sectionBinding, &stepBinding,
+	&pcapBinding, &jobsBinding, &stopBinding, &labelBinding, &sectionBinding, &stepBinding, &liveBinding,
 }
 
 // The socket calls step mode pauses before, and the call that begins a section.

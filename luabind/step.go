@@ -81,7 +81,21 @@ func (rt *Runtime) pause(L *lua.LState, b *binding) {
 	if rt.step.skipping {
 		return
 	}
-	answer, err := rt.opts.Step(L, rt.describeCall(L, b))
+	next := rt.describeCall(L, b)
+	// the live picture shows the call, at its socket's lifeline
+	pictured := rt
+	if rt.recordsTo != nil {
+		pictured = rt.recordsTo
+	}
+	paused := &pausedCall{owner: rt.owner, fd: -1, call: next}
+	if ud, ok := L.Get(1).(*lua.LUserData); ok && !b.onHost {
+		if s, ok := ud.Value.(*socket); ok {
+			paused.host, paused.fd = s.conn.Host(), s.conn.FD()
+		}
+	}
+	pictured.diagram.pausedAt(paused)
+	answer, err := rt.opts.Step(L, next)
+	pictured.diagram.pausedAt(nil)
 	switch {
 	case errors.Is(err, ErrStepQuit):
 		rt.exitFrom(L, 0)
