@@ -2,6 +2,8 @@ package diagram
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -96,4 +98,18 @@ func slideNames(slides []Slide) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// The README's slide is the second of NATRun's slides as this package draws them now, at
+// 1920x1080.
+func TestReadmeSlide(t *testing.T) {
+	got := Build(NATRun(), natLab()).Slides(Frame{1920, 1080}, "nat")[1].SVG
+	path := filepath.Join("..", "docs", "slide.svg")
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("docs/slide.svg is not the current slide (go test ./diagram -update rewrites it): %v", err)
+	}
 }
