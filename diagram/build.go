@@ -591,7 +591,7 @@ func (b *builder) icmpPacket(ev sock.CallEvent) {
 				id := b.id(b.hostLifeline(r, ev.Time))
 				if len(e.Via) == 0 || e.Via[len(e.Via)-1].Lifeline != id {
 					change := ""
-					if ev.About != s.src && sameEndpoint(ev.About, s.src) == false {
+					if ev.About != s.src && !sameEndpoint(ev.About, s.src) {
 						change = "about " + ev.About.String()
 					}
 					e.Via = append(e.Via, Hop{Lifeline: id, Addr: change})
