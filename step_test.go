@@ -146,6 +146,12 @@ label(a, "server"); close(a); print("two done")`), 0o644)
 	term.typeKeys("q")
 	term.promptAfter("quit", screenWait)
 	term.enter("print(s ~= nil, t == nil)", "true\ttrue")
+	term.mark()
+	term.typeKeys("t = socket(AF_INET, SOCK_DGRAM)\r")
+	term.waitFor("next: socket(AF_INET, SOCK_DGRAM)", screenWait)
+	term.typeKeys("\x03") // Ctrl-C at a pause: the line is interrupted, as anywhere else
+	term.promptAfter("interrupted", screenWait)
+	term.enter("print(t == nil)", "true")
 
 	term.mark()
 	term.typeKeys(fmt.Sprintf("run(%q)\r", script))
@@ -159,6 +165,24 @@ label(a, "server"); close(a); print("two done")`), 0o644)
 	term.typeKeys("\r")
 	term.promptAfter("two done", screenWait)
 	term.enter("step(false) print(step())", "false")
+}
+
+// q at a pause of a script that run() runs, from the command line, ends udplab, not only that
+// script.
+func TestStepQuitInRun(t *testing.T) {
+	t.Parallel()
+	script := filepath.Join(t.TempDir(), "one.lua")
+	os.WriteFile(script, []byte(`local s = socket(AF_INET, SOCK_DGRAM)`), 0o644)
+	term := stepTerminal(t, "--step", "-e", fmt.Sprintf(`run(%q) print("after run")`, script))
+	term.waitFor("next: socket(AF_INET, SOCK_DGRAM)", screenWait)
+	term.typeKeys("q")
+	if code := term.exitCode(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	<-term.done
+	if strings.Contains(term.screen(), "after run") {
+		t.Errorf("the chunk went on after q:\n%s", term.screen())
+	}
 }
 
 // With standard input not a terminal, --step steps through without pausing: each step's line on

@@ -178,6 +178,12 @@ func (b *builder) socket(ev sock.CallEvent) int {
 	return i
 }
 
+// isOpen says the socket of key has a lifeline open now.
+func (b *builder) isOpen(key sockKey) bool {
+	_, ok := b.open[key]
+	return ok
+}
+
 // nobodyAt returns the lifeline of address a, where no traced socket was: label says why ("no
 // socket", "not traced").
 func (b *builder) nobodyAt(a netip.AddrPort, label string, at time.Time) int {
@@ -213,7 +219,9 @@ func (b *builder) event(ev sock.CallEvent) {
 		}
 		return
 	case "open":
-		b.pending[sockKey{ev.Owner, ev.Host, ev.FD}] = ev
+		if key := (sockKey{ev.Owner, ev.Host, ev.FD}); !b.isOpen(key) {
+			b.pending[key] = ev
+		}
 		return
 	case "recverr":
 		b.recverr(ev)

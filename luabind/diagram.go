@@ -72,8 +72,12 @@ func (r *recording) pausedAt(p *pausedCall) {
 // where a datagram to one of them goes.
 func (rt *Runtime) StartDiagram() {
 	rt.diagram.mu.Lock()
+	already := rt.diagram.on
 	rt.diagram.on = true
 	rt.diagram.mu.Unlock()
+	if already {
+		return
+	}
 	rt.tracer.SetRecorder(rt.diagram.add)
 	rt.mu.Lock()
 	open := append([]*socket(nil), rt.sockets...)
