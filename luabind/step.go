@@ -161,8 +161,14 @@ func (rt *Runtime) describeArg(L *lua.LState, call string, n, i int) string {
 		return "{...}"
 	case *lua.LNilType:
 		return "nil"
+	case lua.LBool:
+		return v.String()
+	case *lua.LFunction:
+		if name := variableName(L, v); name != "" {
+			return name
+		}
 	}
-	return v.String()
+	return v.Type().String() // "function", "userdata": not their addresses
 }
 
 // constantArg names v, argument n of call (the i-th value on L's stack), as the script most
