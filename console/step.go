@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
@@ -111,7 +113,8 @@ func (s *Session) stepKeyFilter(r rune) (rune, bool, bool) {
 }
 
 // stepAtTerminal pauses a script run from the command line: the terminal, in non-canonical mode
-// without echo, gives one key. Ctrl-C still makes SIGINT: it reaches the script's handler (the
+// without echo, gives one key, its reads waiting a tenth of a second at most (VTIME) so that a
+// Ctrl-C is seen between them. Ctrl-C still makes SIGINT: it reaches the script's handler (the
 // call then runs, and the handler after it), else ends udplab as it would without step mode.
 func (s *Session) stepAtTerminal(next string) (luabind.StepAnswer, error) {
 	width := 80
@@ -127,7 +130,7 @@ func (s *Session) stepAtTerminal(next string) (luabind.StepAnswer, error) {
 	}
 	raw := *old
 	raw.Lflag &^= unix.ICANON | unix.ECHO
-	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+	raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 0, 1
 	restore := func() { unix.IoctlSetTermios(0, unix.TCSETS, old) }
 	s.restoreOnExit.Do(func() {
 		s.onExit(func() {
@@ -144,21 +147,20 @@ func (s *Session) stepAtTerminal(next string) (luabind.StepAnswer, error) {
 	}()
 
 	// Ctrl-C comes as SIGINT: the signal goroutine hands it here first.
-	var interrupted sync.Once
-	woke := make(chan struct{})
+	var interrupted atomic.Bool
 	interrupt := func(sig unix.Signal) bool {
 		if sig != unix.SIGINT {
 			return false
 		}
-		interrupted.Do(func() { close(woke) })
+		interrupted.Store(true)
 		return true
 	}
 	prev := s.interrupt.Swap(&interrupt)
 	defer s.interrupt.Store(prev)
 
-	for {
-		select {
-		case <-woke:
+	var key [1]byte
+	for empty := 0; ; {
+		if interrupted.Load() {
 			erase()
 			if s.rt.Signal(unix.SIGINT) {
 				return luabind.StepRun, nil // the script's handler runs once the call is under way
@@ -166,21 +168,23 @@ func (s *Session) stepAtTerminal(next string) (luabind.StepAnswer, error) {
 			restore()
 			s.die(unix.SIGINT)
 			return luabind.StepRun, errInterrupted // only when die's exit was a test's
-		default:
 		}
-		fds := []unix.PollFd{{Fd: 0, Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 50); n <= 0 || err != nil {
+		start := time.Now()
+		if n, _ := os.Stdin.Read(key[:]); n == 0 {
+			// no key within VTIME; reads that return at once with nothing, again and again, are
+			// the end of the terminal (hung up)
+			if time.Since(start) < 20*time.Millisecond {
+				empty++
+			} else {
+				empty = 0
+			}
+			if empty >= 20 {
+				erase()
+				return luabind.StepRun, luabind.ErrStepQuit
+			}
 			continue
 		}
-		var key [1]byte
-		n, err := unix.Read(0, key[:])
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
-		}
-		if n <= 0 || err != nil || key[0] == 4 || key[0] == 'q' || key[0] == 'Q' { // end of input, Ctrl-D, q
-			erase()
-			return luabind.StepRun, luabind.ErrStepQuit
-		}
+		empty = 0
 		switch key[0] {
 		case '\r', '\n', ' ':
 			erase()
@@ -188,6 +192,9 @@ func (s *Session) stepAtTerminal(next string) (luabind.StepAnswer, error) {
 		case 'c', 'C':
 			erase()
 			return luabind.StepSection, nil
+		case 'q', 'Q', 4: // q, Ctrl-D
+			erase()
+			return luabind.StepRun, luabind.ErrStepQuit
 		}
 	}
 }

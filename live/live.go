@@ -4,9 +4,10 @@
 // being reloaded. The picture is package diagram's, laid out by the same code as the SVG view,
 // fitted to the page's window; in step mode it ends with the call the run is paused before.
 //
-// The server listens on 127.0.0.1 only, and answers a request only when it came from loopback
-// and names the server as its host (127.0.0.1:PORT or localhost:PORT): a page of another site
-// that made the browser ask (DNS rebinding) is refused. It uses the standard library alone.
+// The server listens on 127.0.0.1 only (its listener is sock's: the one package that opens
+// sockets), and answers a request only when it came from loopback and names the server as its
+// host (127.0.0.1:PORT or localhost:PORT): a page of another site that made the browser ask (DNS
+// rebinding) is refused. It uses the standard library alone.
 package live
 
 import (
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/udplab/udplab/diagram"
+	"github.com/udplab/udplab/sock"
 )
 
 // page is the live page: it connects to the stream with its window's size, and draws what comes.
@@ -60,12 +62,12 @@ type client struct {
 
 // Start serves the picture of model on 127.0.0.1:port (0: a port the kernel picks).
 func Start(port int, model func() *diagram.Model) (*Server, error) {
-	ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	ln, err := sock.ListenLoopback(port)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{model: model, clients: map[*client]struct{}{}, changed: make(chan struct{}, 1), done: make(chan struct{})}
-	s.port = strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_, s.port, _ = net.SplitHostPort(ln.Addr().String())
 	s.url = "http://127.0.0.1:" + s.port + "/"
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.servePage)

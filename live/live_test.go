@@ -39,6 +39,16 @@ func (r *run) call(name string) {
 	r.mu.Unlock()
 }
 
+// start serves r's model on a port of loopback the kernel picks.
+func start(t *testing.T, r *run) *Server {
+	t.Helper()
+	s, err := Start(0, r.model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // get asks the server for path with the Host header host.
 func get(t *testing.T, s *Server, path, host string) *http.Response {
 	t.Helper()
@@ -55,10 +65,7 @@ func get(t *testing.T, s *Server, path, host string) *http.Response {
 // address of this machine) and a request from another address are refused.
 func TestOnlyLoopback(t *testing.T) {
 	var r run
-	s, err := Start(0, r.model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := start(t, &r)
 	defer s.Close()
 	port := strings.TrimSuffix(strings.TrimPrefix(s.URL(), "http://127.0.0.1:"), "/")
 	for host, want := range map[string]int{
@@ -117,10 +124,7 @@ func readEvent(t *testing.T, lines *bufio.Reader) message {
 func TestStream(t *testing.T) {
 	var r run
 	r.call("socket")
-	s, err := Start(0, r.model)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := start(t, &r)
 	resp := get(t, s, "/events?w=1280&h=720", strings.TrimPrefix(strings.TrimSuffix(s.URL(), "/"), "http://"))
 	defer resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
