@@ -36,6 +36,7 @@ type Tracer struct {
 	printing atomic.Bool // Start was called: the lines are written
 	recorder atomic.Pointer[func(CallEvent)]
 	labelled atomic.Bool                                                  // a Conn was named (Label): the wire view names its address
+	names    names                                                        // the named Conns' addresses (label.go)
 	sink     atomic.Pointer[func(c *Capture, frame []byte, at time.Time)] // SetFrameSink's
 	idle     atomic.Bool                                                  // no call is under way: captured packets are printed as they come
 
@@ -188,6 +189,9 @@ func (t *Tracer) unregister(c *Conn) {
 	delete(t.conns, c)
 	t.connsMu.Unlock()
 	t.portsStale.Store(true)
+	if c.label.Load() != nil {
+		t.names.stale.Store(true)
+	}
 }
 
 // bindingCall marks a call that may give a Conn its port (sendto binds an unbound socket; its
