@@ -406,3 +406,72 @@ func readICMPSources(t *testing.T, path string) map[string]bool {
 	}
 	return sources
 }
+
+// diagram(false) clears the console's picture and stops recording; diagram(true) records again,
+// and a socket still open keeps the name label gave it.
+func TestDiagramClearAtTheConsole(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "console.json")
+	r := udplab(t, `old = socket(AF_INET, SOCK_DGRAM) label(old, "server") bind(old, "127.0.0.1", 0)
+c = socket(AF_INET, SOCK_DGRAM) connect(c, getsockname(old)) send(c, "first demo")
+diagram(false)
+send(c, "while off")
+diagram(true)
+send(c, "second demo") recv(old, 100)
+`+fmt.Sprintf("diagram(%q)\n", out))
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("%v: %+v", err, r)
+	}
+	m, err := diagram.ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data []string
+	for _, e := range m.Events {
+		if e.Kind == "datagram" {
+			data = append(data, e.Data)
+		}
+		if e.Kind == "call" && e.Call != "send" && e.Call != "recv" {
+			t.Errorf("a call from before diagram(true): %+v", e)
+		}
+	}
+	if !slices.Equal(data, []string{`"second demo"`}) {
+		t.Errorf("datagrams on the picture: %q, want the second demo's alone", data)
+	}
+	roles := map[string]bool{}
+	for _, l := range m.Lifelines {
+		roles[l.Role] = true
+	}
+	if !roles["server"] {
+		t.Errorf("the server lost its name: %+v", m.Lifelines)
+	}
+}
+
+// --diagram FILE.svg --fit WxH draws the picture for that screen: as wide, its text at least
+// 24 px for refused.lua's few lifelines; --fit without a picture to size, or with a size that is
+// not one, is refused before anything runs.
+func TestDiagramFit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "refused.svg")
+	r := udplab(t, "g1\n", "--diagram", out, "--fit", "1920x1080", "scripts/refused.lua", "127.0.0.1", fmt.Sprint(freePort(t)))
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("%v: %+v", err, r)
+	}
+	shape, err := diagram.ReadSVG(bytes.NewReader(b))
+	if err != nil || shape.Width != 1920 || shape.Height > 1080 || shape.FontPx < 24 {
+		t.Errorf("refused.lua fitted to 1920x1080: %.0fx%.0f, text of %.1f px (%v)", shape.Width, shape.Height, shape.FontPx, err)
+	}
+	for _, args := range [][]string{
+		{"--fit", "1920x1080", "-e", "print(1)"},
+		{"--diagram", filepath.Join(dir, "m.json"), "--fit", "1920x1080", "-e", "print(1)"},
+		{"--diagram", out, "--fit", "1920", "-e", "print(1)"},
+		{"--diagram", out, "--fit"},
+	} {
+		if r := udplab(t, "", args...); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "fit") {
+			t.Errorf("udplab %q: %+v, want status 2 and why", args, r)
+		}
+	}
+}

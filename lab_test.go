@@ -649,3 +649,53 @@ func TestLanProgramsAsNobody(t *testing.T) {
 		t.Fatalf("as nobody: %v\n%s", err, out)
 	}
 }
+
+// What help(ERRNO) says a student meets each errno for on a lab host (luabind's labErrnos), tried
+// on a lab: a router (on two LANs) has no default route, so a send off its LANs, and IPv4
+// multicast without IP_MULTICAST_IF, fail with ENETUNREACH, while a host on one LAN sends
+// multicast without it; with IP_RECVERR a host learns ENETUNREACH from the router it sent
+// through (ICMP net unreachable), and without it only times out; the others as help says.
+func TestLabErrnosAsHelpSays(t *testing.T) {
+	t.Parallel()
+	r := udplab(t, "", "-e", `
+local net = assert(network{lans = {left = "10.1.0.0/24", right = "10.2.0.0/24"}, hosts = {a = "left", b = "left", r = {"left", "right"}, d = "right"}})
+local function errno(...) local r = table.pack(...) return r[1] == nil and r[3] or "ok" end
+local r = net.r:socket(AF_INET, SOCK_DGRAM)
+print("router off its LANs", errno(sendto(r, "x", "192.0.2.1", 9)), errno(connect(r, "192.0.2.1", 9)))
+print("router multicast", errno(sendto(r, "x", "239.1.2.3", 43300)))
+setsockopt(r, IPPROTO_IP, IP_MULTICAST_IF, net.r.addrs.left)
+print("router multicast with IP_MULTICAST_IF", errno(sendto(r, "x", "239.1.2.3", 43300)))
+local a = net.a:socket(AF_INET, SOCK_DGRAM)
+print("host multicast", errno(sendto(a, "x", "239.1.2.3", 43300)))
+for _, recverr in ipairs({0, 1}) do
+  local c = net.a:socket(AF_INET, SOCK_DGRAM); settimeout(c, 1)
+  setsockopt(c, IPPROTO_IP, IP_RECVERR, recverr)
+  connect(c, "192.0.2.1", 9); send(c, "x")
+  print("host through the router, IP_RECVERR " .. recverr, errno(recv(c, 10)))
+end
+print("broadcast", errno(sendto(a, "x", "10.1.0.255", 9)))
+print("bind another's", errno(bind(a, net.b.addr, 0)))
+local srv = net.b:socket(AF_INET, SOCK_DGRAM); bind(srv, net.b.addr, 43211)
+local c = net.a:socket(AF_INET, SOCK_DGRAM); settimeout(c, 1); connect(c, net.b.addr, 43211)
+net.b:firewall("drop"); send(c, "x"); print("firewall drop", errno(recv(c, 10)))
+net.b:firewall("reject"); send(c, "x"); print("firewall reject", errno(recv(c, 10)))
+net.b:firewall(nil); close(srv); send(c, "x"); print("port closed", errno(recv(c, 10)))
+net:close()
+print("closed network", errno(net.a:socket(AF_INET, SOCK_DGRAM)))`)
+	want := `router off its LANs	101	101
+router multicast	101
+router multicast with IP_MULTICAST_IF	ok
+host multicast	ok
+host through the router, IP_RECVERR 0	11
+host through the router, IP_RECVERR 1	101
+broadcast	13
+bind another's	99
+firewall drop	11
+firewall reject	113
+port closed	111
+closed network	9
+`
+	if r.stdout != want || r.code != 0 {
+		t.Errorf("got (exit %d):\n%s\nwant:\n%s\nstderr: %s", r.code, r.stdout, want, r.stderr)
+	}
+}

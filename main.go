@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/udplab/udplab/console"
+	"github.com/udplab/udplab/diagram"
 	"github.com/udplab/udplab/lab"
 )
 
@@ -33,6 +34,12 @@ options:
   -i           open the console after running the script or chunks
   -            read the script from standard input
   --trace      print every socket call on stderr, in strace's format
+  --step       pause before each socket call and show it: [Enter] runs it, [c] runs
+               on to the next section, [q] quits (with stdin not a terminal: no pause)
+  --live[=PORT]
+               serve the picture as it happens on http://127.0.0.1:PORT/ (by default a
+               port the kernel picks; the address is printed), for a browser on this
+               machine; it ends with udplab
   --wire       --trace, plus the packets that cross lo for the script's sockets
                (UDP datagrams and ICMP errors; needs CAP_NET_RAW)
   --pcap FILE  write the frames the wire view captures to FILE, as pcapng (Wireshark,
@@ -40,7 +47,13 @@ options:
                names, and lo's frames of the run's sockets (those need CAP_NET_RAW)
   --diagram FILE
                draw the sequence diagram of the run's socket calls: FILE.svg (for a
-               browser), FILE.html (with a legend), else text; "-": text on stdout
+               browser), FILE.html (with a legend), FILE.json (its model), else text;
+               "-": text on stdout
+  --slides DIR write the run's slides to DIR: one SVG per section (01-port-closed.svg,
+               ...), each that section alone with the sockets it uses, and index.html,
+               which pages through them with the arrow keys; fitted to 1920x1080
+  --fit WxH    draw the .svg or .html diagram, or the slides, for a screen of that
+               size (1920x1080: a projector): its text as large as the frame allows
   --mem SIZE   the memory Lua may use (512M, 2G, or bytes); past it a call fails
                with "not enough memory". Default: a quarter of what the process may
                get (memory, cgroup limit, ulimit -v)
@@ -68,8 +81,12 @@ type options struct {
 	chunks      []string // -e
 	interactive bool     // -i
 	trace       bool     // --trace
+	step        bool     // --step
+	live        int      // --live: the port; -1: no live picture
 	wire        bool     // --wire
 	diagram     string   // --diagram
+	fit         string   // --fit
+	slides      string   // --slides
 	pcap        string   // --pcap
 	mem         int64    // --mem, in bytes; 0: the default
 	luaDefs     string   // --lua-defs
@@ -79,7 +96,7 @@ type options struct {
 
 // parseArgs reads the command line as lua(1) does: options, then the script and its arguments.
 func parseArgs(args []string) (*options, error) {
-	o := &options{}
+	o := &options{live: -1}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -95,12 +112,38 @@ func parseArgs(args []string) (*options, error) {
 			o.trace = true
 		case a == "--wire":
 			o.wire = true
+		case a == "--step":
+			o.step = true
+		case a == "--live":
+			o.live = 0
+		case strings.HasPrefix(a, "--live="):
+			port, err := strconv.Atoi(strings.TrimPrefix(a, "--live="))
+			if err != nil || port < 0 || port > 65535 {
+				return nil, fmt.Errorf("invalid port '%s' for --live", strings.TrimPrefix(a, "--live="))
+			}
+			o.live = port
 		case a == "--diagram" || strings.HasPrefix(a, "--diagram="):
 			v, err := fileArg(args, &i, "--diagram", "(- for standard output)")
 			if err != nil {
 				return nil, err
 			}
 			o.diagram = v
+		case a == "--fit" || strings.HasPrefix(a, "--fit="):
+			value, found := strings.CutPrefix(a, "--fit=")
+			if !found {
+				if i+1 >= len(args) {
+					return nil, errors.New("'--fit' needs a size (1920x1080)")
+				}
+				i++
+				value = args[i]
+			}
+			o.fit = value
+		case a == "--slides" || strings.HasPrefix(a, "--slides="):
+			v, err := fileArg(args, &i, "--slides", "(a folder)")
+			if err != nil {
+				return nil, err
+			}
+			o.slides = v
 		case a == "--pcap" || strings.HasPrefix(a, "--pcap="):
 			v, err := fileArg(args, &i, "--pcap", "")
 			if err != nil {
@@ -240,6 +283,18 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 			return 2
 		}
 	}
+	var frame diagram.Frame
+	if o.fit != "" {
+		f, err := diagram.ParseFrame(o.fit)
+		if err == nil && o.slides == "" && !strings.HasSuffix(o.diagram, ".svg") && !strings.HasSuffix(o.diagram, ".html") {
+			err = errors.New("it sizes a picture: give --diagram FILE.svg or FILE.html, or --slides DIR")
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "udplab: --fit: %v\n", err)
+			return 2
+		}
+		frame = f
+	}
 	if o.diagram != "" {
 		if o.diagram != "-" {
 			if err := refuseOverwrite("--diagram", o.diagram, o.script); err != nil {
@@ -253,8 +308,26 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 				return 2
 			}
 		}
-		sess.Diagram(o.diagram)
+		sess.Diagram(o.diagram, frame)
 	}
+	if o.slides != "" {
+		if err := writableDir(o.slides); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot write the slides: %v\n", err)
+			return 2
+		}
+		slideFrame := frame
+		if slideFrame == (diagram.Frame{}) {
+			slideFrame = diagram.Frame{W: 1920, H: 1080}
+		}
+		sess.Slides(o.slides, slideFrame, scriptName(o.script))
+	}
+	if o.live >= 0 {
+		if err := sess.Live(o.live); err != nil {
+			fmt.Fprintf(stderr, "udplab: cannot serve the live picture: %v\n", err)
+			return 2
+		}
+	}
+	sess.Step(o.step)
 	stopSignals := sess.CatchSignals()
 	defer stopSignals()
 
@@ -318,6 +391,28 @@ func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writableDir says whether dir can take the slides: it is a folder that takes a new file, or
+// can be made.
+func writableDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	} else if errors.Is(err, os.ErrNotExist) {
+		return writable(filepath.Join(filepath.Dir(filepath.Clean(dir)), ".udplab-slides"))
+	}
+	return writable(filepath.Join(dir, ".udplab-slides"))
+}
+
+// scriptName is what the slides call the run: the script's name, without its folder and ".lua".
+func scriptName(script string) string {
+	switch script {
+	case "":
+		return "udplab"
+	case "-":
+		return "stdin"
+	}
+	return strings.TrimSuffix(filepath.Base(script), ".lua")
 }
 
 // writable says whether path can be written, without changing it: its folder takes a new file,

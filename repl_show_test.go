@@ -86,13 +86,16 @@ func TestConsoleHelpErrnoColumn(t *testing.T) {
 }
 
 // help(ERRNO) says which calls return it and why, for every errno the lab's scripts meet and the
-// lab's own calls return, as it does for ECONNREFUSED.
+// lab's own calls return, as it does for ECONNREFUSED, and what a student meets it for on a lab
+// host (TestLabErrnosAsHelpSays checks what it says).
 func TestHelpLabErrnos(t *testing.T) {
 	t.Parallel()
 	term := startTerminal(t, t.TempDir())
 	term.enter("help(EHOSTUNREACH)", "recv: an ICMP error came back")
 
-	names := map[string]bool{"EPERM": true, "EBADF": true} // network{} without user namespaces; a closed network
+	// network{} without user namespaces; a closed network; a router's send off its LANs; a bind to
+	// another host's address
+	names := map[string]bool{"EPERM": true, "EBADF": true, "ENETUNREACH": true, "EADDRNOTAVAIL": true}
 	for _, s := range scripts.List() {
 		if !strings.HasPrefix(s.Path, "lan/") {
 			continue
@@ -117,6 +120,9 @@ func TestHelpLabErrnos(t *testing.T) {
 		}
 		if !regexp.MustCompile(`\n  [a-z.:]+: \S`).MatchString(section) {
 			t.Errorf("help(%s) names no call that returns it:\n%s", name, section)
+		}
+		if !strings.Contains(section, "\n  on a lab host: ") {
+			t.Errorf("help(%s) does not say what it means on a lab host:\n%s", name, section)
 		}
 	}
 }

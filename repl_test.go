@@ -47,8 +47,17 @@ func startTerminalCmd(t *testing.T, cmd *exec.Cmd) *terminal {
 	return startTerminalSized(t, cmd, 80)
 }
 
-// startTerminalSized starts cmd in a pseudo-terminal of cols columns and 24 rows.
+// startTerminalSized starts cmd in a pseudo-terminal of cols columns and 24 rows, and waits for
+// the prompt.
 func startTerminalSized(t *testing.T, cmd *exec.Cmd, cols uint16) *terminal {
+	t.Helper()
+	term := startPty(t, cmd, cols)
+	term.waitFor("udplab> ", screenWait)
+	return term
+}
+
+// startPty starts cmd in a pseudo-terminal of cols columns and 24 rows.
+func startPty(t *testing.T, cmd *exec.Cmd, cols uint16) *terminal {
 	t.Helper()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: cols})
 	if err != nil {
@@ -73,7 +82,6 @@ func startTerminalSized(t *testing.T, cmd *exec.Cmd, cols uint16) *terminal {
 		cmd.Wait()
 		f.Close()
 	})
-	term.waitFor("udplab> ", screenWait)
 	return term
 }
 

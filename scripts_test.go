@@ -153,3 +153,35 @@ func flipRun(path string, k int) string {
 	}
 	return ""
 }
+
+// connected_speed.lua names a winner only by a margin larger than the rounds' spread (and 2%):
+// its verdict on chosen ratios, its loops' time given by a clock of the test's (os.clock
+// replaced before the script runs). A round at 1.003 among others up to 1.06 is inconclusive.
+func TestConnectedSpeedVerdict(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ratios string
+		want   string
+	}{
+		{"1.30, 1.25, 1.28, 1.27, 1.29", "verdict: connected send() was faster than unconnected sendto() here, by 28%"},
+		{"0.70, 0.72, 0.71, 0.69, 0.73", "verdict: connected send() was slower than unconnected sendto() here, by 29%"},
+		{"1.003, 1.02, 1.05, 1.04, 1.06", "verdict: inconclusive: the rounds' spread (0.057) is not smaller than the median's distance from 1 (0.040)"},
+		{"1.003, 1.10, 1.25, 1.05, 1.40", "verdict: inconclusive"},
+		{"0.995, 1.003, 1.01, 0.99, 1.0", "verdict: connected send() and unconnected sendto() were about as fast here"},
+		{"1.015, 1.016, 1.015, 1.017, 1.016", "verdict: connected send() and unconnected sendto() were about as fast here"},
+	} {
+		// each round: the connected loop takes 1 s, the unconnected one ratio s
+		clock := fmt.Sprintf(`local ratios, calls, now = {%s}, 0, 0
+os.clock = function()
+  calls = calls + 1
+  local k = (calls - 1) %% 4
+  if k == 1 then now = now + 1 elseif k == 3 then now = now + ratios[(calls - k - 1) / 4 + 1] end
+  return now
+end`, tc.ratios)
+		r := udplab(t, "", "-e", clock, "scripts/connected_speed.lua")
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if last := lines[len(lines)-1]; r.code != 0 || !strings.HasPrefix(last, tc.want) {
+			t.Errorf("ratios %s: exit %d, %q; want %q", tc.ratios, r.code, last, tc.want)
+		}
+	}
+}

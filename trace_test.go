@@ -197,3 +197,37 @@ func TestWireInLab(t *testing.T) {
 		}
 	}
 }
+
+// label(s, name) names the socket in the trace (3<server>) and at its address in the wire view,
+// in a script, in a lab host (where the wire view names the host too), and at the console.
+func TestTraceNamesLabelledSockets(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("capturing needs CAP_NET_RAW")
+	}
+	loopback := `local srv = socket(AF_INET, SOCK_DGRAM); label(srv, "server"); bind(srv, "127.0.0.1", 0)
+		local c = socket(AF_INET, SOCK_DGRAM); connect(c, getsockname(srv)); send(c, "g1"); recv(srv, 10)`
+	r := udplab(t, "", "--wire", "-e", loopback)
+	lab := udplab(t, "", "--wire", "-e", `local net = assert(network{"a", "b"})
+		local srv = net.b:socket(AF_INET, SOCK_DGRAM); label(srv, "server"); bind(srv, net.b.addr, 43211)
+		local c = net.a:socket(AF_INET, SOCK_DGRAM); label(c, "client"); connect(c, net.b.addr, 43211)
+		send(c, "g1"); recv(srv, 10); close(srv); send(c, "g2"); net:close()`)
+	// at the console, each line is a chunk of its own: globals
+	console := udplab(t, "wire(true)\n"+strings.ReplaceAll(strings.ReplaceAll(loopback, "local ", ""), "\n", " ")+"\n")
+	for _, run := range []struct {
+		name string
+		r    result
+		want []string
+	}{
+		{"script", r, []string{`^bind\(\d+<server>, `, `^127\.0\.0\.1:\d+ > 127\.0\.0\.1:\d+ \(server\) UDP len 2 "g1"$`, `^recvfrom\(\d+<server>, "g1"`, `^connect\(\d+, `}},
+		{"lab", lab, []string{`^connect\(\d+<client>, .*\(in a\)$`, `^a 10\.0\.0\.1:\d+ \(client\) > b 10\.0\.0\.2:43211 \(server\) UDP len 2 "g1"$`,
+			`^b 10\.0\.0\.2 > a 10\.0\.0\.1 ICMP port unreachable for UDP a 10\.0\.0\.1:\d+ \(client\) > b 10\.0\.0\.2:43211$`}},
+		{"console", console, []string{`^bind\(\d+<server>, `, `^127\.0\.0\.1:\d+ > 127\.0\.0\.1:\d+ \(server\) UDP len 2 "g1"$`}},
+	} {
+		for _, want := range run.want {
+			if !regexp.MustCompile(`(?m)` + want).MatchString(run.r.stderr) {
+				t.Errorf("%s: no line matches %s:\n%s", run.name, want, run.r.stderr)
+			}
+		}
+	}
+}

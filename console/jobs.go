@@ -97,7 +97,7 @@ func (s *Session) runCall(L *lua.LState) int {
 	defer cancel()
 	child := lua.NewState()
 	defer child.Close()
-	code, exited := 0, false
+	code, exited, quit := 0, false, false
 	errExit := errors.New("exit")
 	rt := luabind.Open(child, luabind.Options{
 		Stdout:   s.luaOut,
@@ -112,7 +112,15 @@ func (s *Session) runCall(L *lua.LState) int {
 			child.RaiseError("%s", errExit.Error())
 		},
 		OnSignal: func(sig unix.Signal) { signal.Notify(s.sigs, sig) },
+		Step: func(L *lua.LState, next string) (luabind.StepAnswer, error) {
+			answer, err := s.stepPause(L, next)
+			if errors.Is(err, luabind.ErrStepQuit) {
+				quit = true // q ends udplab, not only this script
+			}
+			return answer, err
+		},
 	})
+	rt.Step(s.rt.Stepping())                                             // step mode steps through the script too
 	rt.RecordInto(s.rt, strings.TrimSuffix(filepath.Base(name), ".lua")) // its calls are on the console's picture
 	s.foreground.Store(rt)
 	defer s.foreground.Store(nil)
@@ -121,10 +129,14 @@ func (s *Session) runCall(L *lua.LState) int {
 	sub := &Session{L: child, rt: rt, stdout: s.stdout, stderr: s.stderr, sources: map[string]string{}, luaOut: s.luaOut, luaErr: s.luaErr}
 	err := sub.RunScript(name, argv, nil)
 	rt.FlushFiles(child)
+	if quit {
+		s.rt.FlushFiles(L)
+		s.rt.Exit(0)
+	}
 	switch {
 	case exited || err == nil:
 	case parent.Err() != nil:
-		L.RaiseError("%s", errInterrupted.Error())
+		L.RaiseError("%s", parent.Err().Error()) // interrupted, or quit at a pause of step mode
 	default:
 		sub.Report(err)
 		code = 1

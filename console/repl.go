@@ -100,6 +100,8 @@ func (s *Session) console(stdin *os.File) int {
 		s.editorClosing.Store(true) // the NUL that closing makes is not a ^D (see the filter)
 		go rl.Close()
 	}()
+	s.editor.Store(rl) // step mode's pauses read their key through it
+	defer s.editor.Store(nil)
 	s.setStdin(&consoleInput{s: s, rl: rl})
 	s.rt.SetAsync(rl.Stdout()) // a job's line redraws the prompt after it
 	if os.Getenv("NO_COLOR") == "" {
@@ -138,6 +140,8 @@ func (s *Session) console(stdin *os.File) int {
 		}
 		switch {
 		case err == nil:
+		case errors.Is(err, errStepQuit):
+			fmt.Fprintln(s.stderr, err.Error())
 		case errors.Is(err, errInterrupted):
 			// The terminal echoed ^C where the cursor was, on a line that holds nothing of the
 			// chunk's (an unfinished one was ended above): "interrupted" takes its place.
@@ -179,6 +183,9 @@ func (s *Session) newLineEditor(stdin *os.File) (*readline.Instance, error) {
 		// editor as a NUL: read it as the ^D it was. Ctrl-\ (SIGQUIT while a chunk runs) reaches
 		// the editor as the byte 28, which is no part of a line: it does nothing there.
 		FuncFilterInputRune: func(r rune) (rune, bool) {
+			if key, ok, took := s.stepKeyFilter(r); took {
+				return key, ok // a pause of step mode: one key
+			}
 			switch {
 			case r == 0 && !s.editorClosing.Load():
 				return readline.CharDelete, true

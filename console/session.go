@@ -17,9 +17,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chzyer/readline"
 	lua "github.com/yuin/gopher-lua"
 	"golang.org/x/sys/unix"
 
+	"github.com/udplab/udplab/diagram"
 	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/luabind"
 	"github.com/udplab/udplab/scripts"
@@ -61,6 +63,15 @@ type Session struct {
 	sigintNoted  bool                            // the console said what a SIGINT handler does there
 	// editorClosing: the line editor is being closed, and the end of its input is no ^D
 	editorClosing atomic.Bool
+
+	// Step mode's pauses (step.go): the console's line editor, while it runs; whether a pause's
+	// line is its prompt, and the key that ended it; how to restore the terminal a pause of a
+	// script put in non-canonical mode, should udplab end during it.
+	editor        atomic.Pointer[readline.Instance]
+	stepPrompt    atomic.Bool
+	stepKey       atomic.Int32
+	termRestore   atomic.Pointer[func()]
+	restoreOnExit sync.Once
 
 	// luaOut is Lua's standard output (print, io.write), and luaErr its standard error: they
 	// remember the text either wrote after the last newline, which io.read at the console keeps
@@ -110,6 +121,7 @@ func New(opts Options) *Session {
 		OnMemoryExceeded: func() bool { return s.chunk.cancel(lua54.ErrNoMemory) },
 		Terminal:         s.interactive.Load,
 		Shipped:          scripts.FS,
+		Step:             s.stepPause,
 	})
 	s.installJobs()
 	return s
@@ -180,8 +192,9 @@ func (s *Session) exit(code int) {
 }
 
 // Diagram records every socket call and, however the run ends, writes its sequence diagram to
-// path (.svg, .html, else text; "-": as text on stdout).
-func (s *Session) Diagram(path string) {
+// path (.svg, .html, else text; "-": as text on stdout), the SVG and the page fitted to frame
+// unless it is zero.
+func (s *Session) Diagram(path string, frame diagram.Frame) {
 	s.rt.StartDiagram()
 	var once sync.Once
 	write := func() {
@@ -190,7 +203,7 @@ func (s *Session) Diagram(path string) {
 			if w, err := unix.IoctlGetWinsize(1, unix.TIOCGWINSZ); err == nil && w.Col >= 20 {
 				width = int(w.Col)
 			}
-			if err := s.rt.WriteDiagram(path, width); err != nil {
+			if err := s.rt.WriteDiagram(path, width, frame); err != nil {
 				fmt.Fprintf(s.stderr, "udplab: the diagram could not be written: %v\n", err)
 				s.diagramErr = err
 			}
@@ -198,6 +211,41 @@ func (s *Session) Diagram(path string) {
 	}
 	s.onExit(write)
 	s.writeDiagram = write
+}
+
+// Slides records every socket call and, however the run ends, writes the run's slides to dir
+// (one SVG per section, fitted to frame, and index.html), script naming the events before the
+// first section.
+func (s *Session) Slides(dir string, frame diagram.Frame, script string) {
+	s.rt.StartDiagram()
+	var once sync.Once
+	write := func() {
+		once.Do(func() {
+			if _, err := s.rt.WriteSlides(dir, frame, script); err != nil {
+				fmt.Fprintf(s.stderr, "udplab: the slides could not be written: %v\n", err)
+				s.diagramErr = err
+			}
+		})
+	}
+	s.onExit(write)
+	prev := s.writeDiagram
+	s.writeDiagram = func() {
+		if prev != nil {
+			prev()
+		}
+		write()
+	}
+}
+
+// Live serves the picture of the run as it happens on http://127.0.0.1:port/ (0: a port the kernel
+// picks), and says where on stderr.
+func (s *Session) Live(port int) error {
+	url, err := s.rt.StartLive(port)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stderr, "live picture: %s (open it in a browser on this machine)\n", url)
+	return nil
 }
 
 // WriteLuaDefs writes the definitions of the session's globals (the console's run, bg, jobs

@@ -25,7 +25,7 @@ import (
 // without such evidence its fate is unknown: a program udplab does not trace may have taken it.
 func Build(events []sock.CallEvent, env Env) *Model {
 	b := &builder{m: &Model{Dropped: env.Dropped}, hostOf: map[netip.Addr]string{}, hosts: map[string]*Host{},
-		open: map[sockKey]int{}, hostLine: map[string]int{}, nobody: map[string]int{}, lastSent: map[int]*sent{},
+		open: map[sockKey]int{}, pending: map[sockKey]sock.CallEvent{}, hostLine: map[string]int{}, nobody: map[string]int{}, lastSent: map[int]*sent{},
 		pendingICMP: map[int]int{}, icmpLink: map[int]string{}}
 	for i := range env.Hosts {
 		h := &env.Hosts[i]
@@ -92,10 +92,13 @@ type builder struct {
 	hostOrder []string
 	hostOf    map[netip.Addr]string
 	open      map[sockKey]int // the lifelines of the sockets open now
-	hostLine  map[string]int  // a host's lifeline ("" for this machine)
-	nobody    map[string]int  // host "/" address → its lifeline
-	sents     []*sent
-	lastSent  map[int]*sent // a socket's last datagram: an error it gets is about it
+	// pending are the sockets open when recording began (an "open" event): drawn from their
+	// first event, or from the first datagram to their address.
+	pending  map[sockKey]sock.CallEvent
+	hostLine map[string]int // a host's lifeline ("" for this machine)
+	nobody   map[string]int // host "/" address → its lifeline
+	sents    []*sent
+	lastSent map[int]*sent // a socket's last datagram: an error it gets is about it
 	// pendingICMP: a socket's inferred ICMP error whose source the error queue may tell.
 	pendingICMP map[int]int
 	icmpLink    map[int]string // a captured ICMP error's event → the link it was first seen on
@@ -158,15 +161,27 @@ func (b *builder) hostLifeline(host string, at time.Time) int {
 	return i
 }
 
-// socket returns the lifeline of the socket ev was made on, starting one if needed.
+// socket returns the lifeline of the socket ev was made on, starting one if needed: with what
+// its "open" event said, for a socket open when recording began.
 func (b *builder) socket(ev sock.CallEvent) int {
 	key := sockKey{ev.Owner, ev.Host, ev.FD}
 	if i, ok := b.open[key]; ok && ev.Call != "socket" {
 		return i
 	}
-	i := b.newLifeline(Lifeline{Kind: KindSocket, Host: ev.Host, Owner: ev.Owner, FD: ev.FD, From: b.t(when(ev))})
+	l := Lifeline{Kind: KindSocket, Host: ev.Host, Owner: ev.Owner, FD: ev.FD, From: b.t(when(ev))}
+	if p, ok := b.pending[key]; ok && ev.Call != "socket" {
+		l.local, l.peer, l.Role = p.Local, p.Peer, string(p.Data)
+	}
+	delete(b.pending, key)
+	i := b.newLifeline(l)
 	b.open[key] = i
 	return i
+}
+
+// isOpen says the socket of key has a lifeline open now.
+func (b *builder) isOpen(key sockKey) bool {
+	_, ok := b.open[key]
+	return ok
 }
 
 // nobodyAt returns the lifeline of address a, where no traced socket was: label says why ("no
@@ -195,8 +210,17 @@ func (b *builder) event(ev sock.CallEvent) {
 		b.add(Event{T: b.t(ev.Time), Kind: EventSection, Title: string(ev.Data)})
 		return
 	case "label":
-		if i, ok := b.open[sockKey{ev.Owner, ev.Host, ev.FD}]; ok {
+		key := sockKey{ev.Owner, ev.Host, ev.FD}
+		if i, ok := b.open[key]; ok {
 			b.m.Lifelines[i].Role = string(ev.Data)
+		} else if p, ok := b.pending[key]; ok {
+			p.Data = ev.Data
+			b.pending[key] = p
+		}
+		return
+	case "open":
+		if key := (sockKey{ev.Owner, ev.Host, ev.FD}); !b.isOpen(key) {
+			b.pending[key] = ev
 		}
 		return
 	case "recverr":
@@ -268,6 +292,19 @@ func (b *builder) send(line int, ev sock.CallEvent, call Event) {
 // socket that holds the address, the fate left to what the run sees next.
 func (b *builder) deliveryAt(s *sent, ev sock.CallEvent) (int, string) {
 	host := b.hostName(s.dst.Addr())
+	var waking []sockKey
+	for key, p := range b.pending {
+		if key.host == host && p.Local.Port() == s.dst.Port() {
+			waking = append(waking, key)
+		}
+	}
+	sort.Slice(waking, func(i, j int) bool {
+		a, c := waking[i], waking[j]
+		return a.owner < c.owner || a.owner == c.owner && a.fd < c.fd
+	})
+	for _, key := range waking {
+		b.socket(sock.CallEvent{Owner: key.owner, Host: key.host, FD: key.fd, Time: s.at}) // drawn from now: a datagram came to it
+	}
 	best, bestScore, pinned := -1, 0, -1
 	for key, i := range b.open {
 		l := &b.m.Lifelines[i]

@@ -23,6 +23,7 @@ const (
 	rowFold  // "× 97 more like this"
 	rowStart // a lifeline that starts in a lane another used before: its label
 	rowMore  // the picture's end, when a run is too long to draw whole
+	rowNext  // the call step mode is paused before (Model.Next)
 )
 
 // lane is one vertical line of the picture.
@@ -210,6 +211,13 @@ func (lay *layout) rowsOf() {
 			rows = append(rows[:i], row{kind: rowMore, text: fmt.Sprintf("… %d more events not drawn: udplab --diagram out.json has them all", more)})
 			break
 		}
+	}
+	if n := m.Next; n != nil {
+		line := -1
+		if i, ok := lay.index[n.Lifeline]; ok && n.Lifeline != "" {
+			line = i
+		}
+		rows = append(rows, row{kind: rowNext, line: line, text: "next: " + n.Call})
 	}
 	lay.rows = rows
 }

@@ -25,6 +25,28 @@ type Model struct {
 	Dropped int `json:"dropped"`
 	// Start is when the first event happened; each event's T counts from it.
 	Start time.Time `json:"start"`
+	// Next is the call a run in step mode is paused before, not made yet; nil when none is.
+	Next *Next `json:"next,omitempty"`
+}
+
+// Next is the call a run in step mode is paused before.
+type Next struct {
+	// Lifeline is the socket the call is on, when it has a lifeline already.
+	Lifeline string `json:"lifeline,omitempty"`
+	// Call is the call as the script wrote it: "recv(client, 100)".
+	Call string `json:"call"`
+}
+
+// OpenSocket returns the id of the lifeline of the socket of owner ("" for the run's own), host
+// ("" for this machine) and descriptor fd that is open at the end of m, or "".
+func (m *Model) OpenSocket(owner, host string, fd int) string {
+	for i := len(m.Lifelines) - 1; i >= 0; i-- {
+		l := &m.Lifelines[i]
+		if l.Kind == KindSocket && l.Owner == owner && l.Host == host && l.FD == fd && !l.Closed {
+			return l.ID
+		}
+	}
+	return ""
 }
 
 // The kinds of lifeline.

@@ -18,13 +18,7 @@ import (
 // the page, below the legend and the header: found by looking for it, with nothing red 80 px
 // above).
 func TestRenderedInABrowser(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed (.ci/run installs it)")
-		}
-		t.Skip("chromium is not installed (apt install chromium)")
-	}
+	browser := chromium(t)
 	d := Build(RefusedRun(), Env{})
 	svg := d.SVG()
 	shape, err := ReadSVG(bytes.NewReader(svg))
@@ -38,28 +32,7 @@ func TestRenderedInABrowser(t *testing.T) {
 		data []byte
 		dy   float64 // where the SVG's rows start on the page; -1: look for them
 	}{{"refused.svg", svg, 0}, {"refused.html", d.HTML(), -1}} {
-		path := filepath.Join(dir, page.name)
-		if err := os.WriteFile(path, page.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		shot := filepath.Join(dir, page.name+".png")
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-			"--force-device-scale-factor=1", "--user-data-dir="+filepath.Join(dir, "profile"),
-			fmt.Sprintf("--window-size=%.0f,%.0f", g.width+40, g.headH+g.total+400), "--screenshot="+shot, "file://"+path)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("chromium: %v\n%s", err, out)
-		}
-		f, err := os.Open(shot)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := screenshot(t, browser, dir, page.name, page.data, int(g.width+40), int(g.headH+g.total+400))
 		if dark := count(img, img.Bounds(), isDark); dark < 200 {
 			t.Errorf("%s: the picture is blank (%d dark pixels)", page.name, dark)
 		}
@@ -87,6 +60,48 @@ func TestRenderedInABrowser(t *testing.T) {
 			t.Errorf("%s: red 80 px above the ICMP arrow: the check would pass anywhere", page.name)
 		}
 	}
+}
+
+// chromium returns the path of the Chromium browser, or skips the test (fails it under CI).
+func chromium(t *testing.T) string {
+	t.Helper()
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (.ci/run installs it)")
+		}
+		t.Skip("chromium is not installed (apt install chromium)")
+	}
+	return browser
+}
+
+// screenshot writes data to dir/name and returns headless Chromium's picture of it in a window
+// of w by h pixels (the PNG is kept beside it, for looking at).
+func screenshot(t *testing.T, browser, dir, name string, data []byte, w, h int) image.Image {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shot := path + ".png"
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+		"--force-device-scale-factor=1", "--user-data-dir="+filepath.Join(dir, "profile"),
+		fmt.Sprintf("--window-size=%d,%d", w, h), "--screenshot="+shot, "file://"+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func count(img image.Image, r image.Rectangle, match func(r, g, b uint32) bool) int {

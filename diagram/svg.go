@@ -35,7 +35,7 @@ func rowHeight(k rowKind) float64 {
 	switch k {
 	case rowDatagram, rowICMP:
 		return 42
-	case rowSection:
+	case rowSection, rowNext:
 		return 34
 	}
 	return 26
@@ -51,17 +51,22 @@ type geometry struct {
 	headH        float64
 	width, total float64
 	top          float64 // where the rows begin on the page
+	ids          string  // the prefix of its elements' ids: unique on a page of several pictures
 }
 
-func (lay *layout) geometry() *geometry {
+func (lay *layout) geometry() *geometry { return lay.geometryIn(maxWidth, false) }
+
+// geometryIn lays lay out at most frameW wide (at 13 px text); fill spreads the lanes across the
+// whole width, as a slide does.
+func (lay *layout) geometryIn(frameW float64, fill bool) *geometry {
 	g := &geometry{lay: lay}
 	longest := 0
 	for _, l := range lay.m.Lifelines {
 		longest = max(longest, utf8.RuneCountInString(l.Label))
 	}
 	g.laneW = min(max(float64(longest)*charWidth+16, laneMin*1.8), laneMax)
-	room := float64(maxWidth - 2*marginX - colPad*len(lay.columns))
-	if n := float64(len(lay.lanes)); n > 0 && g.laneW*n > room {
+	room := frameW - float64(2*marginX+colPad*len(lay.columns))
+	if n := float64(len(lay.lanes)); n > 0 && (g.laneW*n > room || fill) {
 		g.laneW = max(room/n, laneMin)
 	}
 	x := float64(marginX)
@@ -96,14 +101,16 @@ type box struct{ x, y, w, h float64 }
 
 // SVG returns the picture as a standalone SVG document: the header (hosts and lanes) above the
 // rows.
-func (m *Model) SVG() []byte {
+func (m *Model) SVG() []byte { return m.layout().geometry().svg(1, 0) }
+
+// svg writes the picture as an SVG document, drawn at scale (1: 13 px text; the coordinates stay
+// those of 13 px text, and the viewBox scales them), at least minH tall in those coordinates.
+func (g *geometry) svg(scale, minH float64) []byte {
 	var b bytes.Buffer
-	lay := m.layout()
-	g := lay.geometry()
-	height := g.headH + g.total
+	height := max(g.headH+g.total, minH)
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`+"\n",
-		g.width, height, g.width, height, fontPx)
-	writeDefs(&b)
+		g.width*scale, height*scale, g.width, height, fontPx)
+	g.writeDefs(&b)
 	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
 	g.writeHeader(&b)
 	g.top = g.headH
@@ -112,9 +119,10 @@ func (m *Model) SVG() []byte {
 	return b.Bytes()
 }
 
-func writeDefs(b *bytes.Buffer) {
-	b.WriteString(`<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker>` +
-		`<marker id="redhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="` + red + `"/></marker></defs>` + "\n")
+// writeDefs writes the arrowheads, their ids prefixed (several pictures share a page of slides).
+func (g *geometry) writeDefs(b *bytes.Buffer) {
+	b.WriteString(`<defs><marker id="` + g.ids + `head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker>` +
+		`<marker id="` + g.ids + `redhead" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="` + red + `"/></marker></defs>` + "\n")
 }
 
 // writeHeader writes the hosts' bands and each lane's first label.
@@ -171,6 +179,9 @@ func (g *geometry) writeBody(b *bytes.Buffer) {
 		for _, i := range l.lines {
 			lf := &lay.m.Lifelines[i]
 			first, last := g.span(i, times)
+			if lf.Closed && last < 0 {
+				continue // closed before these rows (a page of slides)
+			}
 			top, bottom := g.top, g.top+g.total-8
 			if first < len(g.rowsY) {
 				top = g.top + g.rowsY[first]
@@ -234,6 +245,19 @@ func (g *geometry) writeRow(b *bytes.Buffer, r int, row row) {
 		text := cut(row.text, int((g.width-2*marginX)/charWidth))
 		labelBox(b, box{marginX, y + 7, textWidth(text) + 8, h - 14}, text, "#5b4300", true)
 		b.WriteString("</g>\n")
+	case rowNext:
+		// the call step mode is paused before: a band, and the call at its socket's lane
+		fmt.Fprintf(b, `<g class="next"><rect x="%d" y="%.1f" width="%.1f" height="%.1f" fill="#ffe0b2" stroke="#ef6c00"/>`, marginX/2, y+3, g.width-marginX, h-6)
+		x := float64(marginX)
+		if row.line >= 0 {
+			x = g.laneX[lay.laneOf[row.line]]
+			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="5" fill="white" stroke="#ef6c00" stroke-width="2.5"/>`, x, y+h/2)
+			g.besideLabel(b, x, y+2, h-4, row.text, "#8a3b00")
+		} else {
+			text := cut(row.text, int((g.width-2*marginX)/charWidth))
+			labelBox(b, box{x, y + 7, textWidth(text) + 8, h - 14}, text, "#8a3b00", true)
+		}
+		b.WriteString("</g>\n")
 	case rowGap, rowFold, rowMore:
 		class := map[rowKind]string{rowGap: "gap", rowFold: "fold", rowMore: "more"}[row.kind]
 		fmt.Fprintf(b, `<g class="%s"><line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#bbb" stroke-dasharray="1,4"/>`, class, marginX, y+h/2, g.width-marginX, y+h/2)
@@ -295,7 +319,7 @@ func (g *geometry) writeArrow(b *bytes.Buffer, y, h float64, e *Event) {
 	}
 	for i, to := range tos {
 		end := to
-		marker := ` marker-end="url(#` + head + `)"`
+		marker := ` marker-end="url(#` + g.ids + head + `)"`
 		if e.Kind == EventDatagram && e.Fate != FateDelivered {
 			end = to - sign(to-from)*7
 			marker = ""
@@ -427,9 +451,11 @@ func fitLabel(label string, n int) string {
 // HTML returns the picture in a page of its own: the header kept on screen while the rows
 // scroll, a legend that draws its marks as the picture does, and, on hover, each element's
 // whole call or packet. The page has no script.
-func (m *Model) HTML() []byte {
-	lay := m.layout()
-	g := lay.geometry()
+func (m *Model) HTML() []byte { return m.layout().geometry().html(1) }
+
+// html writes the page, its picture drawn at scale (1: 13 px text).
+func (g *geometry) html(scale float64) []byte {
+	m := g.lay.m
 	var b bytes.Buffer
 	b.WriteString(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>udplab: sequence diagram</title>
@@ -442,12 +468,14 @@ func (m *Model) HTML() []byte {
 		fmt.Fprintf(&b, `<span><svg width="46" height="16" viewBox="0 0 46 16">%s</svg>%s</span>`, item.mark, esc(item.text))
 	}
 	b.WriteString("<br>" + esc(m.source()) + " Hover over an element for the whole call or packet.</div>\n")
-	fmt.Fprintf(&b, `<div class="head"><svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="monospace" font-size="%d">`, g.width, g.headH, fontPx)
-	writeDefs(&b)
+	fmt.Fprintf(&b, `<div class="head"><svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
+		g.width*scale, g.headH*scale, g.width, g.headH, fontPx)
+	g.writeDefs(&b)
 	g.writeHeader(&b)
 	b.WriteString("</svg></div>\n")
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="monospace" font-size="%d">`, g.width, g.total, fontPx)
-	writeDefs(&b)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
+		g.width*scale, g.total*scale, g.width, g.total, fontPx)
+	g.writeDefs(&b)
 	g.writeBody(&b)
 	b.WriteString("</svg>\n</body></html>\n")
 	return b.Bytes()
@@ -477,24 +505,34 @@ func (m *Model) source() string {
 }
 
 // Shape is what ReadSVG reads back from an SVG this package wrote: its elements counted by
-// class, its label boxes (x, y, width, height), the lines of its ICMP arrows (x1, y1, x2, y2),
-// its size, and the font size. Tests check a picture with it.
+// class, its label boxes (x, y, width, height) and the lines of its ICMP arrows (x1, y1, x2, y2)
+// in its own coordinates (its viewBox's), its size on the page, and the size of its text there.
+// Tests check a picture with it.
 type Shape struct {
 	Classes       map[string]int
 	Boxes         [][4]float64
 	ICMP          [][4]float64 // the lines of the ICMP arrows: x1 y1 x2 y2
-	Width, Height float64
-	FontPx        float64
+	Width, Height float64      // in pixels on the page
+	// FontPx is the text's size on the page, in pixels: the font size scaled as the viewBox
+	// scales the picture to its width.
+	FontPx float64
+	// Scale is the picture's width on the page over its viewBox's width.
+	Scale float64
 }
 
 // ReadSVG reads back an SVG written by this package.
 func ReadSVG(r io.Reader) (Shape, error) {
-	shape := Shape{Classes: map[string]int{}}
+	shape := Shape{Classes: map[string]int{}, Scale: 1}
 	dec := xml.NewDecoder(r)
 	var stack []string
+	viewW := 0.0
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
+			if viewW > 0 {
+				shape.Scale = shape.Width / viewW
+			}
+			shape.FontPx *= shape.Scale
 			return shape, nil
 		}
 		if err != nil {
@@ -521,6 +559,9 @@ func ReadSVG(r io.Reader) (Shape, error) {
 						fmt.Sscan(a.Value, &shape.Height)
 					case "font-size":
 						fmt.Sscan(a.Value, &shape.FontPx)
+					case "viewBox":
+						var x, y float64
+						fmt.Sscan(a.Value, &x, &y, &viewW)
 					}
 				}
 			}

@@ -175,7 +175,7 @@ func (m *Model) Text(width int) string {
 			text := "── " + row.text + " "
 			text += strings.Repeat("─", max(0, total-utf8.RuneCountInString(text)-1))
 			cells = put([]rune(strings.Repeat(" ", total)), 0, cut(text, total))
-		case rowGap, rowFold, rowMore:
+		case rowGap, rowFold, rowMore, rowNext:
 			for i := range cells {
 				if cells[i] == '│' {
 					cells[i] = '┆'

@@ -29,6 +29,16 @@ type recording struct {
 	events  []sock.CallEvent
 	dropped int
 	on      bool
+	next    *pausedCall // the call step mode is paused before, for the live picture
+	changed func()      // told of each event (the live picture); nil: none
+}
+
+// pausedCall is the call step mode is paused before: on the socket of owner, host and fd (fd -1:
+// none yet), as the script wrote it.
+type pausedCall struct {
+	owner, host string
+	fd          int
+	call        string
 }
 
 // add keeps ev, or counts it past the cap.
@@ -39,15 +49,42 @@ func (r *recording) add(ev sock.CallEvent) {
 	} else {
 		r.dropped++
 	}
+	changed := r.changed
 	r.mu.Unlock()
+	if changed != nil {
+		changed()
+	}
 }
 
-// StartDiagram makes the runtime keep every socket call for the diagram, from now on.
+// pausedAt records the call step mode is paused before (nil: none now), for the live picture.
+func (r *recording) pausedAt(p *pausedCall) {
+	r.mu.Lock()
+	r.next = p
+	changed := r.changed
+	r.mu.Unlock()
+	if changed != nil {
+		changed()
+	}
+}
+
+// StartDiagram makes the runtime keep every socket call for the diagram, from now on; the sockets
+// open now are recorded as they are (their addresses, their names), so that the picture knows
+// where a datagram to one of them goes.
 func (rt *Runtime) StartDiagram() {
 	rt.diagram.mu.Lock()
+	already := rt.diagram.on
 	rt.diagram.on = true
 	rt.diagram.mu.Unlock()
+	if already {
+		return
+	}
 	rt.tracer.SetRecorder(rt.diagram.add)
+	rt.mu.Lock()
+	open := append([]*socket(nil), rt.sockets...)
+	rt.mu.Unlock()
+	for _, s := range open {
+		s.conn.RecordOpen()
+	}
 }
 
 // Recording says whether the runtime keeps its calls for the diagram.
@@ -63,6 +100,7 @@ func (rt *Runtime) RecordInto(parent *Runtime, owner string) {
 	if !parent.Recording() {
 		return
 	}
+	rt.recordsTo, rt.owner = parent, owner
 	rt.tracer.SetRecorder(func(ev sock.CallEvent) {
 		ev.Owner = owner
 		parent.diagram.add(ev)
@@ -104,13 +142,22 @@ func (rt *Runtime) ReadRecording(r io.Reader, owner string) {
 	}
 }
 
-// Model is the model of the calls kept so far (StartDiagram), with the labs' hosts.
+// Model is the model of the calls kept so far (StartDiagram), with the labs' hosts, and the call
+// step mode is paused before.
 func (rt *Runtime) Model() *diagram.Model {
 	rt.diagram.mu.Lock()
 	events := append([]sock.CallEvent(nil), rt.diagram.events...)
 	dropped := rt.diagram.dropped
+	next := rt.diagram.next
 	rt.diagram.mu.Unlock()
-	return diagram.Build(events, diagram.Env{Hosts: rt.labHosts(), Dropped: dropped})
+	m := diagram.Build(events, diagram.Env{Hosts: rt.labHosts(), Dropped: dropped})
+	if next != nil {
+		m.Next = &diagram.Next{Call: next.call}
+		if next.fd >= 0 {
+			m.Next.Lifeline = m.OpenSocket(next.owner, next.host, next.fd)
+		}
+	}
+	return m
 }
 
 // labHosts are the hosts of the labs made so far, as the diagram knows them.
@@ -132,14 +179,19 @@ func (rt *Runtime) labHosts() []diagram.Host {
 }
 
 // WriteDiagram writes the diagram so far to path: SVG for ".svg", an HTML page for ".html", the
-// model for ".json", text otherwise ("-": standard output, fitted to width). A file is written
-// whole under another name, then renamed: a run killed while it writes leaves the file as it was.
-func (rt *Runtime) WriteDiagram(path string, width int) error {
+// model for ".json", text otherwise ("-": standard output, fitted to width). The SVG and the page
+// are fitted to frame unless it is zero. A file is written whole under another name, then
+// renamed: a run killed while it writes leaves the file as it was.
+func (rt *Runtime) WriteDiagram(path string, width int, frame diagram.Frame) error {
 	m := rt.Model()
 	var out []byte
 	switch {
+	case strings.HasSuffix(path, ".svg") && frame != (diagram.Frame{}):
+		out = m.SVGIn(frame)
 	case strings.HasSuffix(path, ".svg"):
 		out = m.SVG()
+	case strings.HasSuffix(path, ".html") && frame != (diagram.Frame{}):
+		out = m.HTMLIn(frame)
 	case strings.HasSuffix(path, ".html"):
 		out = m.HTML()
 	case strings.HasSuffix(path, ".json"):
@@ -152,6 +204,23 @@ func (rt *Runtime) WriteDiagram(path string, width int) error {
 		return err
 	}
 	return writeWhole(path, out)
+}
+
+// WriteSlides writes the slides of the run so far to dir (made if need be): one SVG per section,
+// fitted to frame, and index.html, which shows them one at a time; script names the events before
+// the first section. It returns how many slides it wrote.
+func (rt *Runtime) WriteSlides(dir string, frame diagram.Frame, script string) (int, error) {
+	m := rt.Model()
+	slides := m.Slides(frame, script)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	for _, s := range slides {
+		if err := writeWhole(filepath.Join(dir, s.Name), s.SVG); err != nil {
+			return 0, err
+		}
+	}
+	return len(slides), writeWhole(filepath.Join(dir, "index.html"), diagram.SlidesPage(slides, script))
 }
 
 // writeWhole writes data to path through a file beside it, renamed over path once complete.
@@ -177,10 +246,20 @@ func writeWhole(path string, data []byte) error {
 }
 
 var diagramBinding = binding{name: "diagram", fn: (*Runtime).diagramCall, help: helpEntry{
-	"diagram([file])", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, .json: the model, else text); udplab --diagram FILE draws a whole script",
-	"nothing when it prints; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
+	"diagram([file]) | diagram(on)", "the sequence diagram of the socket calls so far: as text, or written to file (.svg, .html, .json: the model, else text); diagram(false) clears the picture and stops recording, diagram(true) records again (for the next demo); udplab --diagram FILE draws a whole script",
+	"nothing when it prints or is switched; true when it wrote the file; on failure nil, message, errno", "EACCES (13)  the file cannot be written\nENOENT (2)  its folder does not exist"}}
 
 func (rt *Runtime) diagramCall(a args) int {
+	if on, ok := a.L.Get(1).(lua.LBool); ok {
+		if on {
+			if !rt.Recording() {
+				rt.StartDiagram()
+			}
+		} else {
+			rt.ClearDiagram()
+		}
+		return 0
+	}
 	if !rt.Recording() {
 		// not recorded until now: from here on
 		rt.StartDiagram()
@@ -199,7 +278,7 @@ func (rt *Runtime) diagramCall(a args) int {
 			width = w
 		}
 	}
-	if err := rt.WriteDiagram(path, width); err != nil {
+	if err := rt.WriteDiagram(path, width, diagram.Frame{}); err != nil {
 		return pushFailure(a.L, err)
 	}
 	if path == "-" {
@@ -209,10 +288,28 @@ func (rt *Runtime) diagramCall(a args) int {
 	return 1
 }
 
-var labelBinding = binding{name: "label", fn: (*Runtime).labelCall, help: helpEntry{
-	`label(s, name)`, `name a socket in the picture: label(s, "server")`, "s", ""}}
+// ClearDiagram forgets the calls recorded so far and stops recording (diagram(false)): the next
+// demo's picture does not carry the last one's sockets.
+func (rt *Runtime) ClearDiagram() {
+	rt.diagram.mu.Lock()
+	wasOn := rt.diagram.on
+	rt.diagram.on = false
+	rt.diagram.events, rt.diagram.dropped = nil, 0
+	changed := rt.diagram.changed
+	rt.diagram.mu.Unlock()
+	if wasOn {
+		rt.tracer.SetRecorder(nil)
+	}
+	if changed != nil {
+		changed()
+	}
+}
 
-// labelCall is label(s, name): the socket's lifeline is called name in the diagram.
+var labelBinding = binding{name: "label", fn: (*Runtime).labelCall, help: helpEntry{
+	`label(s, name)`, `name a socket in the picture, the trace (sendto(3<server>, ...)) and the wire view: label(s, "server")`, "s", ""}}
+
+// labelCall is label(s, name): the socket's lifeline is called name in the diagram, and the trace
+// and the wire view name it too.
 func (rt *Runtime) labelCall(a args) int {
 	s, name := a.socket(1), a.string(2)
 	s.conn.Label(name)

@@ -77,7 +77,7 @@ var helpGroups = []struct {
 	{"options", "", []string{"setsockopt", "getsockopt"}},
 	{"errors", "", []string{"strerror", "errname", "recverr"}},
 	{"as in C", "", []string{"fatal", "signal"}},
-	{"see it", "", []string{"trace", "wire", "diagram", "pcap", "label", "section"}},
+	{"see it", "", []string{"trace", "wire", "diagram", "pcap", "label", "section", "step", "live"}},
 	{"a lab", "then help(net), help(net.a)", []string{"network"}},
 	{"the lesson", "its C programs", []string{"shipped"}},
 	{"scripts", "udplab --list names them", []string{"jobs", "stop"}},

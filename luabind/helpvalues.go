@@ -121,6 +121,9 @@ func (rt *Runtime) constantHelp(name string) (string, bool) {
 		for _, e := range append(hostMethodHelp[:len(hostMethodHelp):len(hostMethodHelp)], networkMethodHelp...) {
 			uses(e.synopsis[:strings.Index(e.synopsis, ":")+1]+methodName(e.synopsis), e.errors)
 		}
+		if why, ok := labErrnos[name]; ok {
+			b.WriteString("  on a lab host: " + why + "\n")
+		}
 		return b.String(), true
 	}
 	if meaning, ok := constantMeanings[name]; ok {

@@ -251,9 +251,13 @@ func (rt *Runtime) installLab(L *lua.LState) {
 		{"exec", (*Runtime).hostExec}, {"spawn", (*Runtime).hostSpawn},
 	} {
 		fn := m.fn
-		methods.RawSetString(m.name, L.NewFunction(rt.guard(&binding{name: m.name, fn: func(rt *Runtime, a args) int {
+		b := &binding{name: m.name, onHost: true, fn: func(rt *Runtime, a args) int {
 			return fn(rt, a, rt.checkHost(a))
-		}})))
+		}}
+		if m.name == "socket" {
+			b.step = stepPause
+		}
+		methods.RawSetString(m.name, L.NewFunction(rt.guard(b)))
 	}
 	rt.hostMethodsMT = L.CreateTable(0, 1)
 	rt.hostMethodsMT.RawSetString("__index", methods)

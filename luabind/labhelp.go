@@ -30,6 +30,20 @@ var hostMethodHelp = []helpEntry{
 	spawnHelp,
 }
 
+// labErrnos say what a student meets each errno for on a lab's host, as the lab builds it: a host
+// on one LAN has a default route (through the LAN's router, or a gateway address nobody holds),
+// a router has none. Each is checked by TestLabErrnosAsHelpSays.
+var labErrnos = map[string]string{
+	"EACCES":        "a send or connect to the LAN's broadcast address (10.0.0.255) or 255.255.255.255 without SO_BROADCAST",
+	"EAGAIN":        `a receive waited its timeout and nothing came: the link lost the datagram (impair), a firewall("drop") took it, or its host is down and IP_RECVERR is off`,
+	"ECONNREFUSED":  "the other host answered ICMP port unreachable (3/3): nothing is bound to that port there, or the socket there is connected to another peer (a pinned server; a NAT's second client)",
+	"EHOSTUNREACH":  `the other host's firewall("reject") answered administratively prohibited (3/13); or, with IP_RECVERR, the host is down: ARP got no answer, and the sender's own kernel said so after about 3 s`,
+	"ENETUNREACH":   "a router (a host on two LANs) has no default route: a send or connect to an address on none of its LANs, or IPv4 multicast without IP_MULTICAST_IF (set it to the router's address on the LAN meant); with IP_RECVERR, a host whose datagram a router could not forward (ICMP net unreachable, 3/0, from the router). A host on one LAN has a default route: its multicast leaves without IP_MULTICAST_IF",
+	"EADDRNOTAVAIL": "a bind to an address the host does not have, such as another host's: each binds its own (net.a.addr) or the wildcard",
+	"EPERM":         "network{} where udplab may not make namespaces: run it as root, or allow user namespaces",
+	"EBADF":         "a host's method after net:close() (its sockets keep working until closed)",
+}
+
 // networkMethodHelp is the help of a network's methods.
 var networkMethodHelp = []helpEntry{
 	{"net:close()", "take the network down (also done at exit, whatever the exit)", "0", ""},

@@ -53,7 +53,7 @@ var luaReturns = map[string]string{
 	// the lab's methods
 	"down": "integer", "up": "integer", "firewall": "integer", "impair": "integer", "nat": "integer",
 	"exec": "integer, string, string", "shipped": "string", "pcap": "integer", "spawn": "job",
-	"jobs": "", "stop": "integer", "label": "socket", "section": "",
+	"jobs": "", "stop": "integer", "label": "socket", "section": "", "step": "boolean?", "live": "string?",
 }
 
 // WriteLuaDefs writes the definitions of udplab's globals for the Lua Language Server.

@@ -20,6 +20,8 @@ type binding struct {
 	group   string // the line of help() that lists it, when helpGroups does not
 	returns string // the type of what it returns, for --lua-defs, when luaReturns does not say
 	fn      func(rt *Runtime, a args) int
+	step    uint8 // whether step mode pauses before it (stepPause), or it begins a section
+	onHost  bool  // a host's method: net.a:socket(...)
 }
 
 // bindings are udplab's Lua functions, in the order help lists them by kind.
@@ -29,7 +31,17 @@ var bindings = []*binding{
 	&getsockoptBinding, &settimeoutBinding, &filenoBinding, &pollBinding, &socketsBinding,
 	&strerrorBinding, &errnameBinding, &fatalBinding, &signalBinding, &helpBinding, &traceBinding,
 	&wireBinding, &recverrBinding, &networkBinding, &diagramBinding, &shippedBinding,
-	&pcapBinding, &jobsBinding, &stopBinding, &labelBinding, &sectionBinding,
+	&pcapBinding, &jobsBinding, &stopBinding, &labelBinding, &sectionBinding, &stepBinding, &liveBinding,
+}
+
+// The socket calls step mode pauses before, and the call that begins a section.
+func init() {
+	for _, b := range []*binding{&socketBinding, &bindBinding, &connectBinding, &sendBinding, &sendtoBinding, &recvBinding,
+		&recvfromBinding, &closeBinding, &getsocknameBinding, &getpeernameBinding, &setsockoptBinding, &getsockoptBinding,
+		&settimeoutBinding, &pollBinding, &recverrBinding} {
+		b.step = stepPause
+	}
+	sectionBinding.step = stepSection
 }
 
 // Open makes L's standard library PUC Lua 5.4's (package lua, whose os.exit closes every socket
@@ -88,8 +100,11 @@ func Open(L *lua.LState, opts Options) *Runtime {
 // and the process goes on. Lua errors, which gopher-lua raises as *lua.ApiError panics, pass
 // through.
 func (rt *Runtime) guard(b *binding) lua.LGFunction {
-	name, fn := b.name, b.fn
+	name, fn, step := b.name, b.fn, b.step
 	return func(L *lua.LState) (results int) {
+		if step != stepNever && rt.step.on {
+			rt.pause(L, b) // step mode: before the call, and outside the recover below
+		}
 		defer func() {
 			switch r := recover().(type) {
 			case nil:

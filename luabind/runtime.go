@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/lab"
+	"github.com/udplab/udplab/live"
 	lua54 "github.com/udplab/udplab/lua"
 	"github.com/udplab/udplab/sock"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	// Shipped holds the files udplab ships (the scripts, the lesson's C programs), which
 	// shipped(name) returns.
 	Shipped fs.FS
+	// Step shows a call in step mode and reads the answer (step.go); nil: step mode is
+	// unavailable.
+	Step Stepper
 }
 
 // Runtime is the socket state of one Lua state: the sockets its scripts opened, its signal
@@ -85,6 +89,12 @@ type Runtime struct {
 
 	lua     *lua54.Runtime // what makes L's standard library PUC Lua 5.4's
 	diagram recording      // the calls kept for the sequence diagram (diagram.go)
+	step    stepping       // step mode (step.go)
+	live    *live.Server   // the live picture, when it is served (live.go); guarded by mu
+	// recordsTo is the runtime whose diagram this one's calls are part of (a script the console
+	// runs, RecordInto), as owner's; nil: its own.
+	recordsTo *Runtime
+	owner     string
 
 	labs             []*lab.Network // the labs up, taken down at exit
 	allLabs          []*lab.Network // every lab made, for the diagram's hosts
@@ -145,6 +155,7 @@ func (rt *Runtime) stderr() io.Writer {
 // Shutdown prints the packets the wire view still holds and closes every socket: for the end of
 // a script or a console session.
 func (rt *Runtime) Shutdown() {
+	rt.stopLive()
 	rt.tracer.Flush()
 	rt.stopPcap()
 	rt.CloseAll()

@@ -33,8 +33,9 @@ type Conn struct {
 	file *os.File
 	rc   syscall.RawConn
 
-	tracer *Tracer // nil: never traced
-	host   string  // the lab host it lives in; "" for this machine
+	tracer *Tracer                // nil: never traced
+	host   string                 // the lab host it lives in; "" for this machine
+	label  atomic.Pointer[string] // its name (Label), nil: none
 
 	family   int
 	sotype   int
@@ -171,7 +172,7 @@ func (c *Conn) Close() error {
 	err := c.close()
 	if c.tracer.On() {
 		c.recordCall("close", 0, err, nil, nil)
-		c.traced("close", strconv.Itoa(c.fd), 0, err)
+		c.traced("close", c.fdText(), 0, err)
 	}
 	return err
 }

@@ -30,7 +30,8 @@ type CallEvent struct {
 	Owner string `json:",omitempty"`
 	// Call is the call as the script made it: "socket", "bind", "connect", "send", "sendto",
 	// "recv", "recvfrom", "close", "setsockopt SO_BROADCAST", "recverr"; "label" and "section"
-	// carry a name the script gave a socket, or a section's title, in Data.
+	// carry a name the script gave a socket, or a section's title, in Data; "open" is a socket
+	// that was open when recording began (RecordOpen), with its addresses and its name.
 	Call   string
 	Result int        // the call's result when it succeeded
 	Errno  unix.Errno // 0 when it succeeded
@@ -224,7 +225,18 @@ func ICMPName(v6 bool, typ, code byte) string {
 	return fmt.Sprintf("%s %s (type %d, code %d)", kind, icmpName(v6, typ, code), typ, code)
 }
 
-// Label gives c a name in the recorded picture: label(s, "server").
-func (c *Conn) Label(name string) {
-	c.tracer.record(CallEvent{FD: c.fd, Host: c.host, Call: "label", Data: []byte(name)})
+// RecordOpen records that c is open, with its local address, its peer and its name (an "open"
+// CallEvent): for a recording that begins while c is open, which saw no call that made it so.
+func (c *Conn) RecordOpen() {
+	if !c.tracer.recording() || c.Closed() {
+		return
+	}
+	ev := CallEvent{FD: c.fd, Host: c.host, Call: "open", Data: []byte(c.Name())}
+	if local, err := c.LocalAddr(); err == nil {
+		ev.Local = local.ap
+	}
+	if peer, err := c.RemoteAddr(); err == nil {
+		ev.Peer = peer.ap
+	}
+	c.tracer.record(ev)
 }

@@ -74,7 +74,7 @@ func (c *Conn) Recverr() (*ExtendedError, error) {
 			detail = fmt.Sprintf("{cmsg_data={ee_errno=%s, ee_origin=%d, ee_type=%d, ee_code=%d, ee_info=%d, ee_data=%d}}",
 				ErrnoName(e.Errno), e.Origin, e.Type, e.Code, e.Info, e.Data)
 		}
-		c.traced("recvmsg", fmt.Sprintf("%d, {msg_control=%s}, MSG_ERRQUEUE", c.fd, detail), len(e.payloadOrNil()), err)
+		c.traced("recvmsg", fmt.Sprintf("%s, {msg_control=%s}, MSG_ERRQUEUE", c.fdText(), detail), len(e.payloadOrNil()), err)
 		if err == nil && (e.Origin == unix.SO_EE_ORIGIN_ICMP || e.Origin == unix.SO_EE_ORIGIN_ICMP6) {
 			c.tracer.record(CallEvent{FD: c.fd, Host: c.host, Call: "recverr", Errno: e.Errno, Offender: e.Offender,
 				Type: int(e.Type), Code: int(e.Code), ICMP: ICMPName(e.Origin == unix.SO_EE_ORIGIN_ICMP6, e.Type, e.Code)})

@@ -35,6 +35,8 @@ type Tracer struct {
 	on       atomic.Bool // printing or recording: the calls are formatted
 	printing atomic.Bool // Start was called: the lines are written
 	recorder atomic.Pointer[func(CallEvent)]
+	labelled atomic.Bool                                                  // a Conn was named (Label): the wire view names its address
+	names    names                                                        // the named Conns' addresses (label.go)
 	sink     atomic.Pointer[func(c *Capture, frame []byte, at time.Time)] // SetFrameSink's
 	idle     atomic.Bool                                                  // no call is under way: captured packets are printed as they come
 
@@ -187,6 +189,9 @@ func (t *Tracer) unregister(c *Conn) {
 	delete(t.conns, c)
 	t.connsMu.Unlock()
 	t.portsStale.Store(true)
+	if c.label.Load() != nil {
+		t.names.stale.Store(true)
+	}
 }
 
 // bindingCall marks a call that may give a Conn its port (sendto binds an unbound socket; its
@@ -402,7 +407,7 @@ func (c *Conn) traceAddrCall(name string, a *Addr, err error) {
 	if !c.tracer.Printing() {
 		return
 	}
-	c.traced(name, fmt.Sprintf("%d, %s, %d", c.fd, traceSockaddr(a), a.rawLen), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s, %d", c.fdText(), traceSockaddr(a), a.rawLen), 0, err)
 }
 
 func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *Addr, n int, err error) {
@@ -414,7 +419,7 @@ func (c *Conn) traceSendto(start time.Time, op string, p []byte, flags int, to *
 	if to != nil {
 		dest = fmt.Sprintf("%s, %d", traceSockaddr(to), to.rawLen)
 	}
-	c.traced("sendto", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, traceData(p), len(p), traceFlags(flags), dest), n, err)
+	c.traced("sendto", fmt.Sprintf("%s, %s, %d, %s, %s", c.fdText(), traceData(p), len(p), traceFlags(flags), dest), n, err)
 }
 
 func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from *Addr, n int, err error) {
@@ -433,7 +438,7 @@ func (c *Conn) traceRecvfrom(op string, p []byte, flags int, wantFrom bool, from
 	case wantFrom:
 		src = fmt.Sprintf("%s, [%d]", tracePointer(&c.rsa), unix.SizeofSockaddrAny)
 	}
-	c.traced("recvfrom", fmt.Sprintf("%d, %s, %d, %s, %s", c.fd, buf, len(p), traceFlags(flags), src), n, err)
+	c.traced("recvfrom", fmt.Sprintf("%s, %s, %d, %s, %s", c.fdText(), buf, len(p), traceFlags(flags), src), n, err)
 }
 
 // recordRecvfrom records a receive (op, as the script made it, with its flags): the data, and
@@ -457,7 +462,7 @@ func (c *Conn) traceName(name string, a *Addr, err error) {
 	if err == nil {
 		addr = fmt.Sprintf("%s, [%d => %d]", traceSockaddr(a), unix.SizeofSockaddrAny, a.rawLen)
 	}
-	c.traced(name, fmt.Sprintf("%d, %s", c.fd, addr), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s", c.fdText(), addr), 0, err)
 }
 
 func (c *Conn) traceSockopt(name string, level, number int, value string, size int, err error) {
@@ -473,7 +478,7 @@ func (c *Conn) traceSockopt(name string, level, number int, value string, size i
 	if !c.tracer.Printing() {
 		return
 	}
-	c.traced(name, fmt.Sprintf("%d, %s, %s, %s, %s", c.fd, straceLevel(level), opt, value, sizeText), 0, err)
+	c.traced(name, fmt.Sprintf("%s, %s, %s, %s, %s", c.fdText(), straceLevel(level), opt, value, sizeText), 0, err)
 }
 
 func traceTimeval(d time.Duration) string {
@@ -486,7 +491,7 @@ func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, e
 	}
 	fds := make([]string, len(conns))
 	for i, c := range conns {
-		fds[i] = fmt.Sprintf("{fd=%d, events=POLLIN}", c.fd)
+		fds[i] = "{fd=" + c.fdText() + ", events=POLLIN}"
 	}
 	ms := -1
 	if timeout >= 0 {
@@ -497,7 +502,7 @@ func (t *Tracer) tracePoll(conns []*Conn, timeout time.Duration, ready []bool, e
 	for i, r := range ready {
 		if r {
 			n++
-			revents = append(revents, fmt.Sprintf("{fd=%d, revents=POLLIN}", conns[i].fd))
+			revents = append(revents, "{fd="+conns[i].fdText()+", revents=POLLIN}")
 		}
 	}
 	line := fmt.Sprintf("[%s], %d, %d", strings.Join(fds, ", "), len(conns), ms)

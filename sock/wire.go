@@ -227,7 +227,7 @@ func (c *Capture) readAll() int {
 					continue // another program's traffic on lo: not even described
 				}
 				// A lab's LAN carries this run's traffic alone: its programs' too.
-				f.line = describeFrame(raw, c.names)
+				f.line = describeFrame(raw, naming{hosts: c.names, sockets: c.owner})
 				if owned || c.names != nil {
 					c.owner.recordFrame(raw, c.label, frameTime(c.oob[:oobn]))
 				}
@@ -318,7 +318,7 @@ func frameEndpoints(frame []byte) (src, dst netip.AddrPort, ok bool) {
 
 // describeFrame describes an Ethernet frame that carries UDP, or an ICMP error about a UDP
 // datagram; else it returns "". Addresses in names are shown with their host's name.
-func describeFrame(frame []byte, names map[netip.Addr]string) string {
+func describeFrame(frame []byte, names naming) string {
 	if len(frame) < 14 {
 		return ""
 	}
@@ -356,13 +356,29 @@ func named(a netip.Addr, names map[netip.Addr]string) string {
 	return a.String()
 }
 
-// namedPort is named with a port: "a 10.0.0.1:40000", "[fd00::1]:40000".
-func namedPort(a netip.Addr, port uint16, names map[netip.Addr]string) string {
-	ap := netip.AddrPortFrom(a, port).String()
-	if n, ok := names[a]; ok {
-		return n + " " + ap
+// naming is how the wire view names what a frame shows: a lab's hosts by address (nil on lo),
+// and the sockets the script named (label) by their address.
+type naming struct {
+	hosts   map[netip.Addr]string
+	sockets *Tracer
+}
+
+// namedPort is named with a port, and the name of the socket that has it: "a 10.0.0.1:40000",
+// "[fd00::1]:40000", "127.0.0.1:43211 (server)".
+func namedPort(a netip.Addr, port uint16, names naming) string {
+	ap := netip.AddrPortFrom(a, port)
+	text := ap.String()
+	host, inLab := names.hosts[a]
+	if inLab {
+		text = host + " " + text
 	}
-	return ap
+	// on lo, this machine's sockets; on a lab's LAN, the sockets of the host that has a
+	if names.hosts == nil || inLab {
+		if name := names.sockets.socketName(host, ap); name != "" {
+			text += " (" + name + ")"
+		}
+	}
+	return text
 }
 
 // ipv4Header returns the source, destination, protocol and payload of an IPv4 packet.
@@ -393,7 +409,7 @@ func udpPorts(p []byte) (sport, dport uint16, ok bool) {
 	return binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4]), true
 }
 
-func describeIPv4(p []byte, names map[netip.Addr]string) string {
+func describeIPv4(p []byte, names naming) string {
 	src, dst, proto, l4, ok := ipv4Header(p)
 	if !ok {
 		return ""
@@ -414,7 +430,7 @@ func describeIPv4(p []byte, names map[netip.Addr]string) string {
 	return ""
 }
 
-func describeIPv6(p []byte, names map[netip.Addr]string) string {
+func describeIPv6(p []byte, names naming) string {
 	src, dst, proto, l4, ok := ipv6Header(p)
 	if !ok {
 		return ""
@@ -435,7 +451,7 @@ func describeIPv6(p []byte, names map[netip.Addr]string) string {
 	return ""
 }
 
-func describeUDP(src, dst netip.Addr, udp []byte, names map[netip.Addr]string) string {
+func describeUDP(src, dst netip.Addr, udp []byte, names naming) string {
 	sport, dport, ok := udpPorts(udp)
 	if !ok {
 		return ""
@@ -448,11 +464,11 @@ func describeUDP(src, dst netip.Addr, udp []byte, names map[netip.Addr]string) s
 	return fmt.Sprintf("%s > %s UDP len %d %s", namedPort(src, sport, names), namedPort(dst, dport, names), length, traceData(data))
 }
 
-func describeICMP(proto, what string, src, dst, isrc, idst netip.Addr, inner []byte, names map[netip.Addr]string) string {
+func describeICMP(proto, what string, src, dst, isrc, idst netip.Addr, inner []byte, names naming) string {
 	sport, dport, ok := udpPorts(inner)
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%s > %s %s %s for UDP %s > %s", named(src, names), named(dst, names), proto, what,
+	return fmt.Sprintf("%s > %s %s %s for UDP %s > %s", named(src, names.hosts), named(dst, names.hosts), proto, what,
 		namedPort(isrc, sport, names), namedPort(idst, dport, names))
 }
