@@ -39,7 +39,7 @@ func shell(t *testing.T, stdin, script string) result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("%q did not finish within %v; stdout %q stderr %q", script, runBound, out.String(), errb.String())
+		t.Fatalf("%q did not finish within %v; stdout %s stderr %s", script, runBound, tail(out.String()), tail(errb.String()))
 	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

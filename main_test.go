@@ -43,6 +43,16 @@ type result struct {
 // -race, yet a hung run still fails.
 const runBound = 60 * time.Second
 
+// tail quotes the end of a run's output, at most 4 kB of it: enough to see where a run stood, where
+// a run that printed for a minute would fill the log with megabytes.
+func tail(s string) string {
+	const keep = 4096
+	if len(s) <= keep {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("(%d bytes, the last %d) %q", len(s), keep, s[len(s)-keep:])
+}
+
 // udplab runs udplab with args and stdin, bounded by runBound.
 func udplab(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
@@ -69,7 +79,7 @@ func runUdplab(t *testing.T, env []string, stdin string, args ...string) result 
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("udplab %v did not finish within %v; stdout %q stderr %q", args, runBound, out.String(), errb.String())
+		t.Fatalf("udplab %v did not finish within %v; stdout %s stderr %s", args, runBound, tail(out.String()), tail(errb.String()))
 	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

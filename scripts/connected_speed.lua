@@ -11,10 +11,21 @@
 -- 1 (the margin) is larger than the spread of the rounds (the largest ratio less the smallest)
 -- and at least 2%: a round at 1.003 among rounds from 0.95 to 1.10 says nothing. When every
 -- round is within 2% of 1 they are "about as fast"; otherwise the verdict is "inconclusive".
+--
+-- Usage: udplab connected_speed.lua [count [rounds]]   (40000 datagrams each way, 5 rounds)
 
 local experiment = require("experiment")
 
-local COUNT, ROUNDS = 40000, 5
+local function positive(v, default, what)
+  if v == nil then return default end
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 1 then
+    io.stderr:write(string.format("usage: connected_speed.lua [count [rounds]]: %s must be a positive integer, got %q\n", what, v))
+    os.exit(2)
+  end
+  return n
+end
+local COUNT, ROUNDS = positive(arg[1], 40000, "count"), positive(arg[2], 5, "rounds")
 local payload = string.rep("x", 64)
 
 local sink = experiment.udp(AF_INET, "127.0.0.1", "sink") -- never read: the kernel drops what overflows
