@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/diagram"
 )
@@ -231,6 +232,119 @@ func TestDiagramFiles(t *testing.T) {
 	r = udplab(t, "", "--diagram", filepath.Join(gone, "x.svg"), "-e", fmt.Sprintf(`os.remove(%q)`, gone))
 	if r.code == 0 || !strings.Contains(r.stderr, "the diagram could not be written") {
 		t.Errorf("a picture that could not be written: %+v", r)
+	}
+}
+
+// --diagram writes what is at its path as what it is: a file (through a symbolic link, which
+// stays a link) is replaced whole; a device, a FIFO or the run's own standard output is written
+// in place. A rename over /dev/stdout or /dev/null (as root) put a regular file where the system's
+// device or link was.
+func TestDiagramPathKinds(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.lua")
+	os.WriteFile(script, []byte(`print("hi")`), 0o644)
+	run := func(path string) result { return udplab(t, "", "--diagram", path, script) }
+
+	// a link to a file: the file is written, the link kept
+	os.WriteFile(filepath.Join(dir, "old.txt"), []byte("old"), 0o644)
+	os.Symlink("old.txt", filepath.Join(dir, "link.txt"))
+	if r := run(filepath.Join(dir, "link.txt")); r.code != 0 {
+		t.Fatalf("through a link: %+v", r)
+	}
+	if fi, _ := os.Lstat(filepath.Join(dir, "link.txt")); fi == nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", fi)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "old.txt")); !strings.Contains(string(b), "no socket calls") {
+		t.Errorf("the link's file holds %q, not the picture", b)
+	}
+	// a link to a file not made yet: the file is made
+	os.Symlink("new.txt", filepath.Join(dir, "dangling.txt"))
+	run(filepath.Join(dir, "dangling.txt"))
+	if b, _ := os.ReadFile(filepath.Join(dir, "new.txt")); !strings.Contains(string(b), "no socket calls") {
+		t.Errorf("a link to nothing yet: its file holds %q", b)
+	}
+
+	// the run's standard output, redirected to a file: the picture follows what the run printed
+	// (a pipe here), or to a file
+	r := runUdplab(t, nil, "", "-e", `print("hi")`, "--diagram", "/proc/self/fd/1")
+	if !strings.HasPrefix(r.stdout, "hi\n") || !strings.Contains(r.stdout, "no socket calls") {
+		t.Errorf("to its own standard output, a pipe: %q", r.stdout)
+	}
+	out, err := os.Create(filepath.Join(dir, "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("udplab", "-e", `print("hi")`, "--diagram", "/dev/stdout")
+	cmd.Stdout = out
+	cmd.Run()
+	out.Close()
+	if b, _ := os.ReadFile(out.Name()); !strings.HasPrefix(string(b), "hi\n") || !strings.Contains(string(b), "no socket calls") {
+		t.Errorf("to /dev/stdout, a file: %q", b)
+	}
+
+	// a FIFO: written in place when a process reads it; an error, not a wait, when none does
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// the reader: opened before the run without waiting for a writer, read until the writer,
+	// once it came, has gone
+	rfd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		var b []byte
+		buf := make([]byte, 4096)
+		for deadline := time.Now().Add(runBound); time.Now().Before(deadline); {
+			n, err := unix.Read(rfd, buf)
+			if n > 0 {
+				b = append(b, buf[:n]...)
+				continue
+			}
+			if n == 0 && err == nil && len(b) > 0 {
+				break // the writer closed
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		got <- b
+	}()
+	if r := run(fifo); r.code != 0 {
+		t.Errorf("to a FIFO with a reader: %+v", r)
+	}
+	if b := <-got; !strings.Contains(string(b), "no socket calls") {
+		t.Errorf("the FIFO's reader got %q", b)
+	}
+	unix.Close(rfd)
+	if r := run(fifo); r.code == 0 || !strings.Contains(r.stderr, "no process reads it") {
+		t.Errorf("to a FIFO nobody reads: %+v", r)
+	}
+	if fi, _ := os.Lstat(fifo); fi == nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v", fi)
+	}
+
+	// a device: written in place, never replaced by a file
+	if os.Geteuid() != 0 {
+		t.Skip("making a device node needs root")
+	}
+	null := filepath.Join(dir, "null")
+	if err := unix.Mknod(null, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+		t.Skipf("mknod: %v", err)
+	}
+	if r := run(null); r.code != 0 {
+		t.Errorf("to a null device: %+v", r)
+	}
+	if fi, _ := os.Lstat(null); fi == nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("the device was replaced: %v", fi)
+	}
+	full := filepath.Join(dir, "full")
+	unix.Mknod(full, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 7)))
+	if r := run(full); r.code == 0 || !strings.Contains(r.stderr, "no space left on device") {
+		t.Errorf("to a full device: %+v", r)
+	}
+	if fi, _ := os.Lstat(full); fi == nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("the device was replaced: %v", fi)
 	}
 }
 

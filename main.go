@@ -18,6 +18,7 @@ import (
 	"github.com/udplab/udplab/console"
 	"github.com/udplab/udplab/diagram"
 	"github.com/udplab/udplab/lab"
+	"github.com/udplab/udplab/luabind"
 )
 
 // version is udplab's version, printed by --version.
@@ -303,7 +304,7 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 			}
 			// fail now, not after the run, when the file cannot be written; and leave what is
 			// there until the picture replaces it whole
-			if err := writable(o.diagram); err != nil {
+			if err := luabind.CheckWritable(o.diagram); err != nil {
 				fmt.Fprintf(stderr, "udplab: cannot write the diagram: %v\n", err)
 				return 2
 			}
@@ -311,7 +312,7 @@ func runSession(sess *console.Session, o *options, stdin io.Reader, stdout, stde
 		sess.Diagram(o.diagram, frame)
 	}
 	if o.slides != "" {
-		if err := writableDir(o.slides); err != nil {
+		if err := luabind.CheckSlidesDir(o.slides); err != nil {
 			fmt.Fprintf(stderr, "udplab: cannot write the slides: %v\n", err)
 			return 2
 		}
@@ -393,17 +394,6 @@ func writeLuaDefs(sess *console.Session, path string, stdout io.Writer) error {
 	return f.Close()
 }
 
-// writableDir says whether dir can take the slides: it is a folder that takes a new file, or
-// can be made.
-func writableDir(dir string) error {
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return fmt.Errorf("%s is not a folder", dir)
-	} else if errors.Is(err, os.ErrNotExist) {
-		return writable(filepath.Join(filepath.Dir(filepath.Clean(dir)), ".udplab-slides"))
-	}
-	return writable(filepath.Join(dir, ".udplab-slides"))
-}
-
 // scriptName is what the slides call the run: the script's name, without its folder and ".lua".
 func scriptName(script string) string {
 	switch script {
@@ -413,20 +403,4 @@ func scriptName(script string) string {
 		return "stdin"
 	}
 	return strings.TrimSuffix(filepath.Base(script), ".lua")
-}
-
-// writable says whether path can be written, without changing it: its folder takes a new file,
-// and the file, when it exists, opens for writing.
-func writable(path string) error {
-	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
-		f.Close()
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".udplab-check-*")
-	if err != nil {
-		return err
-	}
-	f.Close()
-	return os.Remove(f.Name())
 }

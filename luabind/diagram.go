@@ -2,6 +2,7 @@ package luabind
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 
 	"github.com/udplab/udplab/diagram"
 	"github.com/udplab/udplab/sock"
@@ -223,9 +225,129 @@ func (rt *Runtime) WriteSlides(dir string, frame diagram.Frame, script string) (
 	return len(slides), writeWhole(filepath.Join(dir, "index.html"), diagram.SlidesPage(slides, script))
 }
 
-// writeWhole writes data to path through a file beside it, renamed over path once complete.
+// outputTarget is where a picture or slide written to path goes. A regular file, or a name not
+// taken, is the file path names once its symbolic links are followed (a link to nothing yet
+// included), replaced whole by a rename (inPlace false): a reader never sees half a picture, and
+// the link stays a link. Anything else (a terminal, /dev/stdout, a FIFO, a device such as
+// /dev/null) is written in place: a rename would put a file where the device was. stream is
+// the process's standard output or error when path is one of them (/dev/stdout, /proc/self/fd/1,
+// or the file they are redirected to), so that the picture follows what the run wrote there
+// rather than replacing it.
+func outputTarget(path string) (target string, inPlace bool, stream *os.File) {
+	if st, err := os.Stat(path); err == nil {
+		for _, f := range []*os.File{os.Stdout, os.Stderr} {
+			if fst, err := f.Stat(); err == nil && os.SameFile(st, fst) {
+				return path, true, f
+			}
+		}
+		if !st.Mode().IsRegular() {
+			return path, true, nil
+		}
+		if resolved, err := filepath.EvalSymlinks(path); err == nil {
+			return resolved, false, nil
+		}
+		return path, false, nil
+	}
+	for range 40 { // a link to a file not made yet: the file it names
+		dest, err := os.Readlink(path)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return path, false, nil
+}
+
+// CheckWritable says whether a picture can later be written to path, without changing what is
+// there: the file, device or stream opens for writing, or, for a file replaced whole, its
+// folder takes a new file. The error names path and what stands in the way.
+func CheckWritable(path string) error {
+	target, inPlace, _ := outputTarget(path)
+	if inPlace {
+		if st, err := os.Stat(target); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
+			return nil // opened now, a FIFO would end its reader's input; the writing says
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	if f, err := os.OpenFile(target, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := takesFiles(filepath.Dir(target)); err != nil {
+		return fmt.Errorf("%s: its folder %s cannot take a new file: %w", path, filepath.Dir(target), err)
+	}
+	return nil
+}
+
+// takesFiles says whether a new file can be made in dir, by making one and removing it.
+func takesFiles(dir string) error {
+	f, err := os.CreateTemp(dir, ".udplab-check-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// CheckSlidesDir says whether dir can take the slides: a folder that takes new files, or one
+// that can be made.
+func CheckSlidesDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("%s is not a folder", dir)
+	case errors.Is(err, os.ErrNotExist):
+		parent := filepath.Dir(filepath.Clean(dir))
+		if err := takesFiles(parent); err != nil {
+			return fmt.Errorf("%s cannot be made in %s: %w", dir, parent, err)
+		}
+		return nil
+	case err != nil:
+		return err
+	}
+	if err := takesFiles(dir); err != nil {
+		return fmt.Errorf("%s cannot take new files: %w", dir, err)
+	}
+	return nil
+}
+
+// writeWhole writes data to path as outputTarget says: a file through a file beside it, renamed
+// over it once complete; a device, FIFO or terminal in place; the process's own standard output
+// or error by appending to it.
 func writeWhole(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	target, inPlace, stream := outputTarget(path)
+	if stream != nil {
+		_, err := stream.Write(data)
+		return err
+	}
+	if inPlace {
+		// a FIFO without a reader fails (ENXIO) rather than waiting for one for ever
+		f, err := os.OpenFile(target, os.O_WRONLY|unix.O_NONBLOCK, 0)
+		if errors.Is(err, unix.ENXIO) {
+			return fmt.Errorf("%s: no process reads it", path)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
 		return err
 	}
@@ -237,7 +359,7 @@ func writeWhole(path string, data []byte) error {
 		err = os.Chmod(tmp.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Rename(tmp.Name(), target)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
