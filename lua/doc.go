@@ -17,5 +17,8 @@
 //   - coroutine.yield cannot cross a pcall (gopher-lua cannot resume a Go function);
 //   - __eq is called only when both operands have the same one (Lua 5.1's rule, in the VM);
 //   - next does not refuse a key that is not in the table;
-//   - precompiled chunks do not load, PUC Lua's nor gopher-lua's.
+//   - precompiled chunks do not load, PUC Lua's nor gopher-lua's (string.dump refuses every
+//     function, as Lua 5.4 refuses a C one);
+//   - the data stack holds 5120 values, not a million: a call with more results (table.unpack,
+//     string.byte, string.unpack, utf8.codepoint) fails with Lua's error for it.
 package lua

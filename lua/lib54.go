@@ -72,6 +72,9 @@ func (rt *Runtime) install54(L *glua.LState) {
 				if L.GetTop() == 2 && L.Get(2) == glua.LNil {
 					L.SetTop(1) // a nil comparator is the default one
 				}
+				if t, ok := L.Get(1).(*glua.LTable); ok && L.GetTop() >= 2 && t.Len() <= 1 {
+					L.SetTop(1) // ltablib.c looks at the comparator only when it has two elements to sort
+				}
 				return sort.GFunction(L)
 			}))
 		}
@@ -83,8 +86,6 @@ func (rt *Runtime) install54(L *glua.LState) {
 			"type":      mathType,
 			"tointeger": mathTointeger,
 			"ult":       mathUlt,
-			"max":       func(L *glua.LState) int { return minmax(L, "max", func(a, b float64) bool { return a > b }) },
-			"min":       func(L *glua.LState) int { return minmax(L, "min", func(a, b float64) bool { return a < b }) },
 			"floor":     func(L *glua.LState) int { return rounding(L, "floor", math.Floor) },
 			"ceil":      func(L *glua.LState) int { return rounding(L, "ceil", math.Ceil) },
 		})
@@ -97,6 +98,7 @@ func (rt *Runtime) install54(L *glua.LState) {
 	if o, ok := L.GetGlobal("os").(*glua.LTable); ok {
 		L.SetFuncs(o, map[string]glua.LGFunction{"remove": osRemove, "rename": osRename})
 	}
+	rt.install54More(L)
 	if req, ok := L.GetGlobal("require").(*glua.LFunction); ok && req.IsG {
 		L.SetGlobal("require", L.NewFunction(requireAsLua54(req.GFunction)))
 	}
@@ -229,6 +231,13 @@ func tableUnpack(L *glua.LState) int {
 	i := a.optInt(2, 1)
 	var j int
 	if L.Get(3) == glua.LNil {
+		switch t.Type() {
+		case glua.LTTable, glua.LTString:
+		default:
+			if L.GetMetaField(t, "__len") == glua.LNil {
+				L.RaiseError("attempt to get length of a %s value", objTypeName(L, t))
+			}
+		}
 		j = L.ObjLen(t)
 	} else {
 		j = a.int(3)
@@ -239,9 +248,11 @@ func tableUnpack(L *glua.LState) int {
 	if j-i >= maxUnpack {
 		L.RaiseError("too many results to unpack")
 	}
-	for k := i; k <= j; k++ {
-		L.Push(L.GetTable(t, glua.LNumber(k)))
-	}
+	pushMany(L, "too many results to unpack", func() {
+		for k := i; k <= j; k++ {
+			L.Push(L.GetTable(t, glua.LNumber(k)))
+		}
+	})
 	return j - i + 1
 }
 
@@ -320,7 +331,7 @@ func tableRemove(L *glua.LState) int {
 // integers), "float" for the others, nil for what is not a number.
 func mathType(L *glua.LState) int {
 	if L.GetTop() == 0 {
-		args{L, "type"}.typeError(1, "value")
+		args{L, "type"}.argError(1, "value expected")
 	}
 	n, ok := L.Get(1).(glua.LNumber)
 	switch {
@@ -342,7 +353,7 @@ func mathTointeger(L *glua.LState) int {
 		return 1
 	}
 	if L.GetTop() == 0 {
-		args{L, "tointeger"}.typeError(1, "value")
+		args{L, "tointeger"}.argError(1, "value expected")
 	}
 	L.Push(glua.LNil)
 	return 1
@@ -352,24 +363,6 @@ func mathTointeger(L *glua.LState) int {
 func mathUlt(L *glua.LState) int {
 	a := args{L, "ult"}
 	L.Push(glua.LBool(uint64(int64(a.int(1))) < uint64(int64(a.int(2)))))
-	return 1
-}
-
-// minmax is math.max or math.min: the argument better than all the others.
-func minmax(L *glua.LState, name string, better func(a, b float64) bool) int {
-	a := args{L, name}
-	n := L.GetTop()
-	if n < 1 {
-		a.argError(1, "value expected")
-	}
-	best := 1
-	bestValue := a.number(1)
-	for i := 2; i <= n; i++ {
-		if v := a.number(i); better(v, bestValue) {
-			best, bestValue = i, v
-		}
-	}
-	L.Push(L.Get(best))
 	return 1
 }
 
@@ -523,15 +516,17 @@ func utf8Codepoint(L *glua.LState) int {
 		a.argError(3, "out of bounds")
 	}
 	n := 0
-	for p := i - 1; p < j; {
-		code, size, ok := utf8Decode(s, p)
-		if !ok {
-			L.RaiseError("invalid UTF-8 code")
+	pushMany(L, "stack overflow (string slice too long)", func() {
+		for p := i - 1; p < j; {
+			code, size, ok := utf8Decode(s, p)
+			if !ok {
+				L.RaiseError("invalid UTF-8 code")
+			}
+			L.Push(glua.LNumber(code))
+			n++
+			p += size
 		}
-		L.Push(glua.LNumber(code))
-		n++
-		p += size
-	}
+	})
 	return n
 }
 

@@ -5,7 +5,7 @@ import "strings"
 // lua54Cases are one-line chunks whose output must be lua5.4's, byte for byte (addresses
 // aside), grouped by what they exercise.
 var lua54Cases = lines(numberCases, stringCases, formatCases, tableCases, metatableCases,
-	errorCases, coroutineCases, ioCases54, loadCases, libraryCases)
+	errorCases, coroutineCases, ioCases54, loadCases, libraryCases, packCases, argumentCases)
 
 // lines splits blocks into their non-empty lines.
 func lines(blocks ...string) []string {
@@ -516,6 +516,7 @@ const (
 	noIntOps    = "gopher-lua's parser has no integer division or bitwise operators (Lua 5.3)"
 	noAttribs   = "gopher-lua's parser has no <const> or <close> variables (Lua 5.4)"
 	noBigInts   = "gopher-lua's numbers are float64: integers past 2^53 are not exact"
+	smallStack  = "gopher-lua's data stack holds 5120 values (PUC Lua's a million): a call with more results fails with Lua's error"
 	yieldAcross = "gopher-lua cannot resume a Go function after a yield, and pcall is one"
 	eqRule      = "gopher-lua's VM calls __eq only when both operands have the same one (Lua 5.1's rule)"
 	nextKeys    = "gopher-lua's tables cannot tell a key that was never there from one deleted during a traversal"
@@ -525,6 +526,11 @@ const (
 // lua54Differences are the cases allowed to print otherwise than lua5.4, with what they print
 // here and why.
 var lua54Differences = []difference{
+	{`print(pcall(function() return select("#", table.unpack({}, 1, 6000)) end))`, "false\tcase:1: too many results to unpack\n", smallStack},
+	{`print(pcall(function() return select("#", string.byte(string.rep("x", 6000), 1, -1)) end))`, "false\tcase:1: stack overflow (string slice too long)\n", smallStack},
+	{`print(pcall(function() return select("#", string.unpack(string.rep("b", 6000), string.rep("\0", 6000))) end))`, "false\tcase:1: stack overflow (too many results)\n", smallStack},
+	{`print(pcall(function() return select("#", utf8.codepoint(string.rep("x", 6000), 1, -1)) end))`, "false\tcase:1: stack overflow (string slice too long)\n", smallStack},
+	{`print(pcall(math.fmod, 1, 0.0))`, "false\tbad argument #2 to 'math.fmod' (zero)\n", noSubtype},
 	{`print(10 / 2, 3.0, 2^2, 1e15, -2^63)`, "5\t3\t4\t1000000000000000\t-9223372036854775808\n", noSubtype},
 	{`print(100, -100, 0, 1e3 - 1000, 2^10 - 1024)`, "100\t-100\t0\t0\t0\n", noSubtype},
 	{`print(-2^2, (-2)^2, 2^3^2)`, "-4\t4\t512\n", noSubtype},
@@ -546,3 +552,107 @@ var lua54Differences = []difference{
 	{`print(pcall(next, {}, "nokey"))`, "true\tnil\n", nextKeys},
 	{`print(load("\27Lua"))`, "nil\tbinary string: bad binary format (precompiled chunks are PUC Lua's, not gopher-lua's)\n", noBinary},
 }
+
+// packCases are string.pack, string.unpack and string.packsize: formats, sizes, alignment,
+// byte orders, and each error lstrlib.c raises.
+const packCases = `
+print(#string.pack("i4", 100), string.pack(">i4", 1):byte(1, -1))
+print(string.pack("<i2 >i2 =i2", 1, 1, 1):byte(1, -1))
+print(string.unpack("<i4", string.pack("<i4", -2)))
+print(string.unpack(">I2", "\1\2"), string.unpack("<I2", "\1\2"))
+print(string.packsize("i4 i8 b h"), string.packsize("!i1 i8"), string.packsize("!8 b d"), string.packsize("c10"))
+print(string.pack("z", "hello"):byte(1, -1))
+print(string.unpack("z z", "ab\0cd\0"))
+print(string.unpack("s1", "\3abcdef"))
+print(#string.pack("s", "abc"), string.unpack("s", string.pack("s", "abc")))
+print(string.unpack("c3", "abcdef"), string.unpack("c3", "abcdef", 4))
+print(string.pack("c5", "ab"):byte(1, -1))
+print(string.unpack("b B h H", string.pack("b B h H", -1, 255, -300, 65535)))
+print(string.unpack("f d n", string.pack("f d n", 0.5, 1/3, -2.25)))
+print(string.unpack(">d", string.pack(">d", math.pi)))
+print(string.pack(">I3", 0x010203):byte(1, -1))
+print(string.unpack("<i3", "\255\255\255"), string.unpack("<I3", "\255\255\255"))
+print(string.unpack("i16", string.pack("i16", -3)))
+print(string.pack("!4 b i4", 1, 2):byte(1, -1))
+print(string.pack("b x b", 1, 2):byte(1, -1))
+print(string.pack("!4 b Xi4 b", 1, 2):byte(1, -1))
+print(string.unpack("!4 b Xi4 b", "\1\0\0\0\2"))
+print(string.unpack("b", "\1\2\3", -1), string.unpack("b", "\1\2\3", -3))
+print(pcall(string.pack, "i17", 1))
+print(pcall(string.pack, "i0", 1))
+print(pcall(string.pack, "y", 1))
+print(pcall(string.pack, "c", "x"))
+print(pcall(string.pack, "i2", 40000))
+print(pcall(string.pack, "I1", 256))
+print(pcall(string.pack, "I1", -1))
+print(pcall(string.pack, "i4", 1.5))
+print(pcall(string.pack, "i4", "x"))
+print(pcall(string.pack, "i4"))
+print(pcall(string.pack, "c2", "abc"))
+print(pcall(string.pack, "z", "a\0b"))
+print(pcall(string.pack, "s1", string.rep("x", 256)))
+print(pcall(string.pack, "X"))
+print(pcall(string.pack, "Xc1"))
+print(pcall(string.pack, "!3 i4", 1))
+print(pcall(string.pack, "!17"))
+print(pcall(string.packsize, "s"))
+print(pcall(string.packsize, "z"))
+print(pcall(string.unpack, "i4", "abc"))
+print(pcall(string.unpack, "z", "abc"))
+print(pcall(string.unpack, "s1", "\5ab"))
+print(pcall(string.unpack, "b", "abc", 5))
+print(pcall(string.unpack, "b", "abc", 4))
+print(pcall(string.unpack, "i9", string.rep("\255", 8) .. "\1"))
+print(pcall(string.unpack, "i9", string.rep("\255", 9)))
+print(pcall(string.pack))
+print(pcall(string.unpack, "b"))
+print(string.pack("", 1, 2), string.unpack("", "abc"), string.unpack("", "abc", 4))
+print(string.unpack("  < > = !", ""))
+print(string.pack(">j", -1):byte(1, -1))
+print(string.unpack(">H", string.pack(">H", 0x1234)), string.format("%04x", string.unpack(">H", "\18\52")))
+print(select("#", string.unpack(string.rep("b", 4000), string.rep("\0", 4000))))
+`
+
+// argumentCases are the library's answers to unusual arguments, as a sweep of every function
+// with no, wrong and fractional arguments found them differing from lua5.4's.
+const argumentCases = `
+print(string.byte("abc"), string.byte("abc", 2), string.byte("abc", -1), string.byte("abc", 2, 10))
+print(string.byte(1.5), string.byte("abc", 0), string.byte("abc", 4), string.byte(""))
+print(pcall(string.byte, "abc", 1.5))
+print(pcall(string.sub, "abc", 1.5))
+print(string.sub("abcdef", 2), string.sub("abcdef", -2), string.sub("abcdef", 2, 3), string.sub("abc", 5), string.sub("abc", 0))
+print(pcall(string.dump))
+print(pcall(string.dump, print))
+print(math.atan(1, 2.5), math.atan(1), math.atan(-1, -1), math.atan(0, -1))
+print(pcall(function() return math.atan() end))
+print(pcall(math.fmod, 1, 0))
+print(math.fmod(7, 3), math.fmod(-7, 3), math.fmod(7, -3), math.fmod(5.5, 2), math.fmod(-6, 3))
+print(pcall(math.fmod), pcall(math.fmod, {}, {}))
+print(pcall(math.fmod, 1))
+print(math.modf(-1), math.modf(-0.5), math.modf(2.5), math.modf(-2.5), math.modf(1/0), 1/select(2, math.modf(-1)), 1/select(2, math.modf(-1/0)))
+print(math.max("10", "9"), math.min("b", "a", "c"), math.max(3, 1, 2), math.min(1.5, -1))
+print(pcall(math.max))
+print(pcall(math.max, {}, 1))
+print(pcall(math.min, nil, nil))
+print(pcall(math.min, "x", 1))
+print(pcall(math.max, setmetatable({}, {__name = "Point"}), setmetatable({}, {__name = "Point"})))
+print(math.max(setmetatable({v = 1}, {__lt = function(a, b) return a.v < b.v end}), setmetatable({v = 2}, {__lt = function(a, b) return a.v < b.v end})).v)
+print(select("#"), select("#", 1, nil), select(2, "a", "b", "c"), select(-1, "a", "b", "c"))
+print(pcall(select))
+print(pcall(select, "x"))
+print(pcall(select, 1.5))
+print(pcall(select, 0, "a"))
+print(pcall(select, -3, "a"))
+print(select(5, "a"))
+print(pcall(math.type))
+print(pcall(math.tointeger))
+print(pcall(table.sort, {}, "x"), pcall(table.sort, {1}, "x"))
+print(pcall(table.sort, {2, 1}, "x"))
+print(pcall(table.unpack))
+print(pcall(table.unpack, 1.5))
+print(table.unpack("ab"))
+print(select("#", table.unpack({}, 1, 5000)))
+print(math.log(-1), math.log(-1, 2), math.log(-1, 10), math.log(-2, 3), math.log(0))
+print(math.sin(1/0), math.cos(-1/0), math.tan(1/0), math.fmod(1/0, 1), math.fmod(5.5, 1/0))
+print(math.sqrt(-1), math.acos(2), math.asin(2))
+`

@@ -115,13 +115,13 @@ func logCall(L *glua.LState) int {
 	var r float64
 	switch {
 	case L.Get(2) == glua.LNil:
-		r = math.Log(x)
+		r = cNaN(math.Log(x))
 	case a.number(2) == 2:
-		r = math.Log2(x)
+		r = cNaN(math.Log2(x))
 	case a.number(2) == 10:
-		r = math.Log10(x)
+		r = math.Log10(x) // glibc's log10 gives a positive NaN
 	default:
-		r = math.Log(x) / math.Log(a.number(2))
+		r = cNaN(math.Log(x) / math.Log(a.number(2)))
 	}
 	L.Push(glua.LNumber(r))
 	return 1
