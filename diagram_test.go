@@ -407,6 +407,66 @@ func TestDiagramTruth(t *testing.T) {
 	}
 }
 
+// whereItWent are runs in which the same bytes go to two ports, one before its socket exists, or
+// to a connected socket from its peer and from another host, and datagrams stopped by a router and by a firewall: the picture must not match a datagram to
+// a receive on a socket that could not have queued it, nor draw a stopped one as reaching the
+// socket it was sent to.
+var whereItWent = map[string]string{
+	"same bytes": `local net = network{"a", "b"}
+local sb = net.b:socket(AF_INET, SOCK_DGRAM); bind(sb, net.b.addr, 5000)
+sendto(sb, "same", net.a.addr, 6001)
+local sa = net.a:socket(AF_INET, SOCK_DGRAM); bind(sa, net.a.addr, 6002); settimeout(sa, 1)
+sendto(sb, "same", net.a.addr, 6002)
+print(recvfrom(sa, 100))`,
+	"connected": `local net = network{"a", "b", "c"}
+local srv = net.a:socket(AF_INET, SOCK_DGRAM); bind(srv, net.a.addr, 7000); connect(srv, net.c.addr, 9000); settimeout(srv, 1)
+local sb = net.b:socket(AF_INET, SOCK_DGRAM); bind(sb, net.b.addr, 9000); sendto(sb, "x", net.a.addr, 7000)
+local sc = net.c:socket(AF_INET, SOCK_DGRAM); bind(sc, net.c.addr, 9000); sendto(sc, "x", net.a.addr, 7000)
+print(recv(srv, 100))`,
+	"router": `local net = network{lans = {left = "10.1.0.0/24", right = "10.2.0.0/24"}, hosts = {a = "left", b = "right", r = {"left", "right"}}}
+local srv = net.b:socket(AF_INET, SOCK_DGRAM); bind(srv, net.b.addr, 7000); settimeout(srv, 0.2)
+local c = net.a:socket(AF_INET, SOCK_DGRAM); setsockopt(c, IPPROTO_IP, IP_RECVERR, 1); connect(c, net.b.addr, 7000); settimeout(c, 0.2)
+net.r:firewall("reject"); send(c, "rejected"); recv(c, 100); recverr(c); recvfrom(srv, 100)
+net.r:firewall(nil); setsockopt(c, IPPROTO_IP, IP_TTL, 1); send(c, "ttl 1"); recv(c, 100); recverr(c); recvfrom(srv, 100)
+print("done")`,
+	"firewall": `local net = network{"a", "b"}
+local srv = net.b:socket(AF_INET, SOCK_DGRAM); bind(srv, net.b.addr, 7000); settimeout(srv, 0.2)
+local c = net.a:socket(AF_INET, SOCK_DGRAM); connect(c, net.b.addr, 7000); settimeout(c, 0.2)
+net.b:firewall("reject"); send(c, "r1"); recvfrom(srv, 100); print(recv(c, 100))`,
+}
+
+// The picture of each of whereItWent tells the truth, with the wire view and without it.
+func TestDiagramWhereItWent(t *testing.T) {
+	t.Parallel()
+	for name, script := range whereItWent {
+		for _, wire := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s wire=%v", name, wire), func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				pcap, out := filepath.Join(dir, "run.pcapng"), filepath.Join(dir, "run.json")
+				args := []string{"--diagram", out, "-e", script}
+				if wire {
+					args = append([]string{"--wire", "--pcap", pcap}, args...)
+				}
+				r := udplab(t, "", args...)
+				b, err := os.ReadFile(out)
+				if r.code != 0 || err != nil {
+					t.Fatalf("no model (%v): %+v", err, r)
+				}
+				m, err := diagram.ParseModel(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sources := map[string]bool{}
+				if wire {
+					sources = readICMPSources(t, pcap)
+				}
+				checkTruth(t, m, sources)
+			})
+		}
+	}
+}
+
 // checkTruth holds a model against the calls it holds and the ICMP errors captured (by source
 // address and type/code).
 func checkTruth(t *testing.T, m *diagram.Model, icmpSources map[string]bool) {
@@ -443,6 +503,8 @@ func checkTruth(t *testing.T, m *diagram.Model, icmpSources map[string]bool) {
 			}
 		}
 	}
+	checkDelivered(t, m)
+	checkStopped(t, m)
 	// no datagram twice: a packet the wire view captured of a send the run made is that send's
 	// datagram, not one more from an untraced sender at the same address
 	held := map[string]bool{}
@@ -459,6 +521,120 @@ func checkTruth(t *testing.T, m *diagram.Model, icmpSources map[string]bool) {
 		}
 	}
 	_ = sends
+}
+
+// checkDelivered holds every delivered datagram against its receivers as the model's calls show
+// them: each existed when it was sent and was bound by then (its bind, if it made one, came
+// before), to the address it was sent to (the port, the family, the same address or a wildcard; a
+// group's datagram on the port, whatever connect made its local address since; one sent to a
+// router's address, which its NAT translated, in the family), and, if connected then, to the
+// address that sent it.
+func checkDelivered(t *testing.T, m *diagram.Model) {
+	t.Helper()
+	routers := map[netip.Addr]bool{}
+	for _, l := range m.Lifelines {
+		if l.Kind == "router" {
+			for _, a := range strings.Split(l.Addr, ", ") {
+				routers[netip.MustParseAddr(a)] = true
+			}
+		}
+	}
+	for _, d := range m.Events {
+		if d.Kind != "datagram" || d.Fate != "delivered" || d.Call == "" {
+			continue
+		}
+		dest := netip.MustParseAddrPort(d.Dest)
+		for _, id := range d.To {
+			r := lifelineOf(m, id)
+			what := fmt.Sprintf("%s sent at %.6f to %s, drawn delivered to %s", d.Data, d.T, d.Dest, r.Label)
+			local, err := netip.ParseAddrPort(r.Addr)
+			switch {
+			case r.Kind != "socket" || err != nil:
+				t.Errorf("%s: not a bound socket", what)
+				continue
+			case r.From > d.T:
+				t.Errorf("%s, which was made only at %.6f", what, r.From)
+			}
+			bound, peer := boundAndPeer(m, id, d.T)
+			if !bound {
+				t.Errorf("%s, which bound only after it was sent", what)
+			}
+			la, da := local.Addr().Unmap(), dest.Addr().Unmap()
+			sameFamily := la.Is4() == da.Is4() || la.IsUnspecified() && la.Is6()
+			switch {
+			case da.IsMulticast() || da.Is4() && da.As4()[3] == 255 || routers[da]:
+				if !sameFamily || !routers[da] && local.Port() != dest.Port() {
+					t.Errorf("%s, whose address %s is not on its port or of its family", what, r.Addr)
+				}
+			case local.Port() != dest.Port() || la != da && !(la.IsUnspecified() && sameFamily):
+				t.Errorf("%s, whose address %s is not that one", what, r.Addr)
+			}
+			if from, err := netip.ParseAddrPort(lifelineOf(m, d.From).Addr); peer.IsValid() && err == nil {
+				for _, hop := range d.Via {
+					if src, ok := strings.CutPrefix(hop.Addr, "source "); ok {
+						from = netip.MustParseAddrPort(src)
+					}
+				}
+				if peer.Port() != from.Port() || peer.Addr().Unmap() != from.Addr().Unmap() && !from.Addr().IsUnspecified() {
+					t.Errorf("%s, which was connected to %s then", what, peer)
+				}
+			}
+		}
+	}
+}
+
+// boundAndPeer says whether socket lifeline id had bound (or made no bind at all) by t, and the
+// peer it was connected to then, as its calls show.
+func boundAndPeer(m *diagram.Model, id string, t float64) (bound bool, peer netip.AddrPort) {
+	bound = true
+	for _, e := range m.Events {
+		if e.Kind != "call" || e.Lifeline != id || e.Error {
+			continue
+		}
+		switch {
+		case e.Call == "bind":
+			bound = e.T <= t
+		case e.Call == "connect" && e.T <= t:
+			peer, _ = netip.ParseAddrPort(e.Args) // AF_UNSPEC: none
+		}
+	}
+	return bound, peer
+}
+
+// checkStopped holds every datagram that was not delivered against where it ends: never at a
+// socket that would have taken it (dropped there, or refused by one not connected to another
+// peer); and where an ICMP error other than a port unreachable names its sender, the datagram it
+// is about ends at that host or router, where it stopped.
+func checkStopped(t *testing.T, m *diagram.Model) {
+	t.Helper()
+	for _, d := range m.Events {
+		if d.Kind != "datagram" || d.Fate == "delivered" || d.Fate == "unknown" {
+			continue
+		}
+		r := lifelineOf(m, d.To[0])
+		if r.Kind != "socket" {
+			continue
+		}
+		_, peer := boundAndPeer(m, r.ID, d.T)
+		from, _ := netip.ParseAddrPort(lifelineOf(m, d.From).Addr)
+		if d.Fate != "refused" || !peer.IsValid() || peer.Port() == from.Port() && peer.Addr().Unmap() == from.Addr().Unmap() {
+			t.Errorf("%s sent at %.6f drawn %s at %s, a socket that would have taken it", d.Data, d.T, d.Fate, r.Label)
+		}
+	}
+	for _, e := range m.Events {
+		if e.Kind != "icmp" || e.From == "" || e.Type == nil || *e.Type == 3 && *e.Code == 3 || *e.Type == 1 && *e.Code == 4 {
+			continue
+		}
+		found := false
+		for _, d := range m.Events {
+			if d.Kind == "datagram" && d.From == e.To[0] && d.T <= e.T && d.Fate != "delivered" && d.To[0] == e.From {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s from %s at %.6f, and no datagram of %s before it ends there", e.ICMP, lifelineOf(m, e.From).Label, e.T, lifelineOf(m, e.To[0]).Label)
+		}
+	}
 }
 
 // quotedPrefix is a datagram's quoted data without its closing quote (and "..." when cut), to

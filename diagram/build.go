@@ -3,6 +3,7 @@ package diagram
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -19,10 +20,12 @@ import (
 // captured) and what env says of its labs.
 //
 // Where a datagram went is decided as the kernel decides it, from what the run saw: a receive
-// that returned it (delivered to that socket); an ICMP error about it, captured, read from the
-// error queue, or known from the error a call returned (refused, or dropped on the way); on this
-// machine, the sockets bound to its destination (one that takes it, or none: refused). In a lab
-// without such evidence its fate is unknown: a program udplab does not trace may have taken it.
+// that returned it, on a socket that could have queued it (delivered to that socket); an ICMP
+// error about it, captured, read from the error queue, or known from the error a call returned
+// (refused, or dropped on the way, where the error came from); on this machine, the sockets
+// bound to its destination (one that takes it, or none: refused); with the wire view, the LANs
+// it was seen on. In a lab without such evidence its fate is unknown: a program udplab does not
+// trace may have taken it.
 func Build(events []sock.CallEvent, env Env) *Model {
 	b := &builder{m: &Model{Dropped: env.Dropped}, hostOf: map[netip.Addr]string{}, hosts: map[string]*Host{},
 		open: map[sockKey]int{}, pending: map[sockKey]sock.CallEvent{}, hostLine: map[string]int{}, nobody: map[string]int{}, lastSent: map[int]*sent{},
@@ -38,8 +41,8 @@ func Build(events []sock.CallEvent, env Env) *Model {
 	events = append([]sock.CallEvent(nil), events...)
 	sort.SliceStable(events, func(i, j int) bool { return when(events[i]).Before(when(events[j])) })
 	for _, ev := range events {
-		if ev.Call == "packet" {
-			b.m.FromWire = true
+		if ev.Call == "packet" && !b.m.FromWire {
+			b.m.FromWire, b.firstCapture = true, ev.Time
 		}
 	}
 	if len(events) > 0 {
@@ -76,6 +79,7 @@ type sent struct {
 	data     []byte
 	n        int
 	at       time.Time
+	seen     time.Time // when it was last captured
 	ipid     int
 	links    map[string]netip.AddrPort // the links it was captured on, with its source there
 	dsts     map[string]netip.AddrPort // and its destination there
@@ -84,6 +88,9 @@ type sent struct {
 	target   int                       // where it was going: the socket that holds dst, or a nobody lifeline; -1: unknown
 	fate     string
 	icmp     int // the event of the ICMP error about it; -1: none
+	// onTheWay: it stopped before its destination's host (target is where): no router past
+	// there is drawn
+	onTheWay bool
 }
 
 type builder struct {
@@ -102,7 +109,10 @@ type builder struct {
 	// pendingICMP: a socket's inferred ICMP error whose source the error queue may tell.
 	pendingICMP map[int]int
 	icmpLink    map[int]string // a captured ICMP error's event → the link it was first seen on
-	seq         int
+	// firstCapture is when the wire view captured its first packet: a datagram sent since, that
+	// no LAN saw, never left its host
+	firstCapture time.Time
+	seq          int
 }
 
 func (b *builder) t(at time.Time) float64 {
@@ -171,6 +181,7 @@ func (b *builder) socket(ev sock.CallEvent) int {
 	l := Lifeline{Kind: KindSocket, Host: ev.Host, Owner: ev.Owner, FD: ev.FD, From: b.t(when(ev))}
 	if p, ok := b.pending[key]; ok && ev.Call != "socket" {
 		l.local, l.peer, l.Role = p.Local, p.Peer, string(p.Data)
+		l.note(time.Time{}) // its addresses since before recording began
 	}
 	delete(b.pending, key)
 	i := b.newLifeline(l)
@@ -244,12 +255,14 @@ func (b *builder) event(ev sock.CallEvent) {
 		args = "AF_UNSPEC"
 	}
 	e := Event{T: b.t(at), Kind: EventCall, Lifeline: l.ID, Call: call, Args: args, Result: result(ev), Error: ev.Errno != 0 && ev.Errno != unix.EAGAIN, Detail: callDetail(ev)}
-	switch {
-	case call == "connect" && ev.Errno == 0:
+	if call == "connect" && ev.Errno == 0 {
 		l.peer = ev.Peer
 		if ev.Unspec {
 			l.peer = netip.AddrPort{}
 		}
+	}
+	l.note(at) // from when the call began: a send binds during the call
+	switch {
 	case (call == "send" || call == "sendto") && ev.Errno == 0 && ev.Peer.IsValid():
 		b.send(line, ev, e)
 		return
@@ -311,15 +324,12 @@ func (b *builder) deliveryAt(s *sent, ev sock.CallEvent) (int, string) {
 		if key.host != host || !l.local.IsValid() || l.local.Port() != s.dst.Port() {
 			continue
 		}
-		la, da := l.local.Addr().Unmap(), s.dst.Addr().Unmap()
-		score := 0
-		switch {
-		case la == da:
-			score = 2
-		case la.IsUnspecified() && (la.Is4() == da.Is4() || l.local.Addr().Is6() && !l.local.Addr().Is4In6()):
-			score = 1
-		default:
+		if !bindTakes(l.local, s.dst) {
 			continue
+		}
+		score := 1
+		if l.local.Addr().Unmap() == s.dst.Addr().Unmap() {
+			score = 2
 		}
 		if l.peer.IsValid() {
 			if !sameEndpoint(l.peer, s.src) {
@@ -353,31 +363,34 @@ func sameEndpoint(peer, src netip.AddrPort) bool {
 	return peer.Port() == src.Port() && (peer.Addr().Unmap() == src.Addr().Unmap() || src.Addr().IsUnspecified())
 }
 
-// receive finds the datagram a receive on line returned, and marks it delivered there; one from a
-// program udplab does not trace is drawn now, from where it came.
+// receive finds the datagram a receive on line returned, and marks it delivered there: the
+// oldest of the same data not delivered yet that the socket could have queued (see mayHave); one
+// from a program udplab does not trace is drawn now, from where it came.
 func (b *builder) receive(line int, ev sock.CallEvent) {
 	l := &b.m.Lifelines[line]
 	var best *sent
+	bestFit := 0
 	for _, s := range b.sents {
 		// what a receive returns is the datagram's start, all of it unless the buffer was shorter
 		common := min(len(s.data), len(ev.Data))
 		if ev.Len > s.n || !bytes.Equal(s.data[:common], ev.Data[:common]) || s.at.After(ev.Time) || contains(s.received, line) {
 			continue
 		}
-		if len(s.received) > 0 && !isGroup(s.dst.Addr()) {
-			continue // delivered already
+		if !isGroup(s.dst.Addr()) && (len(s.received) > 0 || b.refusedOnWire(s)) {
+			continue // delivered already, or an ICMP error captured says it was not
 		}
-		dstHost := b.hostName(s.dst.Addr())
-		if !isGroup(s.dst.Addr()) && dstHost != l.Host && !b.isRouter(dstHost) {
-			continue
-		}
-		if ev.Peer.IsValid() && !sameEndpoint(ev.Peer, s.src) && !b.isRouter(b.hostName(ev.Peer.Addr())) {
+		// recvfrom names the sender (recv, a connected socket's peer: mayHave holds that)
+		if ev.Call == "recvfrom" && ev.Peer.IsValid() && !sameEndpoint(ev.Peer, b.source(s)) && !b.isRouter(b.hostName(ev.Peer.Addr())) {
 			if _, natted := b.translated(s, ev.Peer); !natted {
 				continue
 			}
 		}
-		best = s
-		break
+		if fit := b.mayHave(l, s, ev.Time); fit > bestFit {
+			best, bestFit = s, fit
+			if fit == fitArrived {
+				break
+			}
+		}
 	}
 	if best == nil {
 		if !ev.Peer.IsValid() {
@@ -404,6 +417,130 @@ func (b *builder) receive(line int, ev sock.CallEvent) {
 			b.hop(best, r, "source "+ev.Peer.String())
 		}
 	}
+}
+
+// How well a datagram fits a socket that received the same data (mayHave).
+const (
+	fitNone    = iota
+	fitLater   // the socket got the datagram's address only after it was sent
+	fitArrived // the socket had its address when it arrived
+)
+
+// mayHave says whether socket l could have queued datagram s, which a receive that ended at
+// until returned the data of: fitArrived when l, as it was when s arrived (when it was last
+// captured, else when its send began), had the address s was sent to and, connected, s's sender
+// as its peer; fitLater when l only got such an address after that, and nothing captured tells
+// when s arrived (a link's delay may have kept it on the way until then); else fitNone.
+func (b *builder) mayHave(l *Lifeline, s *sent, until time.Time) int {
+	arrived := s.at
+	if s.seen.After(arrived) {
+		arrived = s.seen
+	}
+	now := -1
+	for i, st := range l.states {
+		if !st.at.After(arrived) {
+			now = i
+		}
+	}
+	if now >= 0 && b.takes(l.Host, l.states[now], s) {
+		return fitArrived
+	}
+	if b.m.FromWire {
+		return fitNone
+	}
+	for _, st := range l.states[now+1:] {
+		if !st.at.After(until) && b.takes(l.Host, st, s) {
+			return fitLater
+		}
+	}
+	return fitNone
+}
+
+// takes says whether a socket of host with local address and peer st would take datagram s: one
+// to its address, or to a group on its port, or (an address a NAT translated, as captured, or
+// as no capture shows) to its router; connected, one from its peer.
+func (b *builder) takes(host string, st sockState, s *sent) bool {
+	if !st.local.IsValid() || st.local.Port() == 0 {
+		return false
+	}
+	if st.peer.IsValid() && !b.fromPeer(s, st.peer) {
+		return false
+	}
+	if isGroup(s.dst.Addr()) {
+		return bindTakes(st.local, s.dst)
+	}
+	for _, dst := range append([]netip.AddrPort{s.dst}, slices.Collect(maps.Values(s.dsts))...) {
+		if b.hostName(dst.Addr()) == host && bindTakes(st.local, dst) {
+			return true
+		}
+	}
+	// sent to a router's address, which its NAT translated where no capture shows to what: any
+	// address of the family, on another host
+	if r := b.hostName(s.dst.Addr()); !b.isRouter(r) || r == host {
+		return false
+	}
+	for _, dst := range s.dsts {
+		if dst != s.dst {
+			return false // a capture shows where it went, and it is not here
+		}
+	}
+	return st.local.Addr().Unmap().Is4() == s.dst.Addr().Unmap().Is4() || addrTakes(st.local.Addr(), s.dst.Addr())
+}
+
+// fromPeer says datagram s came from peer: its source, as sent, as a NAT translated it where it
+// was captured, or a router's address where no capture shows the translation.
+func (b *builder) fromPeer(s *sent, peer netip.AddrPort) bool {
+	if sameEndpoint(peer, b.source(s)) {
+		return true
+	}
+	if _, ok := b.translated(s, peer); ok {
+		return true
+	}
+	for _, src := range s.links {
+		if src != s.src {
+			return false
+		}
+	}
+	return b.isRouter(b.hostName(peer.Addr()))
+}
+
+// source is the address s came from: its sender's local address, or, when that is a wildcard,
+// the address it was captured with on its sender's LAN.
+func (b *builder) source(s *sent) netip.AddrPort {
+	if !s.src.Addr().IsUnspecified() {
+		return s.src
+	}
+	for _, link := range slices.Sorted(maps.Keys(s.links)) {
+		if src := s.links[link]; src.Port() == s.src.Port() && b.hostName(src.Addr()) == s.host {
+			return src
+		}
+	}
+	return s.src
+}
+
+// bindTakes says a socket bound to local takes a datagram to dst: the same port, and the same
+// address or a wildcard of its family (IPv6's takes IPv4 too, unless IPV6_V6ONLY).
+func bindTakes(local, dst netip.AddrPort) bool {
+	return local.Port() == dst.Port() && addrTakes(local.Addr(), dst.Addr())
+}
+
+// addrTakes says a socket bound to address local takes a datagram to address dst.
+func addrTakes(local, dst netip.Addr) bool {
+	l, d := local.Unmap(), dst.Unmap()
+	switch {
+	case l == d:
+		return true
+	case !l.IsUnspecified():
+		return false
+	case l.Is4():
+		return d.Is4()
+	}
+	return true
+}
+
+// refusedOnWire says an ICMP error the wire view captured is about s: it was not delivered.
+func (b *builder) refusedOnWire(s *sent) bool {
+	return s.icmp >= 0 && !b.m.Events[s.icmp].Inferred
 }
 
 func (b *builder) isRouter(host string) bool {
@@ -465,13 +602,45 @@ func (b *builder) inferICMP(line int, ev sock.CallEvent, name string) {
 	b.pendingICMP[line] = i
 	if s != nil && s.fate != FateDelivered {
 		s.icmp = i
-		switch ev.Errno {
-		case unix.ECONNREFUSED:
+		if ev.Errno == unix.ECONNREFUSED {
 			s.fate = FateRefused
-		case unix.EHOSTUNREACH:
-			s.fate = FateRefused // without the error queue, only a prohibition (3/13, 3/10) is reported
+			b.noSocket(s)
+		}
+		// EHOSTUNREACH, ENETUNREACH: a router, a firewall, or ARP on the way; which, and where,
+		// only the error queue or the wire tells
+	}
+}
+
+// stop places datagram s where the ICMP error about it from host's kernel (captured, or named by
+// the error queue) says it stopped: at that host when it is not the one s was sent to (a router
+// on the way, or the sender's own kernel when ARP or NDP failed); at its destination's address
+// when a port unreachable says no socket took it; else at its destination's kernel (a firewall's
+// prohibition). Never at a socket that would have taken it. From an address no lab host holds,
+// the place is not known: s stays where it was going, its fate unknown unless the error tells.
+func (b *builder) stop(s *sent, host string, from netip.Addr, v6 bool, typ, code byte) {
+	dst := b.hostName(s.dst.Addr())
+	portUnreachable := !v6 && typ == 3 && code == 3 || v6 && typ == 1 && code == 4
+	switch {
+	case portUnreachable:
+		s.fate = FateRefused
+		b.noSocket(s)
+	case host == "" && dst != "" && !from.IsLoopback():
+	case host != dst:
+		s.fate, s.target, s.onTheWay = icmpFate(v6, typ, code), b.hostLifeline(host, s.at), true
+	default:
+		s.fate, s.target = icmpFate(v6, typ, code), b.hostLifeline(host, s.at)
+	}
+}
+
+// noSocket places a datagram refused for want of a socket (a port unreachable): at the socket on
+// its address connected to another peer, which would not take it, else at its address.
+func (b *builder) noSocket(s *sent) {
+	if s.target >= 0 {
+		if l := &b.m.Lifelines[s.target]; l.Kind == KindSocket && l.peer.IsValid() && !sameEndpoint(l.peer, b.source(s)) || l.Kind == KindNobody {
+			return
 		}
 	}
+	s.target = b.nobodyAt(s.dst, "no socket", s.at)
 }
 
 // recverr completes the inferred ICMP error of a socket with what its error queue says: its
@@ -497,7 +666,13 @@ func (b *builder) recverr(ev sock.CallEvent) {
 		e.Detail += " from " + ev.Offender.String()
 	}
 	if s := b.lastSent[line]; s != nil && s.fate != FateDelivered {
-		s.icmp, s.fate = i, icmpFate(ev.Offender.Is6() && !ev.Offender.Is4In6(), byte(ev.Type), byte(ev.Code))
+		s.icmp = i
+		v6 := ev.Offender.Is6() && !ev.Offender.Is4In6()
+		if ev.Offender.IsValid() {
+			b.stop(s, b.hostName(ev.Offender), ev.Offender, v6, byte(ev.Type), byte(ev.Code))
+		} else {
+			s.fate = icmpFate(v6, byte(ev.Type), byte(ev.Code))
+		}
 	}
 }
 
@@ -541,6 +716,9 @@ func (b *builder) packet(ev sock.CallEvent) {
 		}
 	}
 	s.links[ev.Link] = ev.Local
+	if ev.Time.After(s.seen) {
+		s.seen = ev.Time
+	}
 	if s.dsts == nil {
 		s.dsts = map[string]netip.AddrPort{}
 	}
@@ -624,7 +802,7 @@ func (b *builder) icmpPacket(ev sock.CallEvent) {
 	if s != nil {
 		s.icmp = i
 		if s.fate != FateDelivered {
-			s.fate = icmpFate(v6, byte(ev.Type), byte(ev.Code))
+			b.stop(s, b.hostName(ev.Local.Addr()), ev.Local.Addr(), v6, byte(ev.Type), byte(ev.Code))
 		}
 		if b.lastSent[s.from] == s {
 			delete(b.pendingICMP, s.from)
@@ -702,8 +880,8 @@ func (b *builder) finish() {
 			e.Fate = s.fate
 			if e.Fate == "" {
 				e.Fate = FateUnknown
-				if b.m.FromWire && len(s.links) == 0 && b.hostName(s.dst.Addr()) != "" {
-					e.Fate = FateDropped // it never reached a LAN: lost at its sender's end
+				if at := b.lostOnWire(s); at >= 0 {
+					e.Fate, s.target, s.onTheWay = FateDropped, at, true
 				}
 			}
 			switch {
@@ -715,7 +893,7 @@ func (b *builder) finish() {
 				e.To = []string{b.id(b.nobodyAt(s.dst, "no socket", s.at))}
 			}
 		}
-		if !isGroup(s.dst.Addr()) && len(e.Via) == 0 {
+		if !isGroup(s.dst.Addr()) && len(e.Via) == 0 && !s.onTheWay {
 			b.routeVia(s)
 		}
 	}
@@ -750,6 +928,36 @@ func (b *builder) finish() {
 			l.Until = end
 		}
 	}
+}
+
+// lostOnWire is where the wire view shows that a datagram to another lab host stopped, or -1:
+// at its sender's kernel when no LAN saw it (sent while the capture was on), at the router it had
+// to cross when it was seen on the way but never on a LAN of its destination.
+func (b *builder) lostOnWire(s *sent) int {
+	dst := b.hosts[b.hostName(s.dst.Addr())]
+	if !b.m.FromWire || dst == nil || dst.Name == s.host || isGroup(s.dst.Addr()) {
+		return -1
+	}
+	if len(s.links) == 0 {
+		if s.at.Before(b.firstCapture) {
+			return -1
+		}
+		return b.hostLifeline(s.host, s.at)
+	}
+	links := slices.Sorted(maps.Keys(s.links))
+	for _, link := range links {
+		if slices.Contains(dst.LANs, link) {
+			return -1
+		}
+	}
+	for _, link := range links {
+		for _, lan := range dst.LANs {
+			if r := b.routerBetween(link, lan); r != "" {
+				return b.hostLifeline(r, s.at)
+			}
+		}
+	}
+	return -1
 }
 
 // routeVia adds the router a datagram crossed between two lab hosts on different LANs (one that

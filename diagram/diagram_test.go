@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -499,5 +500,129 @@ func TestReadmeNATPicture(t *testing.T) {
 	want, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("docs/nat.svg is not the current picture (go test ./diagram -update rewrites it): %v", err)
+	}
+}
+
+// A receive returns the datagram a socket could have queued: one sent to its address (port,
+// family, address or wildcard) when it arrived, and, connected, from its peer; never the same
+// bytes sent earlier to another port, or another family, before the socket existed.
+func TestReceiveNeedsTheAddress(t *testing.T) {
+	b, a6001, a6002 := ap("10.0.0.2:5000"), ap("10.0.0.1:6001"), ap("10.0.0.1:6002")
+	calls := []sock.CallEvent{
+		{Time: at(0), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "b", FD: 7, Call: "bind", Peer: b, Local: b},
+		{Time: at(2), Start: at(1), Host: "b", FD: 7, Call: "sendto", Result: 4, Peer: a6001, Local: b, Data: []byte("same"), Len: 4},
+		{Time: at(3), Host: "a", FD: 8, Call: "socket", Result: 8}, {Time: at(4), Host: "a", FD: 8, Call: "bind", Peer: a6002, Local: a6002},
+		{Time: at(6), Start: at(5), Host: "b", FD: 7, Call: "sendto", Result: 4, Peer: a6002, Local: b, Data: []byte("same"), Len: 4},
+		{Time: at(7), Host: "a", FD: 8, Call: "recvfrom", Result: 4, Peer: b, Local: a6002, Data: []byte("same"), Len: 4},
+	}
+	check := func(name string, m *Model, firstFate string) {
+		t.Helper()
+		d, _ := datagrams(m)
+		if len(d) != 2 {
+			t.Fatalf("%s: %d datagrams, want 2: %+v", name, len(d), d)
+		}
+		if d[0].Fate != firstFate || label(m, d[0].To[0]) != "10.0.0.1:6001 (no socket)" {
+			t.Errorf("%s: the datagram to :6001 is %s at %s; want %s at the address nobody held", name, d[0].Fate, label(m, d[0].To[0]), firstFate)
+		}
+		if d[1].Fate != FateDelivered || label(m, d[1].To[0]) != "10.0.0.1:6002 (fd 8)" {
+			t.Errorf("%s: the datagram to :6002 is %s at %s; want delivered to the socket bound there", name, d[1].Fate, label(m, d[1].To[0]))
+		}
+	}
+	check("from the calls", Build(calls, lab()), FateUnknown)
+	wire := append(slices.Clone(calls),
+		sock.CallEvent{Time: at(1), Call: "packet", Link: "lan", IPID: 1, Local: b, Peer: a6001, Data: []byte("same"), Len: 4},
+		sock.CallEvent{Time: at(1), Call: "packet", Link: "lan", Local: ap("10.0.0.1:0"), ICMP: "ICMP port unreachable (type 3, code 3)", Type: 3, Code: 3, About: b, AboutTo: a6001},
+		sock.CallEvent{Time: at(5), Call: "packet", Link: "lan", IPID: 2, Local: b, Peer: a6002, Data: []byte("same"), Len: 4},
+	)
+	check("from the wire", Build(wire, lab()), FateRefused)
+
+	// the same bytes to a's IPv4 address and port 7000; a's IPv6 socket on that port does not get them
+	v6 := ap("[fd00::1]:7000")
+	m := Build([]sock.CallEvent{
+		{Time: at(0), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "b", FD: 7, Call: "bind", Peer: b, Local: b},
+		{Time: at(1), Host: "a", FD: 8, Call: "socket", Result: 8}, {Time: at(1), Host: "a", FD: 8, Call: "bind", Peer: v6, Local: v6},
+		{Time: at(2), Host: "b", FD: 7, Call: "sendto", Result: 5, Peer: ap("10.0.0.1:7000"), Local: b, Data: []byte("reply"), Len: 5},
+		{Time: at(3), Host: "a", FD: 8, Call: "recv", Result: 5, Local: v6, Data: []byte("reply"), Len: 5},
+	}, lab())
+	if d, _ := datagrams(m); d[0].Fate == FateDelivered {
+		t.Errorf("an IPv4 datagram drawn delivered to a socket bound to an IPv6 address: %+v", d[0])
+	}
+
+	// a connected socket: what was queued before connect is still received; what another host
+	// sent after it is not, though it carries the same bytes
+	srv, c, other := ap("10.0.0.1:7000"), ap("10.0.0.3:9"), ap("10.0.0.2:9")
+	m = Build([]sock.CallEvent{
+		{Time: at(0), Host: "a", FD: 8, Call: "socket", Result: 8}, {Time: at(0), Host: "a", FD: 8, Call: "bind", Peer: srv, Local: srv},
+		{Time: at(1), Host: "b", FD: 7, Call: "sendto", Result: 6, Peer: srv, Local: other, Data: []byte("early"), Len: 5},
+		{Time: at(2), Host: "a", FD: 8, Call: "connect", Peer: c, Local: srv},
+		{Time: at(3), Host: "b", FD: 7, Call: "sendto", Result: 1, Peer: srv, Local: other, Data: []byte("x"), Len: 1},
+		{Time: at(4), Host: "c", FD: 7, Call: "sendto", Result: 1, Peer: srv, Local: c, Data: []byte("x"), Len: 1},
+		{Time: at(5), Host: "a", FD: 8, Call: "recv", Result: 5, Peer: c, Local: srv, Data: []byte("early"), Len: 5},
+		{Time: at(6), Host: "a", FD: 8, Call: "recv", Result: 1, Peer: c, Local: srv, Data: []byte("x"), Len: 1},
+	}, lab())
+	var got []string
+	d, _ := datagrams(m)
+	for _, e := range d {
+		got = append(got, fmt.Sprintf("%s from %s: %s", e.Data, label(m, e.From), e.Fate))
+	}
+	want := []string{`"early" from 10.0.0.2:9 (fd 7): delivered`, `"x" from 10.0.0.2:9 (fd 7): unknown`, `"x" from 10.0.0.3:9 (fd 7): delivered`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("to a connected socket:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A datagram an ICMP error came back for ends where it stopped: at the router that sent the
+// error (rejected by its firewall, its TTL spent there, or dropped there, as the wire shows: seen
+// on a's LAN, never on b's), at the destination's kernel when its firewall prohibited it; never
+// at the socket bound where it was going. A bare EHOSTUNREACH names no place: its fate is unknown.
+func TestStoppedOnTheWay(t *testing.T) {
+	a, b := ap("10.1.0.1:41000"), ap("10.2.0.1:7000")
+	rLeft := netip.MustParseAddr("10.1.0.3")
+	start := []sock.CallEvent{
+		{Time: at(0), Host: "b", FD: 7, Call: "socket", Result: 7}, {Time: at(0), Host: "b", FD: 7, Call: "bind", Peer: b, Local: b},
+		{Time: at(1), Host: "a", FD: 7, Call: "socket", Result: 7}, {Time: at(1), Host: "a", FD: 7, Call: "connect", Peer: b, Local: a},
+	}
+	send := func(ms int, data string) sock.CallEvent {
+		return sock.CallEvent{Time: at(ms), Host: "a", FD: 7, Call: "send", Result: len(data), Peer: b, Local: a, Data: []byte(data), Len: len(data)}
+	}
+	recv := func(ms int, errno unix.Errno) sock.CallEvent {
+		return sock.CallEvent{Time: at(ms), Host: "a", FD: 7, Call: "recv", Errno: errno, Peer: b, Local: a}
+	}
+	packet := func(ms int, link, data string) sock.CallEvent {
+		return sock.CallEvent{Time: at(ms), Call: "packet", Link: link, IPID: ms, Local: a, Peer: b, Data: []byte(data), Len: len(data)}
+	}
+	icmp := func(ms int, from netip.Addr, typ, code int, name string) sock.CallEvent {
+		return sock.CallEvent{Time: at(ms), Call: "packet", Link: "left", Local: netip.AddrPortFrom(from, 0), ICMP: name, Type: typ, Code: code, About: a, AboutTo: b}
+	}
+	for _, tc := range []struct {
+		name   string
+		events []sock.CallEvent
+		to     string
+		fate   string
+	}{
+		{"r rejects, from the error queue", []sock.CallEvent{send(10, "p3"), recv(11, unix.EHOSTUNREACH),
+			{Time: at(12), Host: "a", FD: 7, Call: "recverr", Type: 3, Code: 13, Offender: rLeft, ICMP: "ICMP communication administratively prohibited (type 3, code 13)"}},
+			"r (router)", FateRefused},
+		{"r rejects, captured", []sock.CallEvent{send(10, "p3"), packet(10, "left", "p3"), icmp(10, rLeft, 3, 13, "ICMP communication administratively prohibited (type 3, code 13)"), recv(11, unix.EHOSTUNREACH)},
+			"r (router)", FateRefused},
+		{"TTL 1 dies at r, captured", []sock.CallEvent{send(10, "p4"), packet(10, "left", "p4"), icmp(10, rLeft, 11, 0, "ICMP time exceeded (type 11, code 0)"), recv(11, unix.EHOSTUNREACH)},
+			"r (router)", FateDropped},
+		{"r drops: seen on the left, never on the right", []sock.CallEvent{send(10, "p2"), packet(10, "left", "p2"), recv(300, unix.EAGAIN)},
+			"r (router)", FateDropped},
+		{"b's firewall rejects, from the error queue", []sock.CallEvent{send(10, "r1"), recv(11, unix.EHOSTUNREACH),
+			{Time: at(12), Host: "a", FD: 7, Call: "recverr", Type: 3, Code: 13, Offender: netip.MustParseAddr("10.2.0.1"), ICMP: "ICMP communication administratively prohibited (type 3, code 13)"}},
+			"b", FateRefused},
+		{"a bare EHOSTUNREACH", []sock.CallEvent{send(10, "r1"), recv(11, unix.EHOSTUNREACH)},
+			"10.2.0.1:7000 (fd 7)", FateUnknown},
+	} {
+		m := Build(append(slices.Clone(start), tc.events...), natLab())
+		d, _ := datagrams(m)
+		if len(d) != 1 || label(m, d[0].To[0]) != tc.to || d[0].Fate != tc.fate {
+			t.Errorf("%s: %+v; want %s at %s", tc.name, d, tc.fate, tc.to)
+			continue
+		}
+		if crossed := len(d[0].Via) > 0; crossed != (tc.to != "r (router)") {
+			t.Errorf("%s: it crossed %+v; want r where it went past r, and no router where r stopped it", tc.name, d[0].Via)
+		}
 	}
 }

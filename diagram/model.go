@@ -80,6 +80,24 @@ type Lifeline struct {
 	local netip.AddrPort // a socket's local address; a nobody's address
 	peer  netip.AddrPort // the peer a socket is connected to
 	seq   int            // the order of first appearance
+	// states are a socket's local address and peer over time: a datagram is queued on a socket
+	// only if, when it arrived, the socket had the address it was sent to (and, connected, its
+	// sender as peer)
+	states []sockState
+}
+
+// sockState is a socket's local address and peer from a moment on.
+type sockState struct {
+	at          time.Time
+	local, peer netip.AddrPort
+}
+
+// note records l's local address and peer as they are from at on, when they changed.
+func (l *Lifeline) note(at time.Time) {
+	if n := len(l.states); n > 0 && l.states[n-1].local == l.local && l.states[n-1].peer == l.peer {
+		return
+	}
+	l.states = append(l.states, sockState{at, l.local, l.peer})
 }
 
 // The kinds of event.
@@ -93,7 +111,7 @@ const (
 // The fates of a datagram.
 const (
 	FateDelivered = "delivered" // a socket received it (or, on this machine, it is in a socket's queue)
-	FateRefused   = "refused"   // no socket would take it: an ICMP error came back, or would have
+	FateRefused   = "refused"   // no socket would take it (an ICMP error came back, or would have), or a firewall or router prohibited it
 	FateDropped   = "dropped"   // lost on the way: the link, ARP, a router's TTL, a firewall that drops
 	FateUnknown   = "unknown"   // nothing the run saw says what became of it
 )

@@ -489,7 +489,7 @@ var legend = []struct{ mark, text string }{
 	{`<circle cx="23" cy="8" r="3.5" fill="#222"/>`, "a call and its result"},
 	{`<path d="M19,4 l8,8 m0,-8 l-8,8" stroke="` + red + `" stroke-width="2.2"/>`, "a call that failed"},
 	{`<line x1="2" y1="8" x2="44" y2="8" stroke="#222" stroke-width="1.6" marker-end="url(#lh)"/><defs><marker id="lh" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>`, "a datagram delivered"},
-	{`<line x1="2" y1="8" x2="36" y2="8" stroke="#222" stroke-width="1.6"/><path d="M36,3.5 l9,9 m0,-9 l-9,9" stroke="` + red + `" stroke-width="2.2"/>`, "refused (no socket would take it)"},
+	{`<line x1="2" y1="8" x2="36" y2="8" stroke="#222" stroke-width="1.6"/><path d="M36,3.5 l9,9 m0,-9 l-9,9" stroke="` + red + `" stroke-width="2.2"/>`, "refused (no socket would take it, or a firewall or router)"},
 	{`<line x1="2" y1="8" x2="36" y2="8" stroke="#222" stroke-width="1.6"/><path d="M36,3.5 l9,9 m0,-9 l-9,9" stroke="` + grey + `" stroke-width="2"/>`, "dropped on the way"},
 	{`<line x1="2" y1="8" x2="36" y2="8" stroke="#222" stroke-width="1.6"/><text x="41" y="12.5" text-anchor="middle" fill="` + grey + `" font-weight="bold" font-family="monospace">?</text>`, "fate unknown"},
 	{`<line x1="2" y1="8" x2="44" y2="8" stroke="` + red + `" stroke-width="1.6" stroke-dasharray="6,4"/>`, "an ICMP error, from the host that sent it"},
