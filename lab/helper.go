@@ -342,20 +342,22 @@ func (b *built) plug(here *netlink.Handle, i int) error {
 
 // route gives host i its routes beyond its own LANs. A host on one LAN gets its default routes:
 // through the LAN's router, or, on a LAN with none, through the LAN's gateway address, which
-// nobody holds (a LAN whose router is off). Every host, router or not, gets a route to each
+// nobody holds (a LAN whose router is off), or through its link when no address is free. Every host, router or not, gets a route to each
 // LAN that its default route does not reach through the right router (Spec.Routes).
 func (b *built) route(i int) error {
 	h := &b.spec.Hosts[i]
 	var via4, via6 netip.Addr
+	onLink := false
 	if !h.Router() {
 		lan := &b.spec.LANs[h.LANs[0]]
-		via4, via6 = lan.Gateway4, lan.Gateway6
+		via4, via6, onLink = lan.Gateway4, lan.Gateway6, lan.DefaultOnLink
 		if gw := b.spec.Gateway(h, h.LANs[0]); gw >= 0 {
 			via4, via6, _ = b.spec.Hosts[gw].AddrOn(h.LANs[0])
+			onLink = false
 		}
 	}
 	routes := b.spec.Routes(i)
-	if !via4.IsValid() && len(routes) == 0 {
+	if !via4.IsValid() && !onLink && len(routes) == 0 {
 		return nil
 	}
 	in, err := netlink.NewHandleAt(b.hosts[i])
@@ -370,6 +372,13 @@ func (b *built) route(i int) error {
 			return err
 		}
 		links[k] = link.Attrs().Index
+	}
+	if onLink {
+		for _, dst := range []*net.IPNet{ipnet(netip.IPv4Unspecified(), 0), ipnet(netip.IPv6Unspecified(), 0)} {
+			if err := in.RouteAdd(&netlink.Route{LinkIndex: links[0], Dst: dst, Scope: netlink.SCOPE_LINK}); err != nil {
+				return fmt.Errorf("default route through the link: %w", err)
+			}
+		}
 	}
 	if via4.IsValid() {
 		for _, gw := range []netip.Addr{via4, via6} {

@@ -46,6 +46,12 @@ func startLab(t *testing.T, names []string, ratelimit *int) *labBed {
 		t.Fatal(err)
 	}
 	spec.ICMPRateLimit = ratelimit
+	return startSpec(t, spec)
+}
+
+// startSpec starts the lab spec, closed when the test ends.
+func startSpec(t *testing.T, spec *Spec) *labBed {
+	t.Helper()
 	n, err := Start(spec)
 	if err != nil {
 		t.Skipf("no lab here: %v", err)
@@ -363,6 +369,31 @@ func TestLimitedBroadcastAsOnPlainLAN(t *testing.T) {
 	}
 	if noRoute == want {
 		t.Errorf("without a default route too, 255.255.255.255 gave %q: the comparison shows nothing", noRoute)
+	}
+}
+
+// A LAN whose every address a host holds (a /30 of two hosts) still gives its hosts a default
+// route, through the link: 255.255.255.255 from an unbound socket, and a destination off the
+// LAN, answer as on a plain LAN with a default route (it gave ENETUNREACH for both).
+func TestFullLANAsOnPlainLAN(t *testing.T) {
+	t.Parallel()
+	spec, err := Plan(map[string]string{"x": "10.9.0.0/30"}, map[string][]string{"a": {"x"}, "b": {"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab, plain := startSpec(t, spec), startPlain(t, []string{"a", "b"}, true)
+	if got, want := limitedBroadcast(t, lab), limitedBroadcast(t, plain); got != want || want != "3 all" {
+		t.Errorf("255.255.255.255 on a full /30: %q, on a plain LAN %q (want \"3 all\")", got, want)
+	}
+	offLAN := []func() string{unreachable(t, lab, "192.0.2.1", 1), unreachable(t, plain, "192.0.2.1", 1)}
+	got := make(chan string, 2)
+	for _, f := range offLAN {
+		go func() { got <- f() }()
+	}
+	for range offLAN {
+		if g := <-got; g != "2 EHOSTUNREACH" {
+			t.Errorf("off the LAN with IP_RECVERR: %q, want \"2 EHOSTUNREACH\" as on a plain LAN", g)
+		}
 	}
 }
 

@@ -27,9 +27,12 @@ type LAN struct {
 	// Gateway4 and Gateway6, on a LAN that no router of the lab joins, are the addresses its
 	// hosts' default routes go through, as on a LAN whose router is switched off: no host holds
 	// them, so ARP and NDP for them get no answer. They are invalid on a LAN with a router (its
-	// hosts route through it) and on one with no address left for them.
-	Gateway4 netip.Addr `json:",omitzero"`
-	Gateway6 netip.Addr `json:",omitzero"`
+	// hosts route through it) and on one with no address left for them, whose hosts' default
+	// routes go out through their link (DefaultOnLink): ARP and NDP then ask for the destination
+	// itself, and get no answer either.
+	Gateway4      netip.Addr `json:",omitzero"`
+	Gateway6      netip.Addr `json:",omitzero"`
+	DefaultOnLink bool       `json:",omitzero"`
 }
 
 // Host is one machine of the lab: a network namespace, on one LAN or more (a router). Addr4 and
@@ -194,30 +197,37 @@ func plan(lans map[string]string, hosts map[string][]string, order []string) (*S
 }
 
 // planGateways gives each LAN that no router joins the gateway its hosts' default routes go
-// through: the last address before its broadcast address, when no host holds it.
+// through: the highest address before its broadcast address that no host holds; a LAN whose
+// every address is taken (a /30 of two hosts) gets default routes through the link instead.
+// Either way its hosts have the default route every home or classroom LAN gives them, so that
+// 255.255.255.255 and off-LAN destinations answer as they would there.
 func (s *Spec) planGateways() {
 	for i := range s.LANs {
 		l := &s.LANs[i]
 		if s.Gateway(nil, i) >= 0 {
 			continue
 		}
-		size := uint32(1) << (32 - l.Prefix4.Bits())
-		b := l.Prefix4.Addr().As4()
-		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) + size - 2
-		last := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-		free := true
+		taken := map[netip.Addr]bool{}
 		for _, h := range s.Hosts {
-			if a, _, on := h.AddrOn(i); on && a == last {
-				free = false
+			if a, _, on := h.AddrOn(i); on {
+				taken[a] = true
 			}
 		}
-		if !free {
-			continue
+		size := uint32(1) << (32 - l.Prefix4.Bits())
+		b := l.Prefix4.Addr().As4()
+		base := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		l.DefaultOnLink = true
+		for n := size - 2; n >= 1; n-- {
+			v := base + n
+			a := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+			if taken[a] {
+				continue
+			}
+			v6 := l.Prefix6.Addr().As16()
+			v6[12], v6[13], v6[14], v6[15] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+			l.Gateway4, l.Gateway6, l.DefaultOnLink = a, netip.AddrFrom16(v6), false
+			break
 		}
-		v6 := l.Prefix6.Addr().As16()
-		n := size - 2
-		v6[12], v6[13], v6[14], v6[15] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
-		l.Gateway4, l.Gateway6 = last, netip.AddrFrom16(v6)
 	}
 }
 

@@ -80,17 +80,20 @@ func TestPlanRefuses(t *testing.T) {
 // A LAN that no router joins has a gateway nobody holds, the last address before its broadcast;
 // a LAN with a router has none (its hosts route through the router), nor a LAN full of hosts.
 func TestPlanGateways(t *testing.T) {
-	s, err := Plan(map[string]string{"left": "10.1.0.0/24", "right": "10.2.0.0/24", "alone": "192.168.7.0/23", "full": "10.3.0.0/30"},
-		map[string][]string{"a": {"left"}, "b": {"right"}, "r": {"left", "right"}, "c": {"alone"}, "d": {"full"}, "e": {"full"}})
+	// "last": a /29 whose six addresses six hosts hold
+	s, err := Plan(map[string]string{"left": "10.1.0.0/24", "right": "10.2.0.0/24", "alone": "192.168.7.0/23", "full": "10.3.0.0/30", "last": "10.4.0.0/29"},
+		map[string][]string{"a": {"left"}, "b": {"right"}, "r": {"left", "right"}, "c": {"alone"}, "d": {"full"}, "e": {"full"},
+			"f": {"last"}, "g": {"last"}, "h": {"last"}, "i": {"last"}, "j": {"last"}, "k": {"last"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, l := range s.LANs {
-		got[l.Name] = l.Gateway4.String() + " " + l.Gateway6.String()
+		got[l.Name] = fmt.Sprint(l.Gateway4, " ", l.Gateway6, " ", l.DefaultOnLink)
 	}
-	want := map[string]string{"alone": "192.168.7.254 fd00::1fe", "full": "invalid IP invalid IP",
-		"left": "invalid IP invalid IP", "right": "invalid IP invalid IP"}
+	want := map[string]string{"alone": "192.168.7.254 fd00::1fe false", "full": "invalid IP invalid IP true",
+		"left": "invalid IP invalid IP false", "right": "invalid IP invalid IP false",
+		"last": "invalid IP invalid IP true"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("LAN %s: gateway %s, want %s", k, got[k], v)

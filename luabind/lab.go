@@ -53,13 +53,15 @@ var networkBinding = binding{name: "network", fn: (*Runtime).networkCall, help: 
 		"  farther LANs are routed through the next router of a shortest path. On\n" +
 		"  a LAN with no router the hosts' default route goes through the last\n" +
 		"  address before the broadcast (10.0.0.254), which nobody holds, as on a LAN\n" +
-		"  whose router is off: 255.255.255.255 works; a datagram to another network\n" +
+		"  whose router is off (on a LAN with no address free, such as a /30 of two\n" +
+		"  hosts, through the link): 255.255.255.255 works; a datagram to another network\n" +
 		"  waits for ARP, then (after about 3 s) is dropped with ICMP host unreachable\n" +
 		"  from the sender's own kernel, which a socket sees (EHOSTUNREACH) only with\n" +
 		"  IP_RECVERR.\n" +
 		"  The kernel's defaults stay: ICMP errors to one destination are rate limited\n" +
-		"  (6 at once, then 1 per second); network{..., icmp_ratelimit = 0} lifts the\n" +
-		"  limit (the milliseconds between two errors; the kernel's default is 1000).\n" +
+		"  (6 at once, then 1 per second; for IPv6 to a /64, one every 250 ms);\n" +
+		"  network{..., icmp_ratelimit = 0} lifts the limit (the milliseconds between\n" +
+		"  two errors; the kernel's default is 1000). nat() translates IPv4 only.\n" +
 		"  Inside a host you are root: ports below 1024 bind, SOCK_RAW opens.",
 	"EPERM (1)  user namespaces are not allowed here (run as root, or allow them)\n" +
 		"ENOSPC (28)  no more user namespaces may be made (user.max_user_namespaces)\n" +
