@@ -173,9 +173,14 @@ func parseArgs(args []string) (*options, error) {
 			o.mem = mem
 		case a == "--":
 			if i+1 < len(args) {
+				if args[i+1] == "" {
+					return nil, errors.New("an empty script name: give a file, a shipped script's name, or - for standard input")
+				}
 				o.script, o.args = args[i+1], args[i+2:]
 			}
 			return o, nil
+		case a == "":
+			return nil, errors.New("an empty script name: give a file, a shipped script's name, or - for standard input")
 		case a == "-" || !strings.HasPrefix(a, "-"):
 			o.script, o.args = a, args[i+1:]
 			return o, nil

@@ -197,5 +197,5 @@ func luaFunctionHelp(L *lua.LState, fn *lua.LFunction) (string, bool) {
 	if name == "" {
 		return "", false
 	}
-	return fmt.Sprintf("%s is Lua's own (Lua 5.1, as gopher-lua implements it):\n  https://www.lua.org/manual/5.1/manual.html#pdf-%s\n", name, name), true
+	return fmt.Sprintf("%s is Lua's own (Lua 5.4, as package lua makes gopher-lua show it):\n  https://www.lua.org/manual/5.4/manual.html#pdf-%s\n", name, name), true
 }

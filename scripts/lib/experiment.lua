@@ -14,8 +14,8 @@
 -- experiment.failures lists the expectations that failed so far.
 local experiment = {failures = {}, TIMEOUT = 0.3}
 
--- experiment.pack(...), experiment.unpack(t, i, j): Lua 5.4's table.pack and table.unpack,
--- which udplab's Lua, 5.1 as gopher-lua implements it, lacks (its unpack is a global).
+-- experiment.pack(...), experiment.unpack(t, i, j): Lua 5.4's table.pack and table.unpack, kept
+-- under these names for scripts that use them (and for a Lua 5.1, which lacks them).
 local pack = table.pack or function(...) return {n = select("#", ...), ...} end
 local unpack = table.unpack or unpack
 experiment.pack, experiment.unpack = pack, unpack
