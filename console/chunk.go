@@ -78,16 +78,20 @@ func atEOF(err error) bool {
 }
 
 // scanState is what a chunk's lines leave open: brackets and blocks (depth), a long string or
-// comment (longLevel is the number of '=' of its opening bracket, -1 when none is open).
+// comment (longLevel is the number of '=' of its opening bracket, -1 when none is open), a
+// quoted string whose line ended in an escaped newline (a backslash, or \z: quote is its quote
+// character, 0 when none).
 type scanState struct {
 	depth     int
 	inLong    bool
 	longLevel int
+	quote     byte
+	zap       bool // the open string's \z skips the next line's leading spaces
 }
 
 // open reports whether the lines so far leave something open that a later line must close, so
 // that the chunk cannot be complete yet. A depth below zero is a syntax error: not open.
-func (s *scanState) open() bool { return s.inLong || s.depth > 0 }
+func (s *scanState) open() bool { return s.inLong || s.depth > 0 || s.quote != 0 }
 
 // blockOpeners and blockClosers are the keywords that open and close a block; while and for
 // open theirs with do, if with if (then, elseif and else are inside it).
@@ -99,6 +103,9 @@ var (
 // line scans one line, tracking what it opens and closes.
 func (s *scanState) line(l string) {
 	i := 0
+	if s.quote != 0 {
+		i = s.shortString(l, 0, s.quote)
+	}
 	if s.inLong {
 		end := strings.Index(l, "]"+strings.Repeat("=", s.longLevel)+"]")
 		if end < 0 {
@@ -124,7 +131,7 @@ func (s *scanState) line(l string) {
 			s.depth++
 			i++
 		case c == '"' || c == '\'':
-			i = skipShortString(l, i)
+			i = s.shortString(l, i+1, c)
 		case c == '(' || c == '{':
 			s.depth++
 			i++
@@ -174,6 +181,37 @@ func longBracket(s string) (int, bool) {
 		return level, true
 	}
 	return 0, false
+}
+
+// shortString scans a quoted string of l from i, inside it, to its closing quote, and returns
+// where scanning goes on. A line that ends in an escaped newline (a backslash last, or a \z with
+// only spaces after it) leaves the string open for the next line (s.quote); one that ends
+// otherwise inside it is an unfinished string, which the parser reports.
+func (s *scanState) shortString(l string, i int, quote byte) int {
+	s.quote = 0
+	if s.zap {
+		s.zap = false
+		for i < len(l) && strings.IndexByte(" \t\f\v\r", l[i]) >= 0 {
+			i++
+		}
+	}
+	for ; i < len(l); i++ {
+		switch l[i] {
+		case '\\':
+			switch {
+			case i+1 == len(l):
+				s.quote = quote // a backslash and newline: a newline in the string
+				return len(l)
+			case l[i+1] == 'z' && strings.TrimLeft(l[i+2:], " \t\f\v\r") == "":
+				s.quote, s.zap = quote, true
+				return len(l)
+			}
+			i++
+		case quote:
+			return i + 1
+		}
+	}
+	return len(l)
 }
 
 // skipShortString returns the index after the quoted string starting at l[i], or the end of the

@@ -32,6 +32,10 @@ func TestChunkBoundaries(t *testing.T) {
 		{[]string{"print(1))"}, []string{"print(1))\n"}}, // closes more than it opened
 		{[]string{"=2*3"}, []string{"=2*3\n"}},
 		{[]string{"   "}, []string{""}},
+		// a backslash before the newline, or \z, goes on in the next line: its brackets are text
+		{[]string{`print("a\`, `b")`, "print(2)"}, []string{"", "print(\"a\\\nb\")\n", "print(2)\n"}},
+		{[]string{`x = "a\z`, `   (b"`, "y = 1"}, []string{"", "x = \"a\\z\n   (b\"\n", "y = 1\n"}},
+		{[]string{`x = '(\`, `\`, `'`}, []string{"", "", "x = '(\\\n\\\n'\n"}},
 	} {
 		var r chunkReader
 		for i, line := range tc.lines {
