@@ -363,25 +363,33 @@ func (f *finder) culpritOf(kind string, m []string, e ast.Expr) (culprit, bool) 
 		}
 		return f.named(call.Func, "attempt to call a "+typ+" value", known && typ == "nil"), true
 	case "index":
-		get, ok := e.(*ast.AttrGetExpr)
-		if !ok {
+		var obj ast.Expr
+		switch x := e.(type) {
+		case *ast.AttrGetExpr:
+			switch k := x.Key.(type) {
+			case *ast.StringExpr:
+				if k.Value != m[2] {
+					return culprit{}, false
+				}
+			case *ast.NumberExpr:
+				if n, err := ParseNumber(k.Value); err != nil || glua.LNumber(n).String() != m[2] {
+					return culprit{}, false
+				}
+			}
+			obj = x.Object
+		case *ast.FuncCallExpr: // a method call, s:send(...), indexes its receiver
+			if x.Receiver == nil || x.Method != m[2] {
+				return culprit{}, false
+			}
+			obj = x.Receiver
+		default:
 			return culprit{}, false
 		}
-		switch k := get.Key.(type) {
-		case *ast.StringExpr:
-			if k.Value != m[2] {
-				return culprit{}, false
-			}
-		case *ast.NumberExpr:
-			if n, err := ParseNumber(k.Value); err != nil || glua.LNumber(n).String() != m[2] {
-				return culprit{}, false
-			}
-		}
-		typ := f.typeOf(get.Object)
+		typ := f.typeOf(obj)
 		if typ != "" && typ != m[1] {
 			return culprit{}, false
 		}
-		return f.named(get.Object, "attempt to index a "+m[1]+" value", typ == "nil"), true
+		return f.named(obj, "attempt to index a "+m[1]+" value", typ == "nil"), true
 	case "len":
 		op, ok := e.(*ast.UnaryLenOpExpr)
 		if !ok {

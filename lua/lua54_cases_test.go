@@ -5,7 +5,7 @@ import "strings"
 // lua54Cases are one-line chunks whose output must be lua5.4's, byte for byte (addresses
 // aside), grouped by what they exercise.
 var lua54Cases = lines(numberCases, stringCases, formatCases, tableCases, metatableCases,
-	errorCases, coroutineCases, ioCases54, loadCases, libraryCases, packCases, argumentCases)
+	errorCases, coroutineCases, ioCases54, loadCases, libraryCases, packCases, argumentCases, methodCases)
 
 // lines splits blocks into their non-empty lines.
 func lines(blocks ...string) []string {
@@ -611,6 +611,15 @@ print(string.unpack("  < > = !", ""))
 print(string.pack(">j", -1):byte(1, -1))
 print(string.unpack(">H", string.pack(">H", 0x1234)), string.format("%04x", string.unpack(">H", "\18\52")))
 print(select("#", string.unpack(string.rep("b", 4000), string.rep("\0", 4000))))
+`
+
+// methodCases are method calls on what is not there: the culprit is the receiver, named.
+const methodCases = `
+local ss; ss:send("x")
+nosuch:send("x")
+local t = {} t.x:foo()
+local x = 1 x:foo()
+local t = {a = {}} t.a.b:c()
 `
 
 // argumentCases are the library's answers to unusual arguments, as a sweep of every function
