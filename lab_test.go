@@ -404,10 +404,12 @@ print(net.a:exec{"no-such-program-here"})
 print(net.a:exec{"` + notExec + `"})
 print(net.a:exec({"sleep", "30"}, {timeout = 0.2}))
 print(net.a:exec({"sh", "-c", "echo $UDPLAB_T; pwd"}, {env = {UDPLAB_T = "set"}, cwd = "` + dir + `"}))
+print(net.a:exec({"pwd"}, {cwd = "` + dir + `/none"}))
 local st, out = net.a:exec{"head", "-c", "100000000", "/dev/zero"}
 print(st, #out)
 print(net.a:exec({"head", "-c", "1"}, {stdin = string.rep("x", 10000000)}))
 print(net.a:exec{"sh", "-c", "sleep ` + mark + ` & echo left"})
+net:close() print(net.a:exec{"true"}) net = assert(network{"a", "b"})
 for _, bad in ipairs{"'ls -l'", "{}", "{'a\\0b'}", "{'ls'}, {timeout = 'x'}", "{'ls'}, {bogus = 1}", "{'ls', x = 1}", "{'ls'}, {env = {A = {}}}"} do
   print((select(2, pcall(load("return net.a:exec(" .. bad .. ")"))):gsub("^.-:1: ", "")))
 end`
@@ -420,9 +422,11 @@ end`
 		"nil\t" + notExec + ": Permission denied\t13\n" +
 		"nil\tkilled by signal 9\t137\t\t\n" +
 		"0\tset\n" + dir + "\n\t\n" +
+		"nil\tcwd " + dir + "/none: No such file or directory\t2\n" + // not "pwd: No such file or directory"
 		"0\t1048576\n" +
 		"0\tx\t\n" +
 		"0\tleft\n\t\n" +
+		"nil\tthe network is closed\t9\n" +
 		"bad argument #1 to 'exec' (a list of arguments expected ({\"prog\", \"arg1\", ...}), got string: no shell runs it, so there is no quoting to get wrong)\n" +
 		"bad argument #1 to 'exec' (the list is empty: give the program first, then its arguments)\n" +
 		"bad argument #1 to 'exec' (argument 1 of the program holds a zero byte, which no program can receive)\n" +

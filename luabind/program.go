@@ -165,6 +165,15 @@ func environ(changes map[string]*string) []string {
 // (from opts.cwd when it is relative); another name is looked up in the PATH of its
 // environment. The error is the one execve would give, with the program's name.
 func (p *program) resolve() error {
+	if p.Dir != "" {
+		// a missing folder would fail the exec with ENOENT, which would read as a missing program
+		if st, err := os.Stat(p.Dir); err != nil {
+			errno := sock.ErrnoOf(err)
+			return &lab.Error{Msg: "cwd " + p.Dir + ": " + sock.Strerror(errno), Errno: errno}
+		} else if !st.IsDir() {
+			return &lab.Error{Msg: "cwd " + p.Dir + ": " + sock.Strerror(unix.ENOTDIR), Errno: unix.ENOTDIR}
+		}
+	}
 	name := p.Argv[0]
 	switch {
 	case name == "udplab":
@@ -215,7 +224,7 @@ func (p *program) resolve() error {
 // programError is the failure of starting p: "x: No such file or directory", 2.
 func (p *program) programError(err error) error {
 	var le *lab.Error
-	if errors.As(err, &le) && le.Errno != 0 && !strings.HasPrefix(le.Msg, p.name+": ") && !strings.Contains(le.Msg, "helper") {
+	if errors.As(err, &le) && le.Errno != 0 && le.Errno != unix.EBADF && !strings.HasPrefix(le.Msg, p.name+": ") && !strings.Contains(le.Msg, "helper") {
 		return &lab.Error{Msg: p.name + ": " + sock.Strerror(le.Errno), Errno: le.Errno}
 	}
 	return err
