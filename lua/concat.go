@@ -182,22 +182,32 @@ func (rt *Runtime) concatCall(L *glua.LState) int {
 
 // concatMeta is lhs .. rhs through a __concat metamethod, or the error Lua gives.
 func concatMeta(L *glua.LState, lhs, rhs glua.LValue) glua.LValue {
-	op := L.GetMetaField(lhs, "__concat")
-	if op == glua.LNil {
-		op = L.GetMetaField(rhs, "__concat")
-	}
-	if op == glua.LNil {
+	v, ok := callBinaryMeta(L, "__concat", lhs, rhs)
+	if !ok {
 		bad := lhs
 		if glua.LVCanConvToString(lhs) {
 			bad = rhs
 		}
 		L.RaiseError("attempt to concatenate a %s value", bad.Type().String())
 	}
-	L.Push(op)
-	L.Push(lhs)
-	L.Push(rhs)
-	L.Call(2, 1)
-	v := L.Get(-1)
-	L.Pop(1)
 	return v
+}
+
+// callBinaryMeta calls the metamethod event of a, else of b, with a and b, as Lua 5.4 looks for
+// a binary operator's, and returns its first result; ok is false when neither has one.
+func callBinaryMeta(L *glua.LState, event string, a, b glua.LValue) (v glua.LValue, ok bool) {
+	op := L.GetMetaField(a, event)
+	if op == glua.LNil {
+		op = L.GetMetaField(b, event)
+	}
+	if op == glua.LNil {
+		return glua.LNil, false
+	}
+	L.Push(op)
+	L.Push(a)
+	L.Push(b)
+	L.Call(2, 1)
+	v = L.Get(-1)
+	L.Pop(1)
+	return v, true
 }

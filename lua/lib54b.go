@@ -196,17 +196,7 @@ func lessThan(L *glua.LState, a, b glua.LValue) bool {
 	}
 	// the first operand's __lt, else the second's (gopher-lua wants both to have the same one,
 	// as Lua 5.1 did)
-	mm := L.GetMetaField(a, "__lt")
-	if mm == glua.LNil {
-		mm = L.GetMetaField(b, "__lt")
-	}
-	if mm != glua.LNil {
-		L.Push(mm)
-		L.Push(a)
-		L.Push(b)
-		L.Call(2, 1)
-		r := L.Get(-1)
-		L.Pop(1)
+	if r, ok := callBinaryMeta(L, "__lt", a, b); ok {
 		return glua.LVAsBool(r)
 	}
 	na, nb := objTypeName(L, a), objTypeName(L, b)
