@@ -162,6 +162,14 @@ func (rt *Runtime) Model() *diagram.Model {
 	return m
 }
 
+// modelNow is Model once the wire view's captures have handed on every frame they hold for its
+// turn (they keep each a few milliseconds, to merge the links by time): for a picture written
+// at the end, which shows every packet captured.
+func (rt *Runtime) modelNow() *diagram.Model {
+	rt.tracer.Collect()
+	return rt.Model()
+}
+
 // labHosts are the hosts of the labs made so far, as the diagram knows them.
 func (rt *Runtime) labHosts() []diagram.Host {
 	rt.mu.Lock()
@@ -185,7 +193,7 @@ func (rt *Runtime) labHosts() []diagram.Host {
 // are fitted to frame unless it is zero. A file is written whole under another name, then
 // renamed: a run killed while it writes leaves the file as it was.
 func (rt *Runtime) WriteDiagram(path string, width int, frame diagram.Frame) error {
-	m := rt.Model()
+	m := rt.modelNow()
 	var out []byte
 	switch {
 	case strings.HasSuffix(path, ".svg") && frame != (diagram.Frame{}):
@@ -212,7 +220,7 @@ func (rt *Runtime) WriteDiagram(path string, width int, frame diagram.Frame) err
 // fitted to frame, and index.html, which shows them one at a time; script names the events before
 // the first section. It returns how many slides it wrote.
 func (rt *Runtime) WriteSlides(dir string, frame diagram.Frame, script string) (int, error) {
-	m := rt.Model()
+	m := rt.modelNow()
 	slides := m.Slides(frame, script)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err

@@ -55,7 +55,8 @@ func (p *pcapFile) write(c *sock.Capture, frame []byte, t time.Time) {
 // StartPcap writes every frame the wire view captures to path, as pcapng, from now until the
 // end (or pcap(false)): lo's frames of this run's sockets (when capture on lo is permitted;
 // else one line on stderr says so) and every frame on a lab's LANs. The file is written as the
-// frames come, a block at a time, so that it reads after any exit.
+// frames come, a block at a time, so that it reads after any exit; each comes a few milliseconds
+// late, for the blocks of all the links to be in the order they crossed (sock merges them).
 func (rt *Runtime) StartPcap(path string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

@@ -59,7 +59,8 @@ func (rt *Runtime) StartTrace(w io.Writer) { rt.tracer.Start(w) }
 // it does, packets are printed as they cross, not after the next call.
 func (rt *Runtime) Idle(idle bool) { rt.tracer.SetIdle(idle) }
 
-// FlushWire prints the packets the wire view still holds, when it is on.
+// FlushWire hands on every frame the captures hold, to the pcap file and the picture, and prints
+// the packets the wire view still holds, when it is on.
 func (rt *Runtime) FlushWire() { rt.tracer.Flush() }
 
 // StartWire turns on the call trace and the wire view, writing to w: the packets on lo, and on

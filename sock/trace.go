@@ -40,9 +40,10 @@ type Tracer struct {
 	sink     atomic.Pointer[func(c *Capture, frame []byte, at time.Time)] // SetFrameSink's
 	idle     atomic.Bool                                                  // no call is under way: captured packets are printed as they come
 
-	mu       sync.Mutex // serialises output; guards w and captures
+	mu       sync.Mutex // serialises output; guards w and captures; taken before a Capture's mu
 	w        io.Writer
 	captures []*Capture
+	merge    merger // the captures' frames, held and handed on in time order (merge.go)
 
 	connsMu sync.Mutex // guards conns
 	conns   map[*Conn]struct{}
@@ -79,33 +80,29 @@ func (t *Tracer) Start(w io.Writer) {
 	t.on.Store(true)
 }
 
-// Collect reads what the captures hold now, giving it to the frame sink (and queueing it for
-// the trace when it is printing).
+// Collect reads what the captures hold now and hands on every frame held, in time order: to the
+// recorder, the frame sink, and the wire view's queue when it is printing.
 func (t *Tracer) Collect() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, c := range t.captures {
-		c.readAll()
-	}
+	t.collect()
 }
 
 // StopPrinting turns the trace off; the captures go on (for a frame sink, SetFrameSink).
 func (t *Tracer) StopPrinting() {
 	t.printing.Store(false)
 	t.on.Store(t.recording())
-	t.mu.Lock()
-	for _, c := range t.captures {
-		c.mu.Lock()
-		c.queue = c.queue[:0]
-		c.mu.Unlock()
-	}
-	t.mu.Unlock()
+	t.merge.mu.Lock()
+	clear(t.merge.queue)
+	t.merge.queue = t.merge.queue[:0]
+	t.merge.dropped = 0
+	t.merge.mu.Unlock()
 }
 
-// Stop turns the trace off and closes its captures; a recorder (SetRecorder) keeps recording.
+// Stop turns the trace off and closes its captures, handing on the frames they held to the
+// recorder (SetRecorder), which keeps recording.
 func (t *Tracer) Stop() {
-	t.printing.Store(false)
-	t.on.Store(t.recording())
+	t.StopPrinting()
 	t.mu.Lock()
 	captures := t.captures
 	t.captures = nil
@@ -113,6 +110,7 @@ func (t *Tracer) Stop() {
 	for _, c := range captures {
 		c.close()
 	}
+	t.release(true)
 }
 
 // AddCapture makes t print c's packets after each call line, until Stop; c starts reading.
@@ -124,8 +122,8 @@ func (t *Tracer) AddCapture(c *Capture) {
 }
 
 // SetFrameSink gives sink every frame t's captures keep (those the wire view shows), with the
-// capture it came from and the time it crossed, as it is read; nil stops it. The frame is the
-// capture's buffer: sink must not keep it.
+// capture it came from and the time it crossed, in the order they crossed, a few milliseconds
+// after it is read (merge.go); nil stops it. sink must not keep the frame.
 func (t *Tracer) SetFrameSink(sink func(c *Capture, frame []byte, at time.Time)) {
 	if sink == nil {
 		t.sink.Store(nil)
@@ -142,7 +140,8 @@ func (t *Tracer) Capturing() bool {
 }
 
 // SetIdle tells t whether its program is idle (a console waiting for a line): while it is,
-// packets are printed as they are captured rather than after the next call line.
+// packets are printed as they are captured (once their turn comes: merge.go) rather than after
+// the next call line.
 func (t *Tracer) SetIdle(idle bool) {
 	if t == nil {
 		return
@@ -153,21 +152,15 @@ func (t *Tracer) SetIdle(idle bool) {
 	}
 }
 
-// framesArrived is told by a capture that it queued frames of t's sockets.
-func (t *Tracer) framesArrived() {
-	if t.idle.Load() {
-		t.Flush()
-	}
-}
-
-// Flush prints the packets captured since the last call line: for the end of a program, or
-// while it is idle.
+// Flush hands on every frame the captures hold (Collect) and prints the packets captured since
+// the last call line: for the end of a program, or while it is idle.
 func (t *Tracer) Flush() {
-	if !t.printing.Load() {
-		return
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.printing.Load() {
+		t.collect() // for the frame sink and the recorder alone
+		return
+	}
 	t.drain()
 }
 
@@ -260,13 +253,6 @@ func (t *Tracer) emit(line string) {
 	defer t.mu.Unlock()
 	io.WriteString(t.w, line+"\n")
 	t.drain()
-}
-
-// drain prints what the captures hold; t.mu is held.
-func (t *Tracer) drain() {
-	for _, c := range t.captures {
-		c.drain(t.w)
-	}
 }
 
 // traceResult formats a call's result as strace does: "= 3", or "= -1 ECONNREFUSED (Connection

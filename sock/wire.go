@@ -5,7 +5,6 @@ package sock
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -35,25 +34,19 @@ import (
 // kernel or the queue still loses some, the view says so: "-- 12 packets dropped by the capture".
 
 // Capture is an AF_PACKET capture on one interface: a Tracer that has it prints, after each call
-// line, the frames that crossed since and belong to one of the Tracer's Conns.
+// line, the frames that crossed since and belong to one of the Tracer's Conns, merged by time
+// with its other captures' (merge.go).
 type Capture struct {
 	file  *os.File
 	rc    syscall.RawConn
-	owner *Tracer               // whose sockets' frames are kept, and who is told when some arrive
+	owner *Tracer               // whose sockets' frames are kept, and who holds them for their turn
 	names map[netip.Addr]string // a lab's hosts by address; nil on lo
 	label string                // what the link is called: "lo", a lab's LAN's name
 	oob   []byte                // the control message of each frame: its time
 
-	mu      sync.Mutex // guards the fields below
-	buf     []byte
-	queue   []frame // frames not printed yet, in the order they crossed
-	dropped int     // frames lost by this queue
-	done    chan struct{}
-}
-
-// frame is a captured frame of one of the owner's sockets, described.
-type frame struct {
-	line string
+	mu   sync.Mutex // guards buf and reading the socket
+	buf  []byte
+	done chan struct{}
 }
 
 const (
@@ -62,6 +55,10 @@ const (
 	// maxQueued bounds the frames kept between two call lines: ten seconds of a LAN carrying
 	// 10,000 datagrams a second, while a script waits in one call (about 80 bytes a frame).
 	maxQueued = 100000
+	// maxReadAtOnce bounds the frames one read takes (a few milliseconds' work): while a flood
+	// comes faster than they are read, a read that went on until the socket was empty would
+	// never end, and the call line, the timer or the end of the run waiting for it neither.
+	maxReadAtOnce = 4096
 )
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
@@ -175,9 +172,7 @@ func (c *Capture) start(owner *Tracer) {
 	go func() {
 		defer close(c.done)
 		c.rc.Read(func(fd uintptr) bool {
-			if c.readAll() > 0 {
-				owner.framesArrived()
-			}
+			c.readAll()
 			return false // wait for more; the loop ends when the file is closed
 		})
 	}()
@@ -190,14 +185,13 @@ func (c *Capture) close() {
 	}
 }
 
-// readAll reads every frame the kernel holds now, queues those of the owner's sockets and
-// returns how many it queued.
-func (c *Capture) readAll() int {
+// readAll reads the frames the kernel holds now, at most maxReadAtOnce, and gives those of the
+// owner's sockets (on a lab's LAN: every one) to the owner to hold until their turn.
+func (c *Capture) readAll() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	kept := 0
 	c.rc.Control(func(fd uintptr) {
-		for {
+		for range maxReadAtOnce {
 			var n, oobn int
 			var from unix.Sockaddr
 			err := ignoringEINTR(func() (err error) {
@@ -210,39 +204,27 @@ func (c *Capture) readAll() int {
 			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
 				continue
 			}
-			raw := c.buf[:n]
-			var f frame
-			if line := describeARP(raw, c.names); line != "" {
+			f := heldFrame{capture: c, raw: c.buf[:n]}
+			if describeARP(f.raw, c.names) != "" {
 				if c.names == nil {
 					continue
 				}
-				f.line = line
+				f.arp = true
 			} else {
-				src, dst, ok := frameEndpoints(raw)
+				src, dst, ok := frameEndpoints(f.raw)
 				if !ok {
 					continue
 				}
-				owned := c.names == nil && c.owner.owns(src, dst)
-				if !owned && c.names == nil {
+				// On lo, the frames of the owner's sockets; a lab's LAN carries this run's traffic
+				// alone (its programs' too): every frame.
+				if c.names == nil && !c.owner.owns(src, dst) {
 					continue // another program's traffic on lo: not even described
 				}
-				// A lab's LAN carries this run's traffic alone: its programs' too.
-				f.line = describeFrame(raw, naming{hosts: c.names, sockets: c.owner})
-				if owned || c.names != nil {
-					c.owner.recordFrame(raw, c.label, frameTime(c.oob[:oobn]))
-				}
 			}
-			if sink := c.owner.sink.Load(); sink != nil {
-				(*sink)(c, raw, frameTime(c.oob[:oobn]))
-			}
-			if !c.owner.printing.Load() {
-				continue // kept for the pcap file alone
-			}
-			kept++
-			c.enqueue(f)
+			f.at = frameTime(c.oob[:oobn])
+			c.owner.hold(f)
 		}
 	})
-	return kept
 }
 
 // frameTime reads a frame's time from its control message (SO_TIMESTAMPNS); now when it has none.
@@ -256,36 +238,6 @@ func frameTime(oob []byte) time.Time {
 		}
 	}
 	return time.Now()
-}
-
-// enqueue adds f, or counts it lost when the queue is full; c.mu is held.
-func (c *Capture) enqueue(f frame) {
-	if len(c.queue) >= maxQueued {
-		c.dropped++
-		return
-	}
-	c.queue = append(c.queue, f)
-}
-
-// drain reads what the kernel holds, then prints the queued frames, and how many were lost.
-func (c *Capture) drain(out io.Writer) {
-	c.readAll()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, f := range c.queue {
-		io.WriteString(out, f.line+"\n")
-	}
-	c.queue = c.queue[:0]
-	lost := c.dropped
-	c.dropped = 0
-	c.rc.Control(func(fd uintptr) {
-		if st, err := unix.GetsockoptTpacketStats(int(fd), unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
-			lost += int(st.Drops) // reading the statistics resets them
-		}
-	})
-	if lost > 0 {
-		fmt.Fprintf(out, "-- %d packets dropped by the capture\n", lost)
-	}
 }
 
 // frameEndpoints returns the UDP endpoints a frame is about: a datagram's source and
