@@ -100,6 +100,7 @@ type Runtime struct {
 	allLabs          []*lab.Network // every lab made, for the diagram's hosts
 	wire             bool           // the wire view is on: labs made now are captured too
 	wireLo           bool           // the wire view captures lo
+	loRefusalShown   bool           // the line saying why lo cannot be captured was printed
 	pcap             *pcapFile      // the pcap file being written (pcap.go)
 	jobs             []*Job         // the jobs started (job.go)
 	jobSeq           int            // the last job's number

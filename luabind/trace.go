@@ -94,7 +94,10 @@ func (rt *Runtime) startCaptures(w io.Writer) error {
 		if e := sock.ErrnoOf(err); e == unix.EPERM || e == unix.EACCES {
 			why = "capturing on lo needs CAP_NET_RAW (" + why + ")"
 		}
-		fmt.Fprintf(w, "udplab: no capture of lo: %s; a lab's LANs are still captured\n", why)
+		if !rt.loRefusalShown { // once: --wire and --pcap each ask for lo
+			rt.loRefusalShown = true
+			fmt.Fprintf(w, "udplab: no capture of lo: %s; a lab's LANs are still captured\n", why)
+		}
 		return err
 	}
 	rt.tracer.AddCapture(capture)
