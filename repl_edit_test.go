@@ -34,9 +34,13 @@ func TestConsolePasteLongLine(t *testing.T) {
 	one := paste(1)
 	eight := paste(8)
 	t.Logf("8 KB pasted: %v; 1 KB: %v; one line typed: %v", eight, one, reference)
-	if bound := max(time.Second, 16*one) + 10*reference; eight > bound {
-		t.Errorf("an 8 KB paste took %v to be answered (bound %v: 1 s or 16 x the 1 KB paste's %v, whichever is more, + 10 x a one-line chunk's %v)",
-			eight, bound, one, reference)
+	floor := time.Second
+	if raceEnabled {
+		floor *= 3 // udplab itself is built with -race: each byte of the paste costs more
+	}
+	if bound := max(floor, 16*one) + 10*reference; eight > bound {
+		t.Errorf("an 8 KB paste took %v to be answered (bound %v: %v or 16 x the 1 KB paste's %v, whichever is more, + 10 x a one-line chunk's %v)",
+			eight, bound, floor, one, reference)
 	}
 }
 
